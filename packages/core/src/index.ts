@@ -1,0 +1,27 @@
+export type { ObservedAccess } from './access-set.js';
+export { AccessSet } from './access-set.js';
+export type { AnalysisCounts, AnalysisOptions, CountedPair, DeniedCall, PrincipalActivity } from './analysis.js';
+export { TrailAnalysis } from './analysis.js';
+export type { NonAuthorizationReason, Principal, PrincipalKind, PrincipalSelector } from './attribute.js';
+export { principalName, principalOf, selectorMatches } from './attribute.js';
+export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.js';
+export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
+export type { MappingOutcome } from './mapping/index.js';
+export { mapEvent } from './mapping/index.js';
+export type { RecordOrIssue } from './normalize.js';
+export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './normalize.js';
+export type { PolicyDocument, PolicyStatement } from './policy-document.js';
+export type { RenderTarget } from './render.js';
+export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
+export type { Generalization, PolicyKind, ShapedPolicy, ShapeOptions } from './shape.js';
+export { defaultShapeOptions, policySize, policySizeLimits, shapePolicy } from './shape.js';
+export type {
+  Access,
+  ConditionBlock,
+  Issue,
+  IssueKind,
+  Origin,
+  TrailEvent,
+  TrailIdentity,
+  TrailResource,
+} from './types.js';

@@ -1,0 +1,158 @@
+import type { Issue, Origin, TrailEvent, TrailIdentity, TrailResource } from './types.js';
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Own string property only: never reads through the prototype (`__proto__`, `constructor`). */
+function ownString(object: Json, key: string): string | undefined {
+  if (!Object.hasOwn(object, key)) return undefined;
+  const value = object[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function ownObject(object: Json, key: string): Json {
+  if (!Object.hasOwn(object, key)) return {};
+  const value = object[key];
+  return isObject(value) ? value : {};
+}
+
+function ownBoolean(object: Json, key: string): boolean | undefined {
+  if (!Object.hasOwn(object, key)) return undefined;
+  const value = object[key];
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return undefined;
+}
+
+export type RecordOrIssue = { readonly record: unknown; readonly origin: Origin } | Issue;
+
+export function isIssue(value: unknown): value is Issue {
+  return isObject(value) && typeof value.kind === 'string' && typeof value.message === 'string' && 'origin' in value;
+}
+
+/**
+ * Splits one parsed document into raw records: `{"Records":[…]}` log files, bare arrays, a single event,
+ * a LookupEvents response (`{"Events":[…]}`) or one LookupEvents item (`CloudTrailEvent` is a JSON string).
+ */
+export function* recordsOfDocument(document: unknown, source: string, firstIndex = 0): Generator<RecordOrIssue> {
+  if (Array.isArray(document)) {
+    for (const [i, item] of document.entries()) yield* unwrapRecord(item, { source, index: firstIndex + i });
+    return;
+  }
+  if (isObject(document)) {
+    for (const key of ['Records', 'Events'] as const) {
+      const list = Object.hasOwn(document, key) ? document[key] : undefined;
+      if (Array.isArray(list)) {
+        for (const [i, item] of list.entries()) yield* unwrapRecord(item, { source, index: firstIndex + i });
+        return;
+      }
+    }
+    if (Object.hasOwn(document, 'eventSource') || Object.hasOwn(document, 'CloudTrailEvent')) {
+      yield* unwrapRecord(document, { source, index: firstIndex });
+      return;
+    }
+  }
+  yield {
+    kind: 'unreadable-file',
+    origin: { source },
+    message: `${source}: not CloudTrail data (expected {"Records":[…]}, an array of events, JSON Lines or LookupEvents output)`,
+  };
+}
+
+function* unwrapRecord(item: unknown, origin: Origin): Generator<RecordOrIssue> {
+  if (isObject(item) && Object.hasOwn(item, 'CloudTrailEvent')) {
+    const inner = item.CloudTrailEvent;
+    if (typeof inner === 'string') {
+      try {
+        yield { record: JSON.parse(inner) as unknown, origin };
+      } catch {
+        yield malformed(origin, 'CloudTrailEvent is not valid JSON');
+      }
+      return;
+    }
+    yield { record: inner, origin };
+    return;
+  }
+  yield { record: item, origin };
+}
+
+function malformed(origin: Origin, reason: string): Issue {
+  return { kind: 'malformed-record', origin, message: `${describeOrigin(origin)}: ${reason}` };
+}
+
+export function describeOrigin(origin: Origin): string {
+  return origin.index === undefined ? origin.source : `${origin.source} record ${origin.index + 1}`;
+}
+
+const eventSourcePattern = /^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$/;
+
+/** Checks a raw record and keeps the fields the pipeline needs. Returns an Issue for anything unusable. */
+export function normalizeRecord(raw: unknown, origin: Origin): TrailEvent | Issue {
+  if (!isObject(raw)) return malformed(origin, 'record is not a JSON object');
+  const eventSource = ownString(raw, 'eventSource');
+  if (eventSource === undefined) return malformed(origin, 'missing eventSource');
+  if (!eventSourcePattern.test(eventSource.toLowerCase())) {
+    return malformed(origin, `eventSource "${eventSource}" is not an AWS service endpoint`);
+  }
+  const eventName = ownString(raw, 'eventName');
+  if (eventName === undefined) return malformed(origin, `missing eventName (eventSource ${eventSource})`);
+  const eventTime = ownString(raw, 'eventTime') ?? ownString(raw, '@timestamp');
+  if (eventTime !== undefined && Number.isNaN(Date.parse(eventTime))) {
+    return malformed(origin, `eventTime "${eventTime}" is not a date`);
+  }
+  const identity = ownObject(raw, 'userIdentity');
+  const issuer = ownObject(ownObject(identity, 'sessionContext'), 'sessionIssuer');
+  const userIdentity: TrailIdentity = dropUndefined({
+    type: ownString(identity, 'type'),
+    arn: ownString(identity, 'arn'),
+    accountId: ownString(identity, 'accountId'),
+    principalId: ownString(identity, 'principalId'),
+    userName: ownString(identity, 'userName'),
+    invokedBy: ownString(identity, 'invokedBy'),
+    issuerArn: ownString(issuer, 'arn'),
+    issuerType: ownString(issuer, 'type'),
+  });
+  const rawResources = Object.hasOwn(raw, 'resources') ? raw.resources : undefined;
+  const resources: TrailResource[] = Array.isArray(rawResources)
+    ? rawResources.filter(isObject).map((r) =>
+        dropUndefined({
+          arn: ownString(r, 'ARN') ?? ownString(r, 'arn'),
+          type: ownString(r, 'type'),
+          accountId: ownString(r, 'accountId'),
+        }),
+      )
+    : [];
+  return dropUndefined({
+    eventSource: eventSource.toLowerCase(),
+    eventName,
+    eventTime: eventTime === undefined ? undefined : new Date(eventTime).toISOString(),
+    eventType: ownString(raw, 'eventType'),
+    eventCategory: ownString(raw, 'eventCategory'),
+    awsRegion: ownString(raw, 'awsRegion') ?? 'us-east-1',
+    recipientAccountId: ownString(raw, 'recipientAccountId') ?? userIdentity.accountId,
+    userIdentity,
+    requestParameters: ownObject(raw, 'requestParameters'),
+    responseElements: ownObject(raw, 'responseElements'),
+    additionalEventData: ownObject(raw, 'additionalEventData'),
+    resources,
+    errorCode: ownString(raw, 'errorCode'),
+    errorMessage: ownString(raw, 'errorMessage'),
+    sourceIPAddress: ownString(raw, 'sourceIPAddress'),
+    vpcEndpointId: ownString(raw, 'vpcEndpointId'),
+    userAgent: ownString(raw, 'userAgent'),
+    readOnly: ownBoolean(raw, 'readOnly'),
+    managementEvent: ownBoolean(raw, 'managementEvent'),
+    sessionCredentialFromConsole: ownBoolean(raw, 'sessionCredentialFromConsole'),
+    origin,
+  }) as TrailEvent;
+}
+
+function dropUndefined<T extends Record<string, unknown>>(object: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) if (value !== undefined) out[key] = value;
+  return out as { [K in keyof T]: Exclude<T[K], undefined> };
+}

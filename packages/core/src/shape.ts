@@ -1,0 +1,246 @@
+import { compareCodePoints, getOrCreate, sortedUnique } from './collections.js';
+import type { PolicyDocument, PolicyStatement } from './policy-document.js';
+import type { Access, ConditionBlock } from './types.js';
+
+/** Character limits IAM applies to policy documents, counted without whitespace. */
+export const policySizeLimits = {
+  managed: 6144,
+  'role-inline': 10240,
+  'user-inline': 2048,
+} as const;
+
+export type PolicyKind = keyof typeof policySizeLimits;
+
+export interface ShapeOptions {
+  readonly policyKind: PolicyKind;
+  /** Distinct object keys under one S3 prefix at which they collapse to `prefix/*`. 0 disables. */
+  readonly objectPrefixThreshold: number;
+}
+
+export const defaultShapeOptions: ShapeOptions = { policyKind: 'managed', objectPrefixThreshold: 20 };
+
+export interface Generalization {
+  readonly rule: 's3-object-prefix';
+  readonly into: string;
+  readonly replaced: number;
+}
+
+export interface ShapedPolicy {
+  readonly documents: readonly PolicyDocument[];
+  readonly statementCount: number;
+  /** Size of each document without whitespace, as IAM counts it. */
+  readonly sizes: readonly number[];
+  readonly limit: number;
+  readonly generalizations: readonly Generalization[];
+}
+
+/** Condition context keys and the operator iamgen writes for them. */
+const conditionOperators: Readonly<Record<string, string>> = {
+  'kms:ViaService': 'StringEquals',
+  'iam:PassedToService': 'StringEquals',
+  'aws:RequestedRegion': 'StringEquals',
+};
+
+interface Grant {
+  readonly action: string;
+  readonly resource: string;
+  readonly condition?: ConditionBlock;
+}
+
+/**
+ * Turns observed accesses into policy documents: generalize by explicit rules, merge condition values,
+ * group actions that share a resource set, sort everything, name statements stably, split over the size limit.
+ */
+export function shapePolicy(accesses: readonly Access[], options: ShapeOptions = defaultShapeOptions): ShapedPolicy {
+  const { accesses: generalized, generalizations } = generalizeObjectKeys(accesses, options.objectPrefixThreshold);
+  const grants = mergeConditions(generalized);
+  const statements = groupStatements(grants);
+  const limit = policySizeLimits[options.policyKind];
+  const documents = packDocuments(statements, limit);
+  return {
+    documents,
+    statementCount: statements.length,
+    sizes: documents.map(policySize),
+    limit,
+    generalizations,
+  };
+}
+
+/** IAM's way of counting a policy's size: the JSON without whitespace. */
+export function policySize(document: PolicyDocument): number {
+  return JSON.stringify(document).length;
+}
+
+const s3ObjectArn = /^(arn:[^:]+:s3:::[^/]+)\/(.+)$/;
+
+function generalizeObjectKeys(
+  accesses: readonly Access[],
+  threshold: number,
+): { accesses: Access[]; generalizations: Generalization[] } {
+  if (threshold <= 0) return { accesses: [...accesses], generalizations: [] };
+  const keysByPrefix = new Map<string, Set<string>>();
+  for (const access of accesses) {
+    const prefix = objectPrefix(access.resource);
+    if (prefix === undefined) continue;
+    getOrCreate(keysByPrefix, prefix, () => new Set<string>()).add(access.resource);
+  }
+  const collapsed = new Map<string, string>();
+  const generalizations: Generalization[] = [];
+  for (const [prefix, keys] of [...keysByPrefix].sort(([a], [b]) => compareCodePoints(a, b))) {
+    if (keys.size < threshold) continue;
+    const into = `${prefix}*`;
+    generalizations.push({ rule: 's3-object-prefix', into, replaced: keys.size });
+    for (const key of keys) collapsed.set(key, into);
+  }
+  return {
+    accesses: accesses.map((access) => {
+      const into = collapsed.get(access.resource);
+      return into === undefined ? access : { ...access, resource: into };
+    }),
+    generalizations,
+  };
+}
+
+/** `arn:aws:s3:::b/uploads/2024/x.png` → `arn:aws:s3:::b/uploads/2024/`; undefined for non-object ARNs. */
+function objectPrefix(resource: string): string | undefined {
+  const match = s3ObjectArn.exec(resource);
+  if (!match || resource.includes('*')) return undefined;
+  const key = match[2] ?? '';
+  const slash = key.lastIndexOf('/');
+  return `${match[1]}/${slash === -1 ? '' : key.slice(0, slash + 1)}`;
+}
+
+function mergeConditions(accesses: readonly Access[]): Grant[] {
+  // action+resource → (context key set → values per key); an unconditional use makes conditions moot.
+  const byTarget = new Map<
+    string,
+    { action: string; resource: string; unconditional: boolean; variants: Map<string, Map<string, Set<string>>> }
+  >();
+  for (const access of accesses) {
+    const target = `${access.action}\u0000${access.resource}`;
+    let entry = byTarget.get(target);
+    if (entry === undefined) {
+      entry = { action: access.action, resource: access.resource, unconditional: false, variants: new Map() };
+      byTarget.set(target, entry);
+    }
+    const context = Object.entries(access.context ?? {}).filter(([key]) => key in conditionOperators);
+    if (context.length === 0) {
+      entry.unconditional = true;
+      continue;
+    }
+    const variantKey = context
+      .map(([key]) => key)
+      .sort()
+      .join(',');
+    const variant = getOrCreate(entry.variants, variantKey, () => new Map<string, Set<string>>());
+    for (const [key, value] of context) getOrCreate(variant, key, () => new Set<string>()).add(value);
+  }
+  const grants: Grant[] = [];
+  for (const entry of byTarget.values()) {
+    if (entry.unconditional) {
+      grants.push({ action: entry.action, resource: entry.resource });
+      continue;
+    }
+    for (const variant of entry.variants.values()) {
+      const condition: Record<string, Record<string, string[]>> = {};
+      for (const [key, values] of [...variant].sort(([a], [b]) => compareCodePoints(a, b))) {
+        const operator = conditionOperators[key] ?? 'StringEquals';
+        condition[operator] ??= {};
+        condition[operator][key] = sortedUnique(values);
+      }
+      grants.push({ action: entry.action, resource: entry.resource, condition });
+    }
+  }
+  return grants;
+}
+
+function groupStatements(grants: readonly Grant[]): PolicyStatement[] {
+  // First the resource set of each (action, condition), then actions sharing an identical resource set.
+  const resourcesOf = new Map<string, { action: string; condition?: ConditionBlock; resources: Set<string> }>();
+  for (const grant of grants) {
+    const key = `${grant.action}\u0000${grant.condition === undefined ? '' : JSON.stringify(grant.condition)}`;
+    let entry = resourcesOf.get(key);
+    if (entry === undefined) {
+      entry =
+        grant.condition === undefined
+          ? { action: grant.action, resources: new Set() }
+          : { action: grant.action, condition: grant.condition, resources: new Set() };
+      resourcesOf.set(key, entry);
+    }
+    entry.resources.add(grant.resource);
+  }
+  const statements = new Map<string, { actions: Set<string>; resources: string[]; condition?: ConditionBlock }>();
+  for (const entry of resourcesOf.values()) {
+    const resources = entry.resources.has('*') ? ['*'] : sortedUnique(entry.resources);
+    const key = `${resources.join('\u0000')}\u0001${entry.condition === undefined ? '' : JSON.stringify(entry.condition)}`;
+    let statement = statements.get(key);
+    if (statement === undefined) {
+      statement =
+        entry.condition === undefined
+          ? { actions: new Set(), resources }
+          : { actions: new Set(), resources, condition: entry.condition };
+      statements.set(key, statement);
+    }
+    statement.actions.add(entry.action);
+  }
+  const unnamed = [...statements.values()]
+    .map((s) => ({ actions: sortedUnique(s.actions), resources: s.resources, condition: s.condition }))
+    .sort(
+      (a, b) =>
+        compareCodePoints(a.actions.join(','), b.actions.join(',')) ||
+        compareCodePoints(a.resources.join(','), b.resources.join(',')) ||
+        compareCodePoints(JSON.stringify(a.condition ?? {}), JSON.stringify(b.condition ?? {})),
+    );
+  const used = new Map<string, number>();
+  return unnamed.map((s) => {
+    const base = statementSidBase(s.actions);
+    const n = (used.get(base) ?? 0) + 1;
+    used.set(base, n);
+    const statement: PolicyStatement = {
+      Sid: n === 1 ? base : `${base}${n}`,
+      Effect: 'Allow',
+      Action: s.actions,
+      Resource: s.resources,
+    };
+    return s.condition === undefined ? statement : { ...statement, Condition: s.condition };
+  });
+}
+
+/** `["dynamodb:GetItem","s3:GetObject"]` → `DynamodbS3`: readable, and stable for the same actions. */
+function statementSidBase(actions: readonly string[]): string {
+  const services = sortedUnique(actions.map((a) => a.slice(0, a.indexOf(':'))));
+  const words = services.map((s) =>
+    s
+      .split(/[^A-Za-z0-9]+/)
+      .filter(Boolean)
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+      .join(''),
+  );
+  const joined = words.length > 3 ? `${words.slice(0, 3).join('')}More` : words.join('');
+  return `Allow${joined}`;
+}
+
+function packDocuments(statements: readonly PolicyStatement[], limit: number): PolicyDocument[] {
+  const emptySize = policySize({ Version: '2012-10-17', Statement: [] });
+  const single: PolicyDocument = { Version: '2012-10-17', Statement: statements };
+  if (policySize(single) <= limit) return [single];
+  // First-fit decreasing by statement size; a statement that alone exceeds the limit gets its own document.
+  const sized = statements.map((statement, order) => ({
+    statement,
+    order,
+    size: JSON.stringify(statement).length + 1,
+  }));
+  const bins: { size: number; items: typeof sized }[] = [];
+  for (const item of [...sized].sort((a, b) => b.size - a.size || a.order - b.order)) {
+    const bin = bins.find((b) => b.size + item.size <= limit);
+    if (bin === undefined) bins.push({ size: emptySize + item.size, items: [item] });
+    else {
+      bin.size += item.size;
+      bin.items.push(item);
+    }
+  }
+  return bins.map((bin) => ({
+    Version: '2012-10-17',
+    Statement: [...bin.items].sort((a, b) => a.order - b.order).map((item) => item.statement),
+  }));
+}
