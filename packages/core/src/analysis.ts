@@ -7,7 +7,8 @@ import { isIssue, normalizeRecord } from './normalize.js';
 import type { Access, Issue, Origin, TrailEvent } from './types.js';
 
 export interface AnalysisOptions {
-  readonly selector: PrincipalSelector;
+  /** Whose activity to map; without one the analysis only takes a census of principals. */
+  readonly selector?: PrincipalSelector;
   /** Inclusive lower bound, ISO-8601. */
   readonly since?: string;
   /** Exclusive upper bound, ISO-8601. */
@@ -77,6 +78,8 @@ export class TrailAnalysis {
   readonly granted = new AccessSet();
   readonly deniedAccesses = new AccessSet();
   readonly principals = new Map<string, PrincipalActivity>();
+  /** ARNs of the principals the selector matched (a name can match roles in several accounts). */
+  readonly matchedPrincipals = new Set<string>();
   readonly unmappedPairs = new Map<string, CountedPair>();
   readonly deniedCalls = new Map<string, DeniedCall>();
   /** Action → number of events whose resource could not be named. */
@@ -121,10 +124,11 @@ export class TrailAnalysis {
     }
     const principal = principalOf(event);
     this.#notePrincipal(principal, event, count);
-    if (!selectorMatches(this.#options.selector, principal)) {
+    if (this.#options.selector === undefined || !selectorMatches(this.#options.selector, principal)) {
       this.counts.otherPrincipals += count;
       return;
     }
+    this.matchedPrincipals.add(principal.arn);
     this.counts.matched += count;
     const skipped = nonAuthorizationReason(event, principal);
     if (skipped !== undefined) {

@@ -100,10 +100,9 @@ export function normalizeRecord(raw: unknown, origin: Origin): TrailEvent | Issu
   }
   const eventName = ownString(raw, 'eventName');
   if (eventName === undefined) return malformed(origin, `missing eventName (eventSource ${eventSource})`);
-  const eventTime = ownString(raw, 'eventTime') ?? ownString(raw, '@timestamp');
-  if (eventTime !== undefined && Number.isNaN(Date.parse(eventTime))) {
-    return malformed(origin, `eventTime "${eventTime}" is not a date`);
-  }
+  // An unparseable time does not make the call less real: keep the event, without a time.
+  const rawTime = ownString(raw, 'eventTime') ?? ownString(raw, '@timestamp');
+  const eventTime = rawTime === undefined || Number.isNaN(Date.parse(rawTime)) ? undefined : rawTime;
   const identity = ownObject(raw, 'userIdentity');
   const issuer = ownObject(ownObject(identity, 'sessionContext'), 'sessionIssuer');
   const userIdentity: TrailIdentity = dropUndefined({

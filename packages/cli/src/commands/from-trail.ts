@@ -1,0 +1,178 @@
+import type { PolicyDocument, PrincipalSelector, ShapedPolicy } from '@iamgen/core';
+import {
+  cloudFormationTemplate,
+  loadIamCatalog,
+  principalName,
+  renderJson,
+  renderTerraform,
+  shapePolicy,
+} from '@iamgen/core';
+import { stringify as toYaml } from 'yaml';
+import { writeFileAtomic } from '../atomic-write.js';
+import type { CliIo } from '../cli-io.js';
+import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
+import { feedAnalysis } from '../feed-analysis.js';
+import type { RunReport } from '../report.js';
+import { buildReport, summaryLines } from '../report.js';
+import { parseTimeBound } from '../time-window.js';
+
+export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as const;
+export type PolicyFormat = (typeof policyFormats)[number];
+export const policyKinds = ['managed', 'role-inline', 'user-inline'] as const;
+
+export interface FromTrailArgs {
+  readonly role?: string | undefined;
+  readonly user?: string | undefined;
+  readonly events: readonly string[];
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+  readonly format: PolicyFormat;
+  readonly out?: string | undefined;
+  readonly report?: string | undefined;
+  readonly includeDenied: boolean;
+  readonly policyKind: (typeof policyKinds)[number];
+  readonly objectPrefixThreshold: number;
+  readonly concurrency: number;
+}
+
+/** How many problem lines go to stderr before the rest is left to `--report`. */
+const shownProblems = 20;
+
+export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()): Promise<number> {
+  const selector = selectorOf(args);
+  const since = args.since === undefined ? undefined : parseTimeBound('since', args.since, now);
+  const until = args.until === undefined ? undefined : parseTimeBound('until', args.until, now);
+  if (since !== undefined && until !== undefined && since >= until) {
+    throw new UsageError(`--since ${args.since} is not before --until ${args.until}`);
+  }
+  const catalog = await loadIamCatalog();
+  const { analysis, files } = await feedAnalysis(
+    catalog,
+    { selector, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) },
+    { events: args.events, concurrency: args.concurrency },
+    io,
+  );
+  const selectorText = `${selector.kind} ${selector.value}`;
+  const context = {
+    selector: selectorText,
+    files,
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
+  };
+  for (const problem of analysis.problems.slice(0, shownProblems)) io.stderr.write(`warning: ${problem.message}\n`);
+  const totalProblems = analysis.counts.unreadableFiles + analysis.counts.malformedRecords;
+  const hidden = totalProblems - Math.min(shownProblems, analysis.problems.length);
+  if (hidden > 0) io.stderr.write(`warning: ${hidden} more unreadable files or records (see --report)\n`);
+
+  if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
+    await writeReportIfAsked(args, buildReport(analysis, context, undefined));
+    throw new RunFailure(`no CloudTrail events found in ${args.events.join(', ')}`);
+  }
+  if (analysis.counts.matched === 0) {
+    await writeReportIfAsked(args, buildReport(analysis, context, undefined));
+    throw new RunFailure(unseenPrincipalMessage(selector, analysis.principals, analysis.counts.outsideWindow));
+  }
+  const granted = analysis.granted.accesses();
+  const accesses = args.includeDenied ? [...granted, ...analysis.deniedAccesses.accesses()] : granted;
+  if (accesses.length === 0) {
+    await writeReportIfAsked(args, buildReport(analysis, context, undefined));
+    throw new RunFailure(
+      `${selectorText}: ${analysis.counts.matched} events matched, none needed a permission that can be granted (mapped 0, denied ${analysis.counts.denied}, unmapped ${analysis.counts.unmapped}); nothing to write`,
+    );
+  }
+  const shaped = shapePolicy(accesses, {
+    policyKind: args.policyKind,
+    objectPrefixThreshold: args.objectPrefixThreshold,
+  });
+  const report = buildReport(analysis, context, shaped);
+
+  const target = {
+    principalName: selector.value.startsWith('arn:') ? principalName(selector.value) : selector.value,
+    principalKind: selector.kind,
+  };
+  const text = renderPolicy(shaped, args.format, target);
+  if (args.out === undefined) io.stdout.write(text);
+  else await writeFileAtomic(args.out, text);
+  await writeReportIfAsked(args, report);
+
+  for (const line of warningLines(report)) io.stderr.write(`warning: ${line}\n`);
+  if (io.stderrIsTTY) for (const line of summaryLines(report)) io.stderr.write(`${line}\n`);
+  return exitCodes.ok;
+}
+
+function selectorOf(args: FromTrailArgs): PrincipalSelector {
+  if (args.role !== undefined && args.user !== undefined)
+    throw new UsageError('give either --role or --user, not both');
+  if (args.role !== undefined) return { kind: 'role', value: args.role };
+  if (args.user !== undefined) return { kind: 'user', value: args.user };
+  throw new UsageError('missing --role <name|arn> (or --user <name|arn>)');
+}
+
+function unseenPrincipalMessage(
+  selector: PrincipalSelector,
+  principals: ReadonlyMap<string, { kind: string; events: number }>,
+  outsideWindow: number,
+): string {
+  const seen = [...principals.values()]
+    .filter((p) => p.kind === selector.kind || (selector.kind === 'user' && p.kind === 'federated-user'))
+    .sort((a, b) => b.events - a.events);
+  const list = seen
+    .slice(0, 15)
+    .map((p) => `${'arn' in p ? String(p.arn) : ''} (${p.events})`)
+    .join(', ');
+  const more = seen.length > 15 ? `, and ${seen.length - 15} more (iamgen roles lists all)` : '';
+  const window = outsideWindow > 0 ? ` (${outsideWindow} events fell outside --since/--until)` : '';
+  return seen.length === 0
+    ? `${selector.kind} ${selector.value} not seen in the logs${window}; no ${selector.kind}s were seen at all`
+    : `${selector.kind} ${selector.value} not seen in the logs${window}; ${selector.kind}s seen: ${list}${more}`;
+}
+
+function renderPolicy(
+  shaped: ShapedPolicy,
+  format: PolicyFormat,
+  target: { principalName: string; principalKind: 'role' | 'user' },
+): string {
+  const single: PolicyDocument | readonly PolicyDocument[] =
+    shaped.documents.length === 1 && shaped.documents[0] !== undefined ? shaped.documents[0] : shaped.documents;
+  switch (format) {
+    case 'json':
+      return renderJson(single);
+    case 'yaml':
+      return toYaml(single, { lineWidth: 0 });
+    case 'terraform':
+      return renderTerraform(shaped.documents, target);
+    case 'cloudformation':
+      return toYaml(cloudFormationTemplate(shaped.documents, target), { lineWidth: 0 });
+  }
+}
+
+async function writeReportIfAsked(args: FromTrailArgs, report: RunReport): Promise<void> {
+  if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report));
+}
+
+function warningLines(report: RunReport): string[] {
+  const lines: string[] = [];
+  if (report.policy?.split === true) {
+    lines.push(
+      `policy is over the ${report.policy.limit}-character limit; split into ${report.policy.documents} documents (sizes ${report.policy.sizes.join(', ')})`,
+    );
+  }
+  if (report.unmapped.length > 0) {
+    const pairs = report.unmapped
+      .slice(0, 5)
+      .map((u) => `${u.eventSource.replace(/\.amazonaws\.com$/, '')}:${u.eventName} (${u.count})`)
+      .join(', ');
+    lines.push(
+      `${report.counts.unmapped} events not mapped to an IAM action: ${pairs}${report.unmapped.length > 5 ? ', …' : ''}`,
+    );
+  }
+  if (report.counts.denied > 0) {
+    lines.push(`${report.counts.denied} denied calls were not granted (--include-denied grants them)`);
+  }
+  if (report.resourceUnknown.length > 0) {
+    const actions = report.resourceUnknown.map((r) => r.action);
+    const more = actions.length > 8 ? `, and ${actions.length - 8} more (see --report)` : '';
+    lines.push(`resource unknown, granted on "*": ${actions.slice(0, 8).join(', ')}${more}`);
+  }
+  return lines;
+}

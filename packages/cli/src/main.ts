@@ -1,0 +1,150 @@
+import type { Argv } from 'yargs';
+import yargs from 'yargs';
+import type { CliIo } from './cli-io.js';
+import { exitCodes, RunFailure, UsageError } from './cli-io.js';
+import { fromTrail, policyFormats, policyKinds } from './commands/from-trail.js';
+import { roles } from './commands/roles.js';
+
+type Command = () => Promise<number>;
+
+/** One command's flags and the work it does once they parsed; registered in `commands` below. */
+export interface CommandDefinition {
+  readonly name: string;
+  readonly describe: string;
+  readonly builder: (parser: Argv) => Argv;
+  readonly run: (argv: Record<string, unknown>, io: CliIo) => Promise<number>;
+}
+
+const eventsOption = {
+  type: 'string',
+  array: true,
+  demandOption: 'give --events with a CloudTrail log file or folder',
+  describe: 'CloudTrail log files or folders (.json, .json.gz, .jsonl; S3 delivery layout is walked)',
+} as const;
+
+const concurrencyOption = { type: 'number', default: 4, describe: 'files read at once' } as const;
+
+const fromTrailCommand: CommandDefinition = {
+  name: 'from-trail',
+  describe: 'Generate a least-privilege policy from what a role or user did',
+  builder: (parser) =>
+    parser
+      .option('role', { type: 'string', describe: 'role name or ARN (assumed-role sessions count as the role)' })
+      .option('user', { type: 'string', describe: 'IAM user name or ARN' })
+      .option('events', eventsOption)
+      .option('since', { type: 'string', describe: 'only events at or after: 90d, 12h, 2024-06-01 or ISO time' })
+      .option('until', { type: 'string', describe: 'only events before: same forms as --since' })
+      .option('format', { choices: policyFormats, default: 'json' as const, describe: 'output format' })
+      .option('out', { type: 'string', describe: 'write the policy to FILE instead of stdout' })
+      .option('report', { type: 'string', describe: 'write a JSON run report to FILE' })
+      .option('include-denied', { type: 'boolean', default: false, describe: 'also grant calls that were denied' })
+      .option('policy-kind', {
+        choices: policyKinds,
+        default: 'managed' as const,
+        describe: 'size limit to split against: managed 6144, role-inline 10240, user-inline 2048',
+      })
+      .option('object-prefix-threshold', {
+        type: 'number',
+        default: 20,
+        describe: 'distinct S3 keys under one prefix that collapse to prefix/* (0 = never)',
+      })
+      .option('concurrency', concurrencyOption)
+      .example(
+        '$0 from-trail --role orders-api-handler --events ./AWSLogs --since 90d',
+        'policy for a Lambda role from 90 days of logs',
+      )
+      .example(
+        '$0 from-trail --role arn:aws:iam::123456789012:role/ci/ci-deployer --events logs/ --format terraform --out policy.tf --report run.json',
+        'Terraform output plus a JSON report',
+      ),
+  run: (argv, io) =>
+    fromTrail(
+      {
+        role: argv.role as string | undefined,
+        user: argv.user as string | undefined,
+        events: argv.events as string[],
+        since: argv.since as string | undefined,
+        until: argv.until as string | undefined,
+        format: argv.format as (typeof policyFormats)[number],
+        out: argv.out as string | undefined,
+        report: argv.report as string | undefined,
+        includeDenied: argv.includeDenied as boolean,
+        policyKind: argv.policyKind as (typeof policyKinds)[number],
+        objectPrefixThreshold: argv.objectPrefixThreshold as number,
+        concurrency: argv.concurrency as number,
+      },
+      io,
+    ),
+};
+
+const rolesCommand: CommandDefinition = {
+  name: 'roles',
+  describe: 'List the principals seen in the logs with event counts and first/last activity',
+  builder: (parser) =>
+    parser
+      .option('events', eventsOption)
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
+      .option('concurrency', concurrencyOption)
+      .example('$0 roles --events ./AWSLogs', 'who did what in these logs'),
+  run: (argv, io) =>
+    roles(
+      {
+        events: argv.events as string[],
+        format: argv.format as 'text' | 'json',
+        concurrency: argv.concurrency as number,
+      },
+      io,
+    ),
+};
+
+const commands: readonly CommandDefinition[] = [fromTrailCommand, rolesCommand];
+
+/** Runs one CLI invocation and returns its exit code; never throws for user errors. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let chosen: Command | undefined;
+  let parser = yargs()
+    .scriptName('iamgen')
+    .usage('$0 <command> [options]\n\nLeast-privilege IAM policies from CloudTrail activity.')
+    .strict()
+    .demandCommand(1, 'name a command: iamgen <command> --help')
+    .recommendCommands()
+    .wrap(Math.min(120, 100))
+    .exitProcess(false)
+    .help()
+    .version(false);
+  for (const command of commands) {
+    parser = parser.command(command.name, command.describe, command.builder, (parsed) => {
+      chosen = () => command.run(parsed as Record<string, unknown>, io);
+    });
+  }
+  let usageError: string | undefined;
+  let helpShown = false;
+  await parser.parseAsync([...argv], {}, (error: Error | undefined, _parsed: unknown, output: string) => {
+    if (error) usageError = error.message;
+    else if (output) {
+      helpShown = true;
+      io.stdout.write(`${output}\n`);
+    }
+  });
+  if (usageError !== undefined) {
+    io.stderr.write(`iamgen: ${usageError}\n`);
+    return exitCodes.usage;
+  }
+  if (chosen === undefined) return helpShown ? exitCodes.ok : exitCodes.usage;
+  try {
+    return await chosen();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`iamgen: ${error.message}\n`);
+      return exitCodes.usage;
+    }
+    if (error instanceof RunFailure) {
+      io.stderr.write(`iamgen: ${error.message}\n`);
+      return exitCodes.runFailure;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`iamgen: internal error: ${message}\n`);
+    if (io.env.IAMGEN_DEBUG !== undefined && error instanceof Error) io.stderr.write(`${error.stack ?? ''}\n`);
+    return exitCodes.runFailure;
+  }
+}

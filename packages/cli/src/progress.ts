@@ -1,0 +1,39 @@
+import { SingleBar } from 'cli-progress';
+import type { CliIo } from './cli-io.js';
+
+export interface FileProgress {
+  found(): void;
+  done(): void;
+  stop(): void;
+}
+
+const silent: FileProgress = { found() {}, done() {}, stop() {} };
+
+/** A files-read bar on stderr when it is a terminal; nothing otherwise, so logs and pipes stay clean. */
+export function fileProgress(io: CliIo, label: string): FileProgress {
+  if (!io.stderrIsTTY) return silent;
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {value}/{total} files`,
+    stream: io.stderr as NodeJS.WritableStream,
+    hideCursor: true,
+    clearOnComplete: true,
+    fps: 10,
+  });
+  let total = 0;
+  let started = false;
+  return {
+    found() {
+      total += 1;
+      if (!started) {
+        bar.start(total, 0);
+        started = true;
+      } else bar.setTotal(total);
+    },
+    done() {
+      bar.increment();
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

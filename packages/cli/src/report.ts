@@ -1,0 +1,129 @@
+import type { ShapedPolicy, TrailAnalysis } from '@iamgen/core';
+
+export interface RunReport {
+  readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
+  readonly window: { readonly since?: string; readonly until?: string };
+  readonly counts: {
+    readonly files: number;
+    readonly unreadableFiles: number;
+    readonly eventsRead: number;
+    readonly malformedRecords: number;
+    readonly matched: number;
+    readonly mapped: number;
+    readonly denied: number;
+    readonly unmapped: number;
+    readonly skipped: Readonly<Record<string, number>>;
+  };
+  readonly dataEvents: 'seen' | 'none-seen';
+  readonly unmapped: readonly {
+    eventSource: string;
+    eventName: string;
+    count: number;
+    reason: string;
+    example: string;
+  }[];
+  readonly denied: readonly {
+    eventSource: string;
+    eventName: string;
+    errorCode: string;
+    actions: readonly string[];
+    resources: readonly string[];
+    count: number;
+    example: string;
+  }[];
+  readonly resourceUnknown: readonly { action: string; events: number }[];
+  readonly generalizations: ShapedPolicy['generalizations'];
+  readonly policy?: {
+    readonly documents: number;
+    readonly statements: number;
+    readonly sizes: readonly number[];
+    readonly limit: number;
+    readonly split: boolean;
+  };
+  coverage?: { readonly checked: number; readonly allowed: number };
+  readonly problems: readonly string[];
+}
+
+export function buildReport(
+  analysis: TrailAnalysis,
+  context: { selector: string; files: number; since?: string; until?: string },
+  shaped: ShapedPolicy | undefined,
+): RunReport {
+  const c = analysis.counts;
+  const matchedArns = [...analysis.principals.keys()].filter((arn) => analysis.matchedPrincipals.has(arn)).sort();
+  const window: { since?: string; until?: string } = {};
+  if (context.since !== undefined) window.since = context.since;
+  if (context.until !== undefined) window.until = context.until;
+  const report: RunReport = {
+    principal: { selector: context.selector, matchedArns },
+    window,
+    counts: {
+      files: context.files,
+      unreadableFiles: c.unreadableFiles,
+      eventsRead: c.recordsRead,
+      malformedRecords: c.malformedRecords,
+      matched: c.matched,
+      mapped: c.mapped,
+      denied: c.denied,
+      unmapped: c.unmapped,
+      skipped: {
+        'outside-window': c.outsideWindow,
+        'other-principal': c.otherPrincipals,
+        ...Object.fromEntries(Object.entries(c.notAuthorization).sort(([a], [b]) => (a < b ? -1 : 1))),
+      },
+    },
+    dataEvents: analysis.sawDataEvents ? 'seen' : 'none-seen',
+    unmapped: [...analysis.unmappedPairs.values()]
+      .map(({ eventSource, eventName, count, reason, example }) => ({ eventSource, eventName, count, reason, example }))
+      .sort((a, b) => b.count - a.count || compare(a.eventSource + a.eventName, b.eventSource + b.eventName)),
+    denied: [...analysis.deniedCalls.values()]
+      .map((d) => ({ ...d }))
+      .sort((a, b) => b.count - a.count || compare(a.example, b.example)),
+    resourceUnknown: [...analysis.resourceUnknown]
+      .map(([action, events]) => ({ action, events }))
+      .sort((a, b) => compare(a.action, b.action)),
+    generalizations: shaped?.generalizations ?? [],
+    problems: analysis.problems.map((p) => p.message),
+  };
+  if (shaped === undefined) return report;
+  return {
+    ...report,
+    policy: {
+      documents: shaped.documents.length,
+      statements: shaped.statementCount,
+      sizes: shaped.sizes,
+      limit: shaped.limit,
+      split: shaped.documents.length > 1,
+    },
+  };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The few lines a person reads on a terminal after a run. */
+export function summaryLines(report: RunReport): string[] {
+  const c = report.counts;
+  const skipped = Object.entries(c.skipped)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  const lines = [
+    `read ${c.files} files, ${c.eventsRead} events${c.unreadableFiles + c.malformedRecords > 0 ? ` (${c.unreadableFiles} unreadable files, ${c.malformedRecords} malformed records skipped)` : ''}`,
+    `${report.principal.selector}: ${c.matched} events matched, ${c.mapped} mapped, ${c.denied} denied, ${c.unmapped} unmapped`,
+  ];
+  if (skipped !== '') lines.push(`skipped: ${skipped}`);
+  if (report.policy !== undefined) {
+    lines.push(
+      `policy: ${report.policy.statements} statements in ${report.policy.documents} document${report.policy.documents > 1 ? 's' : ''} (${report.policy.sizes.join(', ')} of ${report.policy.limit} characters)`,
+    );
+  }
+  if (report.coverage !== undefined) {
+    lines.push(`coverage: ${report.coverage.allowed} of ${report.coverage.checked} observed accesses allowed`);
+  }
+  if (report.dataEvents === 'none-seen') {
+    lines.push('no data events in the input: object-, item- and invoke-level use is unknown, not unused');
+  }
+  return lines;
+}
