@@ -35,17 +35,17 @@ export async function* readLocalRecords(
   paths: readonly string[],
   options: LocalReadOptions = {},
 ): AsyncGenerator<RecordOrIssue> {
+  const display = (path: string) =>
+    options.displayRoot === undefined ? path : relative(options.displayRoot, path) || path;
   for (const path of paths) {
     try {
       await stat(path);
     } catch {
-      throw new UsageError(`${path}: no such file or folder`);
+      throw new UsageError(`${display(path)}: no such file or folder`);
     }
   }
   const limit = pLimit(options.concurrency ?? 4);
   const ahead: Promise<RecordOrIssue[]>[] = [];
-  const display = (path: string) =>
-    options.displayRoot === undefined ? path : relative(options.displayRoot, path) || path;
   const files = walk(paths, options);
   for await (const file of files) {
     options.onFileFound?.();

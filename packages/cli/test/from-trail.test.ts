@@ -1,0 +1,240 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCliCaptured } from './run-cli.js';
+import { trailEvent } from './trail-fixtures.js';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'iamgen-from-trail-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const goodRecords = [
+  trailEvent({ role: 'app', source: 'dynamodb', name: 'GetItem', params: { tableName: 'orders' } }),
+  trailEvent({ role: 'app', source: 'sqs', name: 'ListQueues' }),
+  trailEvent({ role: 'other', source: 's3', name: 'ListBuckets' }),
+];
+
+async function writeLog(name: string, content: string | Buffer): Promise<string> {
+  const path = join(dir, name);
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, content);
+  return path;
+}
+
+describe('from-trail on good input', () => {
+  it('prints a sorted, deterministic policy for the role and nothing for other principals', async () => {
+    await writeLog('a.json.gz', gzipSync(JSON.stringify({ Records: goodRecords })));
+    const result = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir], dir);
+    expect(result.code).toBe(0);
+    const policy = JSON.parse(result.stdout);
+    expect(policy.Version).toBe('2012-10-17');
+    const actions = policy.Statement.flatMap((s: { Action: string[] }) => s.Action);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'sqs:ListQueues']));
+    expect(actions).not.toContain('s3:ListAllMyBuckets');
+    expect(result.stdout.endsWith('}\n')).toBe(true);
+    const again = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir], dir);
+    expect(again.stdout).toBe(result.stdout);
+  });
+
+  it('accepts a role ARN, bare arrays, JSON Lines and LookupEvents output', async () => {
+    await writeLog('array.json', JSON.stringify([goodRecords[0]]));
+    await writeLog('lines.jsonl', `${JSON.stringify(goodRecords[1])}\n${JSON.stringify(goodRecords[2])}`);
+    await writeLog(
+      'lookup.jsonl',
+      JSON.stringify({
+        EventId: 'x',
+        EventName: 'PutItem',
+        CloudTrailEvent: JSON.stringify(trailEvent({ role: 'app', source: 'dynamodb', name: 'PutItem' })),
+      }),
+    );
+    const result = await runCliCaptured(
+      ['from-trail', '--role', 'arn:aws:iam::123456789012:role/app', '--events', dir, '--report', join(dir, 'r.json')],
+      dir,
+    );
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8'));
+    expect(report.counts).toMatchObject({ files: 3, eventsRead: 4, matched: 3 });
+    expect(result.stdout).toContain('dynamodb:PutItem');
+  });
+
+  it('writes --out atomically and leaves no temporary files', async () => {
+    await writeLog('a.json', JSON.stringify({ Records: goodRecords }));
+    const out = join(dir, 'policy.json');
+    const result = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir, '--out', out], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(JSON.parse(await readFile(out, 'utf8')).Statement.length).toBeGreaterThan(0);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('filters by --since/--until and prunes delivery-date folders', async () => {
+    const inWindow = trailEvent({ role: 'app', source: 'sqs', name: 'ListQueues', time: '2024-05-02T10:00:00Z' });
+    const early = trailEvent({ role: 'app', source: 'sns', name: 'ListTopics', time: '2024-04-01T10:00:00Z' });
+    const base = 'AWSLogs/123456789012/CloudTrail/us-east-1';
+    await writeLog(`${base}/2024/05/02/a.json`, JSON.stringify({ Records: [inWindow] }));
+    await writeLog(`${base}/2024/04/01/a.json`, JSON.stringify({ Records: [early] }));
+    // A corrupt file in a pruned folder is never opened.
+    await writeLog(`${base}/2023/12/31/broken.json`, 'not json');
+    const report = join(dir, 'r.json');
+    const result = await runCliCaptured(
+      [
+        'from-trail',
+        '--role',
+        'app',
+        '--events',
+        dir,
+        '--since',
+        '2024-05-01',
+        '--until',
+        '2024-06-01',
+        '--report',
+        report,
+      ],
+      dir,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('sqs:ListQueues');
+    expect(result.stdout).not.toContain('sns:ListTopics');
+    const counts = JSON.parse(await readFile(report, 'utf8')).counts;
+    expect(counts.files).toBe(1);
+    expect(result.stderr).not.toContain('broken');
+  });
+
+  it.each([
+    ['yaml', 'Version: 2012-10-17'],
+    ['terraform', 'resource "aws_iam_policy" "app_policy"'],
+    ['cloudformation', 'Type: AWS::IAM::ManagedPolicy'],
+  ])('renders --format %s', async (format, expected) => {
+    await writeLog('a.json', JSON.stringify({ Records: goodRecords }));
+    const result = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir, '--format', format], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(expected);
+    expect(result.stdout).toContain('dynamodb:GetItem');
+  });
+});
+
+describe('from-trail on bad input', () => {
+  it('skips a truncated .gz, a non-JSON file, a wrong-shape file and a record without eventSource, naming each', async () => {
+    await writeLog('good.json', JSON.stringify({ Records: goodRecords }));
+    await writeLog('truncated.json.gz', gzipSync(JSON.stringify({ Records: goodRecords })).subarray(0, 40));
+    await writeLog('notjson.json', 'this is not json');
+    await writeLog('shape.json', JSON.stringify({ hello: 'world' }));
+    const { eventSource: _, ...noSource } = trailEvent({ role: 'app', source: 'sqs', name: 'ListQueues' });
+    await writeLog('nosource.json', JSON.stringify({ Records: [noSource] }));
+    const report = join(dir, 'r.json');
+    const result = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir, '--report', report], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('dynamodb:GetItem');
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'warning: truncated.json.gz: cannot decompress (truncated gzip data)',
+        expect.stringMatching(/^warning: notjson\.json: not valid JSON \(.+\)$/),
+        expect.stringMatching(/^warning: shape\.json: not CloudTrail data/),
+        'warning: nosource.json record 1: missing eventSource',
+      ]),
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    const counts = JSON.parse(await readFile(report, 'utf8')).counts;
+    expect(counts).toMatchObject({ files: 5, unreadableFiles: 3, malformedRecords: 1 });
+  });
+
+  it('fails with exit 1 on an empty folder', async () => {
+    await mkdir(join(dir, 'empty'));
+    const result = await runCliCaptured(['from-trail', '--role', 'app', '--events', 'empty'], dir);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toBe('iamgen: no CloudTrail events found in empty\n');
+  });
+
+  it('fails with exit 2 on a nonexistent path', async () => {
+    const result = await runCliCaptured(['from-trail', '--role', 'app', '--events', 'nope'], dir);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toBe('iamgen: nope: no such file or folder\n');
+  });
+
+  it('lists the roles that were seen when the role never appears, and writes no --out file', async () => {
+    await writeLog('a.json', JSON.stringify({ Records: goodRecords }));
+    const out = join(dir, 'policy.json');
+    const result = await runCliCaptured(['from-trail', '--role', 'ghost', '--events', dir, '--out', out], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'iamgen: role ghost not seen in the logs; roles seen: arn:aws:iam::123456789012:role/app (2), arn:aws:iam::123456789012:role/other (1)\n',
+    );
+    await expect(readFile(out)).rejects.toThrow();
+  });
+
+  it.each([
+    [['from-trail', '--events', 'x'], /missing --role/],
+    [['from-trail', '--role', 'a', '--user', 'b', '--events', 'x'], /either --role or --user/],
+    [['from-trail', '--role', 'a'], /--events/],
+    [
+      ['from-trail', '--role', 'a', '--events', '.', '--since', 'yesterday'],
+      /--since "yesterday": expected a duration/,
+    ],
+    [['from-trail', '--role', 'a', '--events', '.', '--format', 'xml'], /Invalid values/],
+    [['frm-trail'], /Unknown argument|Did you mean/],
+  ])('rejects usage error %j with exit 2', async (argv, message) => {
+    const result = await runCliCaptured(argv, dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('reports denied calls without granting them unless --include-denied', async () => {
+    const denied = trailEvent({
+      role: 'app',
+      source: 'sqs',
+      name: 'DeleteQueue',
+      params: { queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs' },
+      errorCode: 'AccessDenied',
+      errorMessage: 'Access to the resource https://sqs.us-east-1.amazonaws.com/ is denied.',
+    });
+    await writeLog('a.json', JSON.stringify({ Records: [...goodRecords, denied] }));
+    const plain = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir], dir);
+    expect(plain.stdout).not.toContain('sqs:DeleteQueue');
+    expect(plain.stderr).toContain('1 denied calls were not granted');
+    const withDenied = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir, '--include-denied'], dir);
+    expect(withDenied.stdout).toContain('sqs:DeleteQueue');
+  });
+});
+
+describe('help', () => {
+  it.each(['from-trail', 'roles'])('%s --help lists its flags with an example', async (command) => {
+    const result = await runCliCaptured([command, '--help'], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('--events');
+    expect(result.stdout).toContain('Examples:');
+  });
+});
+
+describe('roles', () => {
+  it('lists principals with counts and activity windows', async () => {
+    await writeLog('a.json', JSON.stringify({ Records: goodRecords }));
+    const result = await runCliCaptured(['roles', '--events', dir, '--format', 'json'], dir);
+    expect(result.code).toBe(0);
+    const { principals } = JSON.parse(result.stdout);
+    expect(principals).toEqual([
+      {
+        arn: 'arn:aws:iam::123456789012:role/app',
+        kind: 'role',
+        events: 2,
+        firstSeen: '2024-05-01T12:00:00.000Z',
+        lastSeen: '2024-05-01T12:00:00.000Z',
+      },
+      {
+        arn: 'arn:aws:iam::123456789012:role/other',
+        kind: 'role',
+        events: 1,
+        firstSeen: '2024-05-01T12:00:00.000Z',
+        lastSeen: '2024-05-01T12:00:00.000Z',
+      },
+    ]);
+  });
+});

@@ -1,0 +1,21 @@
+import { runCli } from '../src/main.js';
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI in-process, as a shell would, and captures what it prints. */
+export async function runCliCaptured(argv: readonly string[], cwd: string, stderrIsTTY = false): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    cwd,
+    env: {},
+    stderrIsTTY,
+  });
+  return { code, stdout, stderr };
+}
