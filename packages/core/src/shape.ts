@@ -224,8 +224,9 @@ function packDocuments(statements: readonly PolicyStatement[], limit: number): P
   const emptySize = policySize({ Version: '2012-10-17', Statement: [] });
   const single: PolicyDocument = { Version: '2012-10-17', Statement: statements };
   if (policySize(single) <= limit) return [single];
-  // First-fit decreasing by statement size; a statement that alone exceeds the limit gets its own document.
-  const sized = statements.map((statement, order) => ({
+  // First-fit decreasing by statement size, after cutting statements that alone exceed the limit.
+  const pieces = statements.flatMap((statement) => splitStatement(statement, limit - emptySize));
+  const sized = pieces.map((statement, order) => ({
     statement,
     order,
     size: JSON.stringify(statement).length + 1,
@@ -243,4 +244,40 @@ function packDocuments(statements: readonly PolicyStatement[], limit: number): P
     Version: '2012-10-17',
     Statement: [...bin.items].sort((a, b) => a.order - b.order).map((item) => item.statement),
   }));
+}
+
+/**
+ * Cuts a statement too big for one document into statements over parts of its resource list (or, for `*`,
+ * of its action list). Each part keeps the actions, condition and a numbered Sid.
+ */
+function splitStatement(statement: PolicyStatement, room: number): PolicyStatement[] {
+  if (JSON.stringify(statement).length + 1 <= room) return [statement];
+  const resources = asList(statement.Resource);
+  const actions = asList(statement.Action);
+  const field = resources.length > 1 ? 'Resource' : 'Action';
+  const values = field === 'Resource' ? resources : actions;
+  if (values.length <= 1) return [statement];
+  const fixed = JSON.stringify({ ...statement, Sid: `${statement.Sid ?? ''}99`, [field]: [] }).length + 1;
+  const parts: string[][] = [[]];
+  let used = fixed;
+  for (const value of values) {
+    const cost = JSON.stringify(value).length + 1;
+    const current = parts[parts.length - 1] ?? [];
+    if (current.length > 0 && used + cost > room) {
+      parts.push([value]);
+      used = fixed + cost;
+    } else {
+      current.push(value);
+      used += cost;
+    }
+  }
+  return parts.map((part, i) => ({
+    ...statement,
+    Sid: `${statement.Sid ?? 'Allow'}${i === 0 ? '' : `Part${i + 1}`}`,
+    [field]: part,
+  }));
+}
+
+function asList(value: string | readonly string[] | undefined): readonly string[] {
+  return value === undefined ? [] : typeof value === 'string' ? [value] : value;
 }
