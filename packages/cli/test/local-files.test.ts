@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { folderMayHoldWindow } from '../src/sources/local-files.js';
+import { parseTimeBound } from '../src/time-window.js';
+
+describe('folderMayHoldWindow', () => {
+  const base = 'logs/AWSLogs/123456789012/CloudTrail/eu-west-1';
+  const window = { since: '2024-05-10T00:00:00.000Z', until: '2024-06-01T00:00:00.000Z' };
+  it.each([
+    [`${base}/2024`, true],
+    [`${base}/2023`, false],
+    [`${base}/2024/04`, false],
+    [`${base}/2024/05`, true],
+    [`${base}/2024/05/09`, false],
+    [`${base}/2024/05/10`, true],
+    // Delivered on the first day after the window, may still hold events from its last minutes.
+    [`${base}/2024/06/01`, true],
+    [`${base}/2024/06/02`, false],
+    ['logs/AWSLogs/o-abc123/123456789012/CloudTrail/eu-west-1/2024/04/30', false],
+    ['logs/some/other/2023/01/01', true],
+  ])('%s → %s', (path, expected) => {
+    expect(folderMayHoldWindow(path, window)).toBe(expected);
+  });
+
+  it('keeps every folder without a window', () => {
+    expect(folderMayHoldWindow(`${base}/1999/01/01`, {})).toBe(true);
+  });
+});
+
+describe('parseTimeBound', () => {
+  const now = new Date('2024-06-01T00:00:00Z');
+  it.each([
+    ['90d', '2024-03-03T00:00:00.000Z'],
+    ['12h', '2024-05-31T12:00:00.000Z'],
+    ['30m', '2024-05-31T23:30:00.000Z'],
+    ['2w', '2024-05-18T00:00:00.000Z'],
+    ['2024-01-15', '2024-01-15T00:00:00.000Z'],
+    ['2024-01-15T10:00:00+02:00', '2024-01-15T08:00:00.000Z'],
+  ])('%s → %s', (value, expected) => {
+    expect(parseTimeBound('since', value, now)).toBe(expected);
+  });
+
+  it.each(['yesterday', '90', '2024-13-45', ''])('rejects %j as a usage error', (value) => {
+    expect(() => parseTimeBound('since', value, now)).toThrow(/--since/);
+  });
+});
