@@ -151,7 +151,8 @@ export function normalizeRecord(raw: unknown, origin: Origin): TrailEvent | Issu
 }
 
 function dropUndefined<T extends Record<string, unknown>>(object: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  // A for-in loop: this runs once per event, and Object.entries would allocate a pair per field.
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(object)) if (value !== undefined) out[key] = value;
+  for (const key in object) if (object[key] !== undefined) out[key] = object[key];
   return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }

@@ -16,6 +16,8 @@ const { values } = parseArgs({
     events: { type: 'string', default: '200000' },
     'events-per-file': { type: 'string', default: '1000' },
     'heap-mb': { type: 'string', default: '160' },
+    /** Keep the generated logs in this folder, e.g. to profile a run. */
+    keep: { type: 'string' },
   },
 });
 const totalEvents = Number(values.events);
@@ -109,7 +111,7 @@ function timed(args: readonly string[]): { ms: number; status: number | null; st
   return { ms: Number(process.hrtime.bigint() - started) / 1e6, status: result.status, stderr: result.stderr };
 }
 
-const root = await mkdtemp(join(tmpdir(), 'iamgen-bench-'));
+const root = values.keep ?? (await mkdtemp(join(tmpdir(), 'iamgen-bench-')));
 try {
   const { bytes, files } = await generate(join(root, 'logs'));
   const logs = join(root, 'logs');
@@ -148,5 +150,5 @@ try {
     process.exit(1);
   }
 } finally {
-  await rm(root, { recursive: true, force: true });
+  if (values.keep === undefined) await rm(root, { recursive: true, force: true });
 }

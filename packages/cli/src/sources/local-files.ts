@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { opendir, stat } from 'node:fs/promises';
+import { opendir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
-import { createGunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGunzip, gunzip } from 'node:zlib';
 import type { Issue, RecordOrIssue } from '@iamgen/core';
 import { isIssue, recordsOfDocument } from '@iamgen/core';
 import pLimit from 'p-limit';
@@ -22,6 +22,8 @@ export interface LocalReadOptions {
   readonly onFileFound?: () => void;
   readonly onFileDone?: () => void;
 }
+
+const gunzipAsync = promisify(gunzip);
 
 const logFile = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 /** Files that sit beside logs but are not events: S3 delivery digests, dataset manifests. */
@@ -117,8 +119,8 @@ async function readLogFile(path: string, display: string): Promise<RecordOrIssue
   if (/\.(jsonl|ndjson)(\.gz)?$/i.test(path)) return readJsonLines(path, display, gzipped);
   let text: string;
   try {
-    const stream = gzipped ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
-    text = (await buffer(stream)).toString('utf8');
+    const content = await readFile(path);
+    text = (gzipped ? await gunzipAsync(content) : content).toString('utf8');
   } catch (error) {
     return [unreadable(display, gzipped ? `cannot decompress (${describeError(error)})` : describeError(error))];
   }
