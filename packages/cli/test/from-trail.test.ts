@@ -203,6 +203,22 @@ describe('from-trail on bad input', () => {
     const withDenied = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir, '--include-denied'], dir);
     expect(withDenied.stdout).toContain('sqs:DeleteQueue');
   });
+  it('prints a policy without statements, exit 0, when every call was denied or needed no permission', async () => {
+    const records = [
+      trailEvent({ role: 'locked', source: 'sts', name: 'GetCallerIdentity' }),
+      trailEvent({
+        role: 'locked',
+        source: 'ec2',
+        name: 'DescribeInstances',
+        errorCode: 'Client.UnauthorizedOperation',
+      }),
+    ];
+    await writeLog('a.json', JSON.stringify({ Records: records }));
+    const result = await runCliCaptured(['from-trail', '--role', 'locked', '--events', dir], dir);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ Version: '2012-10-17', Statement: [] });
+    expect(result.stderr).toMatch(/none of the 2 matched events needs a permission that can be granted \(denied 1/);
+  });
 });
 
 describe('help', () => {

@@ -75,9 +75,9 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const granted = analysis.granted.accesses();
   const accesses = args.includeDenied ? [...granted, ...analysis.deniedAccesses.accesses()] : granted;
   if (accesses.length === 0) {
-    await writeReportIfAsked(args, buildReport(analysis, context, undefined));
-    throw new RunFailure(
-      `${selectorText}: ${analysis.counts.matched} events matched, none needed a permission that can be granted (mapped 0, denied ${analysis.counts.denied}, unmapped ${analysis.counts.unmapped}); nothing to write`,
+    // A true result, not a failure: the role used no permission that a policy can grant.
+    io.stderr.write(
+      `warning: ${selectorText}: none of the ${analysis.counts.matched} matched events needs a permission that can be granted (denied ${analysis.counts.denied}, unmapped ${analysis.counts.unmapped}, needing no permission ${analysis.counts.matched - analysis.counts.denied - analysis.counts.unmapped}); the policy has no statements\n`,
     );
   }
   const shaped = shapePolicy(accesses, {
