@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCliCaptured } from './run-cli.js';
+import { runCliCaptured } from '../src/run-captured.js';
 import { trailEvent } from './trail-fixtures.js';
 
 let dir: string;

@@ -1,4 +1,4 @@
-import { runCli } from '../src/main.js';
+import { runCli } from './main.js';
 
 export interface CliResult {
   readonly code: number;
@@ -6,7 +6,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the CLI in-process, as a shell would, and captures what it prints. */
+/** Runs the CLI in-process and captures what it prints: for tests and the evaluation, which drive the CLI as a user would. */
 export async function runCliCaptured(argv: readonly string[], cwd: string, stderrIsTTY = false): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
