@@ -3,7 +3,7 @@ export { AccessSet } from './access-set.js';
 export type { AnalysisCounts, AnalysisOptions, CountedPair, DeniedCall, PrincipalActivity } from './analysis.js';
 export { TrailAnalysis } from './analysis.js';
 export type { NonAuthorizationReason, Principal, PrincipalKind, PrincipalSelector } from './attribute.js';
-export { principalName, principalOf, selectorMatches } from './attribute.js';
+export { nonAuthorizationReason, principalName, principalOf, selectorMatches } from './attribute.js';
 export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';

@@ -2,11 +2,16 @@ import type { CatalogAction, IamCatalog } from '../iam-catalog.js';
 
 const placeholder = /\$\{([A-Za-z0-9]+)\}/g;
 
-const cache = new Map<string, RegExp>();
+const patternCache = new Map<string, RegExp>();
+
+/** A catalog ARN field may list alternatives (`arn:…/apis/${ApiId}, arn:…/restapis/${RestApiId}`). */
+export function templateAlternatives(template: string): string[] {
+  return template.split(/,\s*/).filter((t) => t.startsWith('arn:'));
+}
 
 /** `arn:${Partition}:s3:::${BucketName}/${ObjectName}` → a RegExp that matches concrete ARNs of that type. */
 export function arnTemplatePattern(template: string): RegExp {
-  let pattern = cache.get(template);
+  let pattern = patternCache.get(template);
   if (pattern === undefined) {
     let source = '';
     let last = 0;
@@ -18,7 +23,7 @@ export function arnTemplatePattern(template: string): RegExp {
     }
     source += escapeRegExp(template.slice(last));
     pattern = new RegExp(`^${source}$`);
-    cache.set(template, pattern);
+    patternCache.set(template, pattern);
   }
   return pattern;
 }
@@ -27,19 +32,22 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Resource-type templates an action can be scoped to, resolved against the catalog. */
-export function actionArnTemplates(catalog: IamCatalog, action: CatalogAction): string[] {
-  const templates: string[] = [];
-  for (const type of action.resourceTypes) {
-    const template = catalog.resourceTypeArn(action.service, type.name);
-    if (template !== undefined) templates.push(template);
-  }
-  return templates;
+export interface ResourceTemplate {
+  readonly type: string;
+  readonly required: boolean;
+  readonly template: string;
 }
 
-/** True when `arn` is a concrete ARN of one of the resource types the action supports. */
-export function arnFitsAction(catalog: IamCatalog, action: CatalogAction, arn: string): boolean {
-  return actionArnTemplates(catalog, action).some((template) => arnTemplatePattern(template).test(arn));
+/** Resource-type templates an action can be scoped to, resolved against the catalog. */
+export function actionTemplates(catalog: IamCatalog, action: CatalogAction): ResourceTemplate[] {
+  const templates: ResourceTemplate[] = [];
+  for (const type of action.resourceTypes) {
+    const arn = catalog.resourceTypeArn(action.service, type.name);
+    if (arn === undefined) continue;
+    for (const template of templateAlternatives(arn))
+      templates.push({ type: type.name, required: type.required, template });
+  }
+  return templates;
 }
 
 export interface ArnContext {
@@ -48,22 +56,24 @@ export interface ArnContext {
   readonly account: string;
 }
 
-/** Fills an ARN template; returns undefined when a placeholder has no value. */
+/** Fills an ARN template; undefined when a placeholder has no value. */
 export function fillArnTemplate(
   template: string,
   context: ArnContext,
-  values: Readonly<Record<string, string | undefined>>,
+  placeholderValue: (placeholderName: string) => string | undefined,
 ): string | undefined {
   let missing = false;
   const arn = template.replace(placeholder, (_, name: string) => {
+    // A value from the request (e.g. the account in an SQS queue URL) wins over the event's own.
     const value =
-      name === 'Partition'
+      placeholderValue(name) ??
+      (name === 'Partition'
         ? context.partition
         : name === 'Region'
           ? context.region
           : name === 'Account'
             ? context.account
-            : values[name];
+            : undefined);
     if (value === undefined || value === '') missing = true;
     return value ?? '';
   });
@@ -74,7 +84,7 @@ export function fillArnTemplate(
 export function partitionOfRegion(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
   if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
   return 'aws';
 }

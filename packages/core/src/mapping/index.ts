@@ -1,7 +1,14 @@
-import type { IamCatalog } from '../iam-catalog.js';
+import type { CatalogAction, IamCatalog } from '../iam-catalog.js';
 import { qualifiedName } from '../iam-catalog.js';
 import type { Access, TrailEvent } from '../types.js';
-import { actionArnTemplates, arnFitsAction } from './arn-template.js';
+import type { ArnContext } from './arn-template.js';
+import { actionTemplates, arnTemplatePattern, fillArnTemplate, partitionOfRegion } from './arn-template.js';
+import { parseDenial } from './denied.js';
+import { forwardAccessContext } from './forward-access.js';
+import { passRoleAccesses } from './pass-role.js';
+import { lowerCaseIndex, shallowStrings } from './request-values.js';
+import type { ActionUse } from './service-rules.js';
+import { serviceRules } from './services/index.js';
 
 export type MappingOutcome =
   /** The call was authorized (it succeeded, or failed for a reason other than permissions). */
@@ -13,6 +20,7 @@ export type MappingOutcome =
   /** No IAM action in the catalog corresponds to the event. */
   | { readonly kind: 'unmapped'; readonly reason: string };
 
+/** Endpoints whose name is not the IAM prefix (`monitoring.amazonaws.com` is authorized as `cloudwatch:`). */
 const serviceRenames: Readonly<Record<string, string>> = {
   monitoring: 'cloudwatch',
   email: 'ses',
@@ -21,6 +29,8 @@ const serviceRenames: Readonly<Record<string, string>> = {
   appstream2: 'appstream',
   'models.lex': 'lex',
   'runtime.lex': 'lex',
+  'models-v2-lex': 'lex',
+  'runtime-v2-lex': 'lex',
   opensearchservice: 'es',
   migrationhub: 'mgh',
   pinpoint: 'mobiletargeting',
@@ -29,12 +39,25 @@ const serviceRenames: Readonly<Record<string, string>> = {
   cloudcontrolapi: 'cloudformation',
   transcribestreaming: 'transcribe',
   'mturk-requester': 'mechanicalturk',
+  'servicecatalog-appregistry': 'servicecatalog',
+  'runtime.sagemaker': 'sagemaker',
+  'bedrock-runtime': 'bedrock',
+  iotdata: 'iot',
+  'data.iot': 'iot',
+  'data.mediastore': 'mediastore',
 };
 
-const versionSuffixes = [/\d{8}(v\d+)?$/, /\d{4}_\d{2}_\d{2}$/];
+/** Endpoints whose events are never the caller's own authorization. */
+const nonAuthorizationSources: Readonly<Record<string, string>> = {
+  signin: 'console sign-in',
+};
 
-const denialCodes =
-  /^(Client\.)?(AccessDenied|UnauthorizedOperation|UnauthorizedAccess|AccessDeniedException|Unauthorized)/;
+/** API version suffixes some services still log (`CreateFunction20150331`, `…2019_03_26`). Only these are stripped. */
+const versionSuffixes = [/\d{8}(v\d+)?$/, /\d{4}_\d{2}_\d{2}$/];
+/** Cognito hosted-UI and similar web flows: `Login_GET`, `Token_POST` are page hits, not API operations. */
+const webFlowEvent = /_(GET|POST|PUT|DELETE|PATCH)$/;
+
+const denialCodes = /^(Client\.)?(AccessDenied|UnauthorizedOperation|UnauthorizedAccess|AuthorizationError|Forbidden)/i;
 
 export function servicePrefixOf(eventSource: string): string {
   const host = eventSource.replace(/\.amazonaws\.com$/, '');
@@ -47,27 +70,132 @@ export function isDenialCode(errorCode: string | undefined): boolean {
 
 /** Maps one event to the IAM actions and resources it needed. */
 export function mapEvent(event: TrailEvent, catalog: IamCatalog): MappingOutcome {
+  const host = event.eventSource.replace(/\.amazonaws\.com$/, '');
+  const sourceReason = nonAuthorizationSources[host];
+  if (sourceReason !== undefined) return { kind: 'not-authorization', reason: sourceReason };
   const prefix = servicePrefixOf(event.eventSource);
-  if (!catalog.hasService(prefix)) {
-    return { kind: 'unmapped', reason: `no IAM service with prefix "${prefix}"` };
+  const rules = serviceRules[prefix] ?? {};
+  const reason = rules.notAuthorization?.[event.eventName];
+  if (reason !== undefined) return { kind: 'not-authorization', reason };
+  if (webFlowEvent.test(event.eventName))
+    return { kind: 'not-authorization', reason: 'web sign-in flow, not an API call' };
+  if (!catalog.hasService(prefix)) return { kind: 'unmapped', reason: `no IAM service with prefix "${prefix}"` };
+
+  const uses = rules.uses?.(event) ?? defaultUses(event, rules.names);
+  const context = arnContext(event);
+  const serviceValues = rules.values?.(event) ?? {};
+  const index = lowerCaseIndex(event.requestParameters);
+  const requestArns = [
+    ...shallowStrings(event.requestParameters).filter((v) => v.startsWith('arn:')),
+    ...loggedArns(event),
+  ];
+  const accesses: Access[] = [];
+  for (const use of uses) {
+    const action = resolveAction(catalog, prefix, use.action);
+    if (action === undefined) {
+      return {
+        kind: 'unmapped',
+        reason: `no IAM action ${use.action.includes(':') ? use.action : `${prefix}:${use.action}`}`,
+      };
+    }
+    const placeholderValue = (name: string) => {
+      if (use.values !== undefined && Object.hasOwn(use.values, name)) return use.values[name];
+      return serviceValues[name] ?? (isContextPlaceholder(name) ? undefined : index.get(name.toLowerCase()));
+    };
+    const resources = use.resources ?? buildResources(catalog, action, use, context, placeholderValue, requestArns);
+    const name = qualifiedName(action);
+    const forward = action.service === 'kms' ? forwardAccessContext(event) : undefined;
+    const withContext = (access: Access): Access => (forward === undefined ? access : { ...access, context: forward });
+    if (resources === 'none') accesses.push(withContext({ action: name, resource: '*' }));
+    else if (resources.length === 0) accesses.push(withContext({ action: name, resource: '*', resourceUnknown: true }));
+    else for (const resource of resources) accesses.push(withContext({ action: name, resource }));
   }
-  const candidates = [event.eventName, ...versionSuffixes.map((suffix) => event.eventName.replace(suffix, ''))];
-  const action = candidates.map((name) => catalog.action(prefix, name)).find((found) => found !== undefined);
-  if (action === undefined) {
-    return { kind: 'unmapped', reason: `no IAM action ${prefix}:${event.eventName}` };
+  accesses.push(...passRoleAccesses(event));
+
+  if (isDenialCode(event.errorCode)) {
+    const denial = parseDenial(event.errorMessage, catalog);
+    const denied = denial === undefined ? accesses : [denial];
+    return { kind: 'denied', accesses: denied, errorCode: event.errorCode ?? '' };
   }
-  const name = qualifiedName(action);
-  const resourceArns = event.resources.flatMap((r) =>
-    r.arn !== undefined && arnFitsAction(catalog, action, r.arn) ? [r.arn] : [],
-  );
-  const accesses: Access[] =
-    resourceArns.length > 0
-      ? resourceArns.map((resource) => ({ action: name, resource }))
-      : [
-          actionArnTemplates(catalog, action).length === 0
-            ? { action: name, resource: '*' }
-            : { action: name, resource: '*', resourceUnknown: true },
-        ];
-  if (isDenialCode(event.errorCode)) return { kind: 'denied', accesses, errorCode: event.errorCode ?? '' };
   return { kind: 'mapped', accesses };
+}
+
+function defaultUses(
+  event: TrailEvent,
+  names: Readonly<Record<string, string | readonly string[]>> | undefined,
+): ActionUse[] {
+  const renamed = names?.[event.eventName];
+  if (renamed !== undefined) return (typeof renamed === 'string' ? [renamed] : renamed).map((action) => ({ action }));
+  return [{ action: event.eventName }];
+}
+
+/** Exact name first, then without a known API-version suffix; the result must exist in the catalog. */
+function resolveAction(catalog: IamCatalog, prefix: string, name: string): CatalogAction | undefined {
+  const colon = name.indexOf(':');
+  const service = colon === -1 ? prefix : name.slice(0, colon);
+  const bare = colon === -1 ? name : name.slice(colon + 1);
+  const exact = catalog.action(service, bare);
+  if (exact !== undefined) return exact;
+  for (const suffix of versionSuffixes) {
+    const stripped = bare.replace(suffix, '');
+    if (stripped !== bare && stripped !== '') {
+      const found = catalog.action(service, stripped);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+function isContextPlaceholder(name: string): boolean {
+  return name === 'Partition' || name === 'Region' || name === 'Account';
+}
+
+function arnContext(event: TrailEvent): ArnContext {
+  const partition = /^arn:(aws[a-z-]*):/.exec(event.userIdentity.arn ?? event.userIdentity.issuerArn ?? '')?.[1];
+  return {
+    partition: partition ?? partitionOfRegion(event.awsRegion),
+    region: event.awsRegion,
+    account: event.recipientAccountId ?? event.userIdentity.accountId ?? '',
+  };
+}
+
+function loggedArns(event: TrailEvent): string[] {
+  return event.resources.flatMap((r) => (r.arn?.startsWith('arn:') ? [r.arn] : []));
+}
+
+/**
+ * ARNs for one use of an action: logged or requested ARNs that fit one of its resource types, plus ARNs
+ * filled from request values. `none` when the action supports no resource type (it only takes `*`).
+ */
+function buildResources(
+  catalog: IamCatalog,
+  action: CatalogAction,
+  use: ActionUse,
+  context: ArnContext,
+  placeholderValue: (name: string) => string | undefined,
+  requestArns: readonly string[],
+): readonly string[] | 'none' {
+  const wanted = use.resourceTypes?.map((t) => t.toLowerCase());
+  const templates = actionTemplates(catalog, action).filter(
+    (t) => wanted === undefined || wanted.includes(t.type.toLowerCase()),
+  );
+  if (templates.length === 0) return use.resourceTypes === undefined ? 'none' : [];
+  const built = new Set<string>();
+  for (const { template } of templates) {
+    // Explicit values (e.g. a copy source) name the resource; otherwise ARNs in the request or record do.
+    const filled = fillArnTemplate(template, context, placeholderValue);
+    if (filled !== undefined) built.add(filled);
+    if (use.values === undefined) {
+      const pattern = arnTemplatePattern(template);
+      for (const arn of requestArns) if (pattern.test(arn)) built.add(arn);
+    }
+  }
+  return dropEnclosing([...built]);
+}
+
+/** When both a table and its index were named, the call touched the index: keep the most specific ARNs. */
+function dropEnclosing(arns: readonly string[]): string[] {
+  return arns.filter(
+    (arn) => !arns.some((other) => other !== arn && (other.startsWith(`${arn}/`) || other.startsWith(`${arn}:`))),
+  );
 }

@@ -1,0 +1,18 @@
+import type { IamCatalog } from '../iam-catalog.js';
+import { qualifiedName } from '../iam-catalog.js';
+import type { Access } from '../types.js';
+
+/** `… is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/k because …` and variants. */
+const denialMessage =
+  /not authorized to perform:?\s+([a-z0-9-]+:[A-Za-z0-9]+)(?:\s+on resource:?\s+(?:"?)(arn:[^\s"]+|\*))?/;
+
+/** The action and resource an access-denied message names, when it names a real action. */
+export function parseDenial(message: string | undefined, catalog: IamCatalog): Access | undefined {
+  if (message === undefined) return undefined;
+  const match = denialMessage.exec(message);
+  if (!match) return undefined;
+  const action = catalog.actionByQualifiedName(match[1] ?? '');
+  if (action === undefined) return undefined;
+  const resource = match[2]?.replace(/[.,;]$/, '') ?? '*';
+  return { action: qualifiedName(action), resource };
+}

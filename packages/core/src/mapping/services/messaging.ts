@@ -1,0 +1,41 @@
+import type { TrailEvent } from '../../types.js';
+import { stringAt } from '../request-values.js';
+import type { ServiceRules } from '../service-rules.js';
+
+/** `https://sqs.<region>.amazonaws.com/<account>/<queue>` (also the legacy `queue.amazonaws.com` host). */
+export function parseQueueUrl(url: string | undefined): { account: string; name: string; region?: string } | undefined {
+  if (url === undefined) return undefined;
+  const match = /^https?:\/\/([^/]+)\/(\d{12})\/([^/?#]+)/.exec(url);
+  if (!match) return undefined;
+  const region = /^sqs\.([a-z0-9-]+)\./.exec(match[1] ?? '')?.[1];
+  const parsed = { account: match[2] ?? '', name: match[3] ?? '' };
+  return region === undefined ? parsed : { ...parsed, region };
+}
+
+export const sqsRules: ServiceRules = {
+  values: (event: TrailEvent) => {
+    const queue = parseQueueUrl(stringAt(event.requestParameters, 'queueUrl', 'QueueUrl'));
+    return {
+      QueueName: queue?.name ?? stringAt(event.requestParameters, 'queueName', 'QueueName'),
+      Account: queue?.account,
+      Region: queue?.region,
+    };
+  },
+};
+
+export const eventsRules: ServiceRules = {
+  values: (event: TrailEvent) => {
+    const params = event.requestParameters;
+    return {
+      EventBusName:
+        stringAt(params, 'eventBusName', 'EventBusName') ?? (event.eventName === 'PutEvents' ? 'default' : undefined),
+      RuleName: stringAt(params, 'name', 'rule', 'ruleName'),
+    };
+  },
+};
+
+export const statesRules: ServiceRules = {
+  values: (event: TrailEvent) => ({
+    StateMachineName: stringAt(event.requestParameters, 'name'),
+  }),
+};
