@@ -85,10 +85,11 @@ export function mapEvent(event: TrailEvent, catalog: IamCatalog): MappingOutcome
   const context = arnContext(event);
   const serviceValues = rules.values?.(event) ?? {};
   const index = lowerCaseIndex(event.requestParameters);
+  const canonical = rules.canonicalArn ?? ((arn: string) => arn);
   const requestArns = [
-    ...shallowStrings(event.requestParameters).filter((v) => v.startsWith('arn:')),
+    ...shallowStrings(event.requestParameters).filter((v) => arnLike.test(v)),
     ...loggedArns(event),
-  ];
+  ].map(canonical);
   const accesses: Access[] = [];
   for (const use of uses) {
     const action = resolveAction(catalog, prefix, use.action);
@@ -100,13 +101,16 @@ export function mapEvent(event: TrailEvent, catalog: IamCatalog): MappingOutcome
     }
     const placeholderValue = (name: string) => {
       if (use.values !== undefined && Object.hasOwn(use.values, name)) return use.values[name];
-      return serviceValues[name] ?? (isContextPlaceholder(name) ? undefined : index.get(name.toLowerCase()));
+      // A service that names a placeholder decides it, even as unknown: no fallback to a same-named field.
+      if (Object.hasOwn(serviceValues, name)) return serviceValues[name];
+      return isContextPlaceholder(name) ? undefined : index.get(name.toLowerCase());
     };
     const resources = use.resources ?? buildResources(catalog, action, use, context, placeholderValue, requestArns);
     const name = qualifiedName(action);
     const forward = action.service === 'kms' ? forwardAccessContext(event) : undefined;
     const withContext = (access: Access): Access => (forward === undefined ? access : { ...access, context: forward });
-    if (resources === 'none') accesses.push(withContext({ action: name, resource: '*' }));
+    if (resources === 'none' || (resources.length === 0 && resourceOptional(action)))
+      accesses.push(withContext({ action: name, resource: '*' }));
     else if (resources.length === 0) accesses.push(withContext({ action: name, resource: '*', resourceUnknown: true }));
     else for (const resource of resources) accesses.push(withContext({ action: name, resource }));
   }
@@ -146,6 +150,17 @@ function resolveAction(catalog: IamCatalog, prefix: string, name: string): Catal
   return undefined;
 }
 
+/** A string that can be an ARN on its own (a shard iterator starts with one but is not). */
+const arnLike = /^arn:[^\s|]+$/;
+
+/**
+ * When none of an action's resource types is required (PutMetricData's optional dataset), a call that names
+ * none is scoped to `*` by design, not for want of an ARN.
+ */
+function resourceOptional(action: CatalogAction): boolean {
+  return action.resourceTypes.every((type) => !type.required);
+}
+
 function isContextPlaceholder(name: string): boolean {
   return name === 'Partition' || name === 'Region' || name === 'Account';
 }
@@ -160,7 +175,7 @@ function arnContext(event: TrailEvent): ArnContext {
 }
 
 function loggedArns(event: TrailEvent): string[] {
-  return event.resources.flatMap((r) => (r.arn?.startsWith('arn:') ? [r.arn] : []));
+  return event.resources.flatMap((r) => (r.arn !== undefined && arnLike.test(r.arn) ? [r.arn] : []));
 }
 
 /**
@@ -182,13 +197,16 @@ function buildResources(
   if (templates.length === 0) return use.resourceTypes === undefined ? 'none' : [];
   const built = new Set<string>();
   for (const { template } of templates) {
-    // Explicit values (e.g. a copy source) name the resource; otherwise ARNs in the request or record do.
+    // ARNs the request or record carries are authoritative (they hold the real region, account and path);
+    // explicit values (a copy source) name their own resource; otherwise the template is filled from values.
+    const pattern = arnTemplatePattern(template);
+    const carried = use.values === undefined ? requestArns.filter((arn) => pattern.test(arn)) : [];
+    if (carried.length > 0) {
+      for (const arn of carried) built.add(arn);
+      continue;
+    }
     const filled = fillArnTemplate(template, context, placeholderValue);
     if (filled !== undefined) built.add(filled);
-    if (use.values === undefined) {
-      const pattern = arnTemplatePattern(template);
-      for (const arn of requestArns) if (pattern.test(arn)) built.add(arn);
-    }
   }
   return dropEnclosing([...built]);
 }

@@ -23,6 +23,8 @@ export interface ServiceRules {
   readonly uses?: (event: TrailEvent) => readonly ActionUse[] | undefined;
   /** Template placeholder values this service's requests carry under other names. */
   readonly values?: (event: TrailEvent) => Readonly<Record<string, string | undefined>>;
+  /** Rewrites an ARN found in the request to the form policies grant on (Lambda: drop the version/alias). */
+  readonly canonicalArn?: (arn: string) => string;
   /** Event names that need no permission of the caller, with the reason. */
   readonly notAuthorization?: Readonly<Record<string, string>>;
 }

@@ -19,6 +19,7 @@ export const lambdaRules: ServiceRules = {
     InvokeAsync: 'InvokeFunction',
     InvokeWithResponseStream: 'InvokeFunction',
   },
+  canonicalArn: (arn) => arn.replace(/^(arn:[^:]+:lambda:[^:]*:\d{12}:function:[^:]+):.+$/, '$1'),
   values: (event: TrailEvent) => ({
     FunctionName: lambdaFunctionName(stringAt(event.requestParameters, 'functionName', 'FunctionName')),
     LayerName: stringAt(event.requestParameters, 'layerName'),
