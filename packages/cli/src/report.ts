@@ -40,7 +40,7 @@ export interface RunReport {
     readonly limit: number;
     readonly split: boolean;
   };
-  coverage?: { readonly checked: number; readonly allowed: number };
+  readonly coverage?: { readonly checked: number; readonly allowed: number };
   readonly problems: readonly string[];
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { requireCoverage } from '../src/commands/from-trail.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import { trailEvent } from './trail-fixtures.js';
 
@@ -61,6 +62,7 @@ describe('from-trail on good input', () => {
     expect(result.code).toBe(0);
     const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8'));
     expect(report.counts).toMatchObject({ files: 3, eventsRead: 4, matched: 3 });
+    expect(report.coverage).toEqual({ checked: 3, allowed: 3 });
     expect(result.stdout).toContain('dynamodb:PutItem');
   });
 
@@ -252,5 +254,25 @@ describe('roles', () => {
         lastSeen: '2024-05-01T12:00:00.000Z',
       },
     ]);
+  });
+});
+
+describe('coverage proof', () => {
+  it('fails the run, naming the accesses, when a policy does not allow what was observed', () => {
+    const broken = {
+      Version: '2012-10-17' as const,
+      Statement: [{ Effect: 'Allow' as const, Action: ['sqs:ListQueues'], Resource: ['*'] }],
+    };
+    expect(() =>
+      requireCoverage(
+        [broken],
+        [
+          { action: 'sqs:ListQueues', resource: '*' },
+          { action: 'dynamodb:GetItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders' },
+        ],
+      ),
+    ).toThrow(
+      'coverage proof failed: the generated policy does not allow 1 of 2 observed accesses: dynamodb:GetItem on arn:aws:dynamodb:us-east-1:123456789012:table/orders',
+    );
   });
 });

@@ -4,6 +4,10 @@ export type { AnalysisCounts, AnalysisOptions, CountedPair, DeniedCall, Principa
 export { TrailAnalysis } from './analysis.js';
 export type { NonAuthorizationReason, Principal, PrincipalKind, PrincipalSelector } from './attribute.js';
 export { nonAuthorizationReason, principalName, principalOf, selectorMatches } from './attribute.js';
+export type { CoverageResult } from './coverage.js';
+export { describeAccess, proveCoverage } from './coverage.js';
+export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
+export { evaluate, wildcardMatch } from './evaluate/index.js';
 export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';

@@ -1,8 +1,10 @@
-import type { PolicyDocument, PrincipalSelector, ShapedPolicy } from '@iamgen/core';
+import type { Access, PolicyDocument, PrincipalSelector, ShapedPolicy } from '@iamgen/core';
 import {
   cloudFormationTemplate,
+  describeAccess,
   loadIamCatalog,
   principalName,
+  proveCoverage,
   renderJson,
   renderTerraform,
   shapePolicy,
@@ -84,7 +86,8 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     policyKind: args.policyKind,
     objectPrefixThreshold: args.objectPrefixThreshold,
   });
-  const report = buildReport(analysis, context, shaped);
+  const coverage = requireCoverage(shaped.documents, granted);
+  const report = { ...buildReport(analysis, context, shaped), coverage };
 
   const target = {
     principalName: selector.value.startsWith('arn:') ? principalName(selector.value) : selector.value,
@@ -175,4 +178,23 @@ function warningLines(report: RunReport): string[] {
     lines.push(`resource unknown, granted on "*": ${actions.slice(0, 8).join(', ')}${more}`);
   }
   return lines;
+}
+
+/**
+ * The coverage proof: the documents must allow every authorized access that was observed, with its context.
+ * A miss is a bug in iamgen, so the run fails naming it and prints no policy.
+ */
+export function requireCoverage(
+  documents: readonly PolicyDocument[],
+  observed: readonly Access[],
+): { checked: number; allowed: number } {
+  const result = proveCoverage(documents, observed);
+  if (result.misses.length > 0) {
+    const named = result.misses.slice(0, 5).map(describeAccess).join('; ');
+    const more = result.misses.length > 5 ? ` and ${result.misses.length - 5} more` : '';
+    throw new RunFailure(
+      `coverage proof failed: the generated policy does not allow ${result.misses.length} of ${result.checked} observed accesses: ${named}${more}`,
+    );
+  }
+  return { checked: result.checked, allowed: result.allowed };
 }
