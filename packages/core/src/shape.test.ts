@@ -72,6 +72,25 @@ describe('shapePolicy', () => {
     expect(at.generalizations).toEqual([{ rule: 's3-object-prefix', into: `${bucket}/in/*`, replaced: 3 }]);
   });
 
+  it('grants the streams of a log group, since stream names change with every execution environment', () => {
+    const shaped = shapePolicy([
+      {
+        action: 'logs:CreateLogStream',
+        resource: 'arn:aws:logs:us-east-1:1:log-group:/aws/lambda/app:log-stream:2024/05/01/[$LATEST]abc',
+      },
+      {
+        action: 'logs:CreateLogStream',
+        resource: 'arn:aws:logs:us-east-1:1:log-group:/aws/lambda/app:log-stream:2024/05/02/[$LATEST]def',
+      },
+    ]);
+    expect(shaped.documents[0]?.Statement[0]?.Resource).toEqual([
+      'arn:aws:logs:us-east-1:1:log-group:/aws/lambda/app:*',
+    ]);
+    expect(shaped.generalizations).toEqual([
+      { rule: 'log-streams-of-group', into: 'arn:aws:logs:us-east-1:1:log-group:/aws/lambda/app:*', replaced: 2 },
+    ]);
+  });
+
   it('splits over the size limit into documents that each fit', () => {
     const accesses = Array.from(
       { length: 120 },

@@ -20,7 +20,7 @@ export interface ShapeOptions {
 export const defaultShapeOptions: ShapeOptions = { policyKind: 'managed', objectPrefixThreshold: 20 };
 
 export interface Generalization {
-  readonly rule: 's3-object-prefix';
+  readonly rule: 's3-object-prefix' | 'log-streams-of-group';
   readonly into: string;
   readonly replaced: number;
 }
@@ -52,7 +52,10 @@ interface Grant {
  * group actions that share a resource set, sort everything, name statements stably, split over the size limit.
  */
 export function shapePolicy(accesses: readonly Access[], options: ShapeOptions = defaultShapeOptions): ShapedPolicy {
-  const { accesses: generalized, generalizations } = generalizeObjectKeys(accesses, options.objectPrefixThreshold);
+  const streams = generalizeLogStreams(accesses);
+  const objects = generalizeObjectKeys(streams.accesses, options.objectPrefixThreshold);
+  const generalized = objects.accesses;
+  const generalizations = [...streams.generalizations, ...objects.generalizations];
   const grants = mergeConditions(generalized);
   const statements = groupStatements(grants);
   const limit = policySizeLimits[options.policyKind];
@@ -69,6 +72,27 @@ export function shapePolicy(accesses: readonly Access[], options: ShapeOptions =
 /** IAM's way of counting a policy's size: the JSON without whitespace. */
 export function policySize(document: PolicyDocument): number {
   return JSON.stringify(document).length;
+}
+
+const logStreamArn = /^(arn:[^:]+:logs:[^:]*:[^:]*:log-group:[^:]+):log-stream:.+$/;
+
+/**
+ * Log stream names are made anew (Lambda starts one per execution environment), so a grant on the streams
+ * seen would fail tomorrow: stream ARNs become `log-group:<name>:*`, the group's streams and nothing else.
+ */
+function generalizeLogStreams(accesses: readonly Access[]): { accesses: Access[]; generalizations: Generalization[] } {
+  const replaced = new Map<string, Set<string>>();
+  const out = accesses.map((access) => {
+    const match = logStreamArn.exec(access.resource);
+    if (!match) return access;
+    const into = `${match[1]}:*`;
+    getOrCreate(replaced, into, () => new Set<string>()).add(access.resource);
+    return { ...access, resource: into };
+  });
+  const generalizations = [...replaced]
+    .sort(([a], [b]) => compareCodePoints(a, b))
+    .map(([into, streams]): Generalization => ({ rule: 'log-streams-of-group', into, replaced: streams.size }));
+  return { accesses: out, generalizations };
 }
 
 const s3ObjectArn = /^(arn:[^:]+:s3:::[^/]+)\/(.+)$/;

@@ -1,5 +1,6 @@
 import type { ServiceRules } from '../service-rules.js';
 import { apigatewayRules } from './apigateway.js';
+import { cloudformationRules } from './cloudformation.js';
 import { dynamodbRules } from './dynamodb.js';
 import { ec2Rules } from './ec2.js';
 import { athenaRules, cloudtrailRules, iamRules, rdsRules, stsRules } from './iam.js';
@@ -15,6 +16,7 @@ import { ssmRules } from './ssm.js';
 export const serviceRules: Readonly<Record<string, ServiceRules>> = {
   apigateway: apigatewayRules,
   athena: athenaRules,
+  cloudformation: cloudformationRules,
   cloudtrail: cloudtrailRules,
   dynamodb: dynamodbRules,
   ec2: ec2Rules,
