@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import yargs from 'yargs';
 import type { CliIo } from './cli-io.js';
 import { exitCodes, RunFailure, UsageError } from './cli-io.js';
+import { athena } from './commands/athena.js';
 import { fromTrail, policyFormats, policyKinds } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 
@@ -97,7 +98,59 @@ const rolesCommand: CommandDefinition = {
     ),
 };
 
-const commands: readonly CommandDefinition[] = [fromTrailCommand, rolesCommand];
+const athenaCommand: CommandDefinition = {
+  name: 'athena <statement>',
+  describe: 'Print the Athena DDL for a CloudTrail table, or the aggregated activity query for a principal',
+  builder: (parser) =>
+    parser
+      .positional('statement', {
+        choices: ['ddl', 'query'] as const,
+        describe: 'ddl: CREATE TABLE; query: activity of one principal',
+      })
+      .option('table', { type: 'string', default: 'cloudtrail_logs', describe: 'table name (database.table allowed)' })
+      .option('location', { type: 'string', describe: 'ddl: s3://bucket/prefix/AWSLogs/<account>/CloudTrail/' })
+      .option('projection-start', {
+        type: 'string',
+        default: '2020/01/01',
+        describe: 'ddl: first day partition projection covers (YYYY/MM/DD)',
+      })
+      .option('principal', { type: 'string', describe: 'query: role or user ARN' })
+      .option('regions', { type: 'string', array: true, default: ['us-east-1'], describe: 'query: regions to read' })
+      .option('since', { type: 'string', default: '90d', describe: 'query: window start (90d, 2024-06-01, ISO time)' })
+      .option('until', { type: 'string', describe: 'query: window end (default now)' })
+      .option('format', {
+        choices: ['sql', 'json'] as const,
+        default: 'sql' as const,
+        describe: 'SQL text or { sql, parameters }',
+      })
+      .example(
+        '$0 athena ddl --table security.cloudtrail --location s3://trail-bucket/AWSLogs/123456789012/CloudTrail/',
+        'table DDL',
+      )
+      .example(
+        '$0 athena query --principal arn:aws:iam::123456789012:role/app --regions us-east-1 eu-west-1 --since 90d',
+        'what the role did',
+      ),
+  run: (argv, io) =>
+    Promise.resolve(
+      athena(
+        {
+          statement: argv.statement as 'ddl' | 'query',
+          table: argv.table as string,
+          location: argv.location as string | undefined,
+          projectionStart: argv.projectionStart as string,
+          principal: argv.principal as string | undefined,
+          regions: (argv.regions as string[]).flatMap((r) => r.split(',')),
+          since: argv.since as string,
+          until: argv.until as string | undefined,
+          format: argv.format as 'sql' | 'json',
+        },
+        io,
+      ),
+    ),
+};
+
+const commands: readonly CommandDefinition[] = [fromTrailCommand, rolesCommand, athenaCommand];
 
 /** Runs one CLI invocation and returns its exit code; never throws for user errors. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

@@ -12,6 +12,7 @@ export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.j
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
 export { mapEvent } from './mapping/index.js';
+export { resourceRequestFields } from './mapping/request-fields.js';
 export type { RecordOrIssue } from './normalize.js';
 export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './normalize.js';
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';

@@ -1,0 +1,2 @@
+export type { AthenaQuery, CloudTrailTableOptions, PrincipalActivityQueryOptions } from './queries.js';
+export { cloudTrailTableDdl, principalActivityQuery } from './queries.js';
