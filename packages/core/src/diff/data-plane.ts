@@ -1,0 +1,24 @@
+/**
+ * Actions CloudTrail records only as data events (or not at all): when the input held no data events, logs
+ * cannot say these were unused, only that their use is unknown.
+ */
+const dataPlane: readonly RegExp[] = [
+  /^s3:(Get|Put|Delete|Restore|Abort)Object/,
+  /^s3:(ListMultipartUploadParts|GetObjectAttributes)$/,
+  /^s3-object-lambda:/,
+  /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem|Query|Scan|BatchGetItem|BatchWriteItem|ConditionCheckItem|PartiQL.*|GetRecords|GetShardIterator)$/,
+  /^lambda:InvokeFunction(Url)?$/,
+  /^sqs:(SendMessage|ReceiveMessage|DeleteMessage|ChangeMessageVisibility)/,
+  /^sns:Publish$/,
+  /^kinesis:(PutRecords?|GetRecords|GetShardIterator|SubscribeToShard)$/,
+  /^logs:(PutLogEvents|GetLogEvents|FilterLogEvents)$/,
+  /^states:(SendTask.*|StartSyncExecution)$/,
+  /^execute-api:/,
+  /^bedrock:InvokeModel/,
+  /^cloudwatch:PutMetricData$/,
+  /^xray:Put/,
+];
+
+export function isDataPlaneAction(action: string): boolean {
+  return dataPlane.some((pattern) => pattern.test(action));
+}

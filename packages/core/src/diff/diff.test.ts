@@ -1,0 +1,129 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { IamCatalog } from '../iam-catalog.js';
+import { loadIamCatalog } from '../iam-catalog.js';
+import type { PolicyDocument, PolicyStatement } from '../policy-document.js';
+import { diffPolicies } from './diff.js';
+import { expandGrants } from './grants.js';
+import { renderDiffMarkdown, renderDiffText } from './render-diff.js';
+
+let catalog: IamCatalog;
+beforeAll(async () => {
+  catalog = await loadIamCatalog();
+});
+
+const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
+const table = 'arn:aws:dynamodb:us-east-1:1:table/orders';
+const proposed = doc({ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: table });
+
+describe('expandGrants', () => {
+  it('expands service wildcards against the catalog', () => {
+    const grants = expandGrants([doc({ Effect: 'Allow', Action: 'dynamodb:*', Resource: table })], catalog);
+    const catalogCount = catalog.service('dynamodb')?.actions.size ?? 0;
+    expect(grants).toHaveLength(catalogCount);
+    expect(grants.every((g) => g.resource === table)).toBe(true);
+  });
+
+  it('reads NotAction as every other catalog action', () => {
+    const grants = expandGrants(
+      [doc({ Effect: 'Allow', NotAction: ['iam:*', 'organizations:*'], Resource: '*' })],
+      catalog,
+    );
+    expect(grants.some((g) => g.action.startsWith('iam:'))).toBe(false);
+    expect(grants.some((g) => g.action === 's3:GetObject')).toBe(true);
+  });
+
+  it('subtracts unconditional Deny statements', () => {
+    const grants = expandGrants(
+      [
+        doc(
+          { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+          { Effect: 'Deny', Action: 's3:Delete*', Resource: '*' },
+        ),
+      ],
+      catalog,
+    );
+    expect(grants.some((g) => g.action.startsWith('s3:Delete'))).toBe(false);
+    expect(grants.some((g) => g.action === 's3:GetObject')).toBe(true);
+  });
+});
+
+describe('diffPolicies', () => {
+  it('counts what a proposal removes from dynamodb:* and how much privilege that is', () => {
+    const current = doc({ Effect: 'Allow', Action: 'dynamodb:*', Resource: table });
+    const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: true });
+    const total = catalog.service('dynamodb')?.actions.size ?? 0;
+    expect(diff.current).toBe(total);
+    expect(diff.kept.map((g) => g.action)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(diff.removed).toHaveLength(total - 2);
+    expect(diff.added).toEqual([]);
+    expect(diff.reductionPercent).toBe(Math.round(((total - 2) / total) * 1000) / 10);
+    expect(diff.changed).toBe(true);
+  });
+
+  it('flags removed data-plane actions as unknown when the logs held no data events', () => {
+    const current = doc({
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:DeleteTable'],
+      Resource: table,
+    });
+    const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: false });
+    expect(diff.removed.map((g) => [g.action, g.reason])).toEqual([
+      ['dynamodb:DeleteTable', 'not-seen-in-window'],
+      ['dynamodb:Scan', 'unknown-data-plane'],
+    ]);
+  });
+
+  it('reports added grants and a narrower current resource', () => {
+    const current = doc({ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: `${table}-old` });
+    const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: true });
+    expect(diff.added.map((g) => g.action)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(diff.removed.map((g) => g.resource)).toEqual([`${table}-old`]);
+  });
+
+  it('treats a wildcard resource as covering the specific one', () => {
+    const current = doc({
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Resource: 'arn:aws:dynamodb:us-east-1:1:table/*',
+    });
+    const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: true });
+    expect(diff.added).toEqual([]);
+    expect(diff.removed).toHaveLength(2);
+  });
+
+  it('is unchanged when the proposal equals the current policy', () => {
+    const diff = diffPolicies([proposed], [proposed], catalog, { dataEventsSeen: true });
+    expect(diff).toMatchObject({ changed: false, reductionPercent: 0, removed: [], added: [] });
+  });
+
+  it('lists observed denied calls that the current policy denies', () => {
+    const denied = [
+      { action: 'dynamodb:DeleteItem', resource: table },
+      { action: 'dynamodb:GetItem', resource: table },
+    ];
+    const diff = diffPolicies([proposed], [proposed], catalog, { dataEventsSeen: true, deniedAccesses: denied });
+    expect(diff.deniedByCurrent).toEqual([denied[0]]);
+  });
+
+  it('renders text and a markdown pull-request body', () => {
+    const current = doc({
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'],
+      Resource: table,
+    });
+    const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: false });
+    expect(renderDiffText(diff)).toBe(
+      [
+        'privilege: 1 of 3 current grants removed (33.3%), 0 added, 2 kept',
+        '',
+        'removed, use unknown (data-plane actions; the logs held no data events):',
+        '  dynamodb: 1',
+        `    dynamodb:Scan on ${table}`,
+        '',
+      ].join('\n'),
+    );
+    const markdown = renderDiffMarkdown(diff);
+    expect(markdown).toContain('| dynamodb | 1 | 0 | 2 |');
+    expect(markdown).toContain('**unknown, not unused**');
+  });
+});

@@ -1,0 +1,82 @@
+import { compareCodePoints } from '../collections.js';
+import { evaluate } from '../evaluate/evaluate.js';
+import type { IamCatalog } from '../iam-catalog.js';
+import type { PolicyDocument } from '../policy-document.js';
+import type { Access } from '../types.js';
+import { isDataPlaneAction } from './data-plane.js';
+import type { Grant } from './grants.js';
+import { expandGrants, indexByAction, isCovered } from './grants.js';
+
+export type RemovalReason = 'unknown-data-plane' | 'not-seen-in-window';
+
+export interface RemovedGrant extends Grant {
+  /** Why logs cannot vouch for it: never seen, or a data-plane action the input could not show. */
+  readonly reason: RemovalReason;
+}
+
+export interface PolicyDiff {
+  readonly current: number;
+  readonly proposed: number;
+  readonly kept: readonly Grant[];
+  readonly removed: readonly RemovedGrant[];
+  readonly added: readonly Grant[];
+  /** Share of the current (action, resource) grants the proposal removes, in percent, one decimal. */
+  readonly reductionPercent: number;
+  /** Observed calls that were denied and that the current policy denies too (missing permissions). */
+  readonly deniedByCurrent: readonly Access[];
+  readonly changed: boolean;
+}
+
+export interface DiffOptions {
+  /** Whether the input held data events; without them data-plane removals are "unknown", not "unused". */
+  readonly dataEventsSeen: boolean;
+  /** Calls the logs show as denied, to check against the current policy. */
+  readonly deniedAccesses?: readonly Access[];
+}
+
+const byGrant = (a: Grant, b: Grant) =>
+  compareCodePoints(a.action, b.action) || compareCodePoints(a.resource, b.resource);
+
+/** Compares current and proposed policies at the grain of (action, resource), `*` expanded against the catalog. */
+export function diffPolicies(
+  current: readonly PolicyDocument[],
+  proposed: readonly PolicyDocument[],
+  catalog: IamCatalog,
+  options: DiffOptions,
+): PolicyDiff {
+  const currentGrants = expandGrants(current, catalog);
+  const proposedGrants = expandGrants(proposed, catalog);
+  const currentIndex = indexByAction(currentGrants);
+  const proposedIndex = indexByAction(proposedGrants);
+  const kept: Grant[] = [];
+  const removed: RemovedGrant[] = [];
+  for (const grant of currentGrants) {
+    if (isCovered(grant, proposedIndex)) kept.push(grant);
+    else
+      removed.push({
+        ...grant,
+        reason:
+          !options.dataEventsSeen && isDataPlaneAction(grant.action) ? 'unknown-data-plane' : 'not-seen-in-window',
+      });
+  }
+  const added = proposedGrants.filter((grant) => !isCovered(grant, currentIndex));
+  const deniedByCurrent = (options.deniedAccesses ?? []).filter((access) => {
+    const request =
+      access.context === undefined
+        ? { action: access.action, resource: access.resource }
+        : { action: access.action, resource: access.resource, context: access.context };
+    return evaluate(current, request).decision !== 'allow';
+  });
+  const reductionPercent =
+    currentGrants.length === 0 ? 0 : Math.round((removed.length / currentGrants.length) * 1000) / 10;
+  return {
+    current: currentGrants.length,
+    proposed: proposedGrants.length,
+    kept: kept.sort(byGrant),
+    removed: removed.sort(byGrant),
+    added: added.sort(byGrant),
+    reductionPercent,
+    deniedByCurrent,
+    changed: removed.length > 0 || added.length > 0,
+  };
+}

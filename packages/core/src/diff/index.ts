@@ -1,0 +1,4 @@
+export type { DiffOptions, PolicyDiff, RemovalReason, RemovedGrant } from './diff.js';
+export { diffPolicies } from './diff.js';
+export type { Grant } from './grants.js';
+export { diffAsJson, renderDiffMarkdown, renderDiffText } from './render-diff.js';

@@ -1,0 +1,105 @@
+import type { PolicyDiff, RemovedGrant } from './diff.js';
+import type { Grant } from './grants.js';
+
+/** Per service: how many grants, and up to `limit` of them spelled out. */
+function byService<T extends Grant>(grants: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const grant of grants) {
+    const service = grant.action.slice(0, grant.action.indexOf(':'));
+    const list = groups.get(service);
+    if (list === undefined) groups.set(service, [grant]);
+    else list.push(grant);
+  }
+  return groups;
+}
+
+const shown = 10;
+const line = (g: Grant) => `${g.action} on ${g.resource}${g.conditional ? ' (with conditions)' : ''}`;
+
+function summary(diff: PolicyDiff): string {
+  return `${diff.removed.length} of ${diff.current} current grants removed (${diff.reductionPercent}%), ${diff.added.length} added, ${diff.kept.length} kept`;
+}
+
+export function renderDiffText(diff: PolicyDiff): string {
+  const out = [`privilege: ${summary(diff)}`];
+  const section = (title: string, grants: readonly Grant[]) => {
+    if (grants.length === 0) return;
+    out.push('', `${title}:`);
+    for (const [service, list] of byService(grants)) {
+      out.push(`  ${service}: ${list.length}`);
+      for (const grant of list.slice(0, shown)) out.push(`    ${line(grant)}`);
+      if (list.length > shown) out.push(`    … ${list.length - shown} more`);
+    }
+  };
+  const unknown = diff.removed.filter((g) => g.reason === 'unknown-data-plane');
+  section(
+    'removed, not seen in the window',
+    diff.removed.filter((g) => g.reason === 'not-seen-in-window'),
+  );
+  section('removed, use unknown (data-plane actions; the logs held no data events)', unknown);
+  section('added', diff.added);
+  if (diff.deniedByCurrent.length > 0) {
+    out.push('', 'denied by the current policy (calls that failed for lack of permission):');
+    for (const access of diff.deniedByCurrent) out.push(`  ${access.action} on ${access.resource}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function renderDiffMarkdown(diff: PolicyDiff, title = 'Least-privilege proposal'): string {
+  const out = [`## ${title}`, '', `**${summary(diff)}.**`, ''];
+  const unknown = diff.removed.filter((g) => g.reason === 'unknown-data-plane');
+  if (unknown.length > 0) {
+    out.push(
+      `> ⚠️ ${unknown.length} removed grants are data-plane actions and the logs held no data events: their use is **unknown, not unused**. Review them before merging.`,
+      '',
+    );
+  }
+  out.push('| service | removed | added | kept |', '|---|---:|---:|---:|');
+  const services = new Set([
+    ...byService(diff.removed).keys(),
+    ...byService(diff.added).keys(),
+    ...byService(diff.kept).keys(),
+  ]);
+  const count = (grants: readonly Grant[], service: string) =>
+    grants.filter((g) => g.action.startsWith(`${service}:`)).length;
+  for (const service of [...services].sort()) {
+    out.push(
+      `| ${service} | ${count(diff.removed, service)} | ${count(diff.added, service)} | ${count(diff.kept, service)} |`,
+    );
+  }
+  const details = (title: string, grants: readonly (Grant | RemovedGrant)[]) => {
+    if (grants.length === 0) return;
+    out.push('', `<details><summary>${title} (${grants.length})</summary>`, '');
+    for (const grant of grants.slice(0, 500)) out.push(`- \`${grant.action}\` on \`${grant.resource}\``);
+    if (grants.length > 500) out.push(`- … ${grants.length - 500} more`);
+    out.push('', '</details>');
+  };
+  details(
+    'Removed, not seen in the window',
+    diff.removed.filter((g) => g.reason === 'not-seen-in-window'),
+  );
+  details('Removed, use unknown', unknown);
+  details('Added', diff.added);
+  if (diff.deniedByCurrent.length > 0) {
+    out.push('', '### Denied by the current policy', '');
+    for (const access of diff.deniedByCurrent) out.push(`- \`${access.action}\` on \`${access.resource}\``);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function diffAsJson(diff: PolicyDiff): Record<string, unknown> {
+  return {
+    changed: diff.changed,
+    grants: {
+      current: diff.current,
+      proposed: diff.proposed,
+      kept: diff.kept.length,
+      removed: diff.removed.length,
+      added: diff.added.length,
+    },
+    reductionPercent: diff.reductionPercent,
+    removed: diff.removed,
+    added: diff.added,
+    deniedByCurrent: diff.deniedByCurrent,
+  };
+}
