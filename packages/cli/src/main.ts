@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import type { CliIo } from './cli-io.js';
 import { exitCodes, RunFailure, UsageError } from './cli-io.js';
 import { athena } from './commands/athena.js';
+import { diff, diffFormats } from './commands/diff.js';
 import { fromTrail, policyFormats, policyKinds } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 
@@ -25,11 +26,17 @@ const eventsOption = {
 
 const concurrencyOption = { type: 'number', default: 4, describe: 'files read at once' } as const;
 
+const awsOptions = (parser: Argv) =>
+  parser
+    .option('profile', { type: 'string', describe: 'AWS profile for live IAM (as the AWS CLI)' })
+    .option('region', { type: 'string', describe: 'AWS region for live IAM' })
+    .option('endpoint-url', { type: 'string', describe: 'IAM endpoint (GovCloud, China, a local test server)' });
+
 const fromTrailCommand: CommandDefinition = {
   name: 'from-trail',
   describe: 'Generate a least-privilege policy from what a role or user did',
   builder: (parser) =>
-    parser
+    awsOptions(parser)
       .option('role', { type: 'string', describe: 'role name or ARN (assumed-role sessions count as the role)' })
       .option('user', { type: 'string', describe: 'IAM user name or ARN' })
       .option('events', eventsOption)
@@ -49,6 +56,9 @@ const fromTrailCommand: CommandDefinition = {
         default: 20,
         describe: 'distinct S3 keys under one prefix that collapse to prefix/* (0 = never)',
       })
+      .option('diff-against', { type: 'string', describe: 'also diff against the current policy: FILE or iam (live)' })
+      .option('diff-format', { choices: diffFormats, default: 'text' as const, describe: 'format of the diff' })
+      .option('diff-out', { type: 'string', describe: 'write the diff to FILE instead of stderr' })
       .option('concurrency', concurrencyOption)
       .example(
         '$0 from-trail --role orders-api-handler --events ./AWSLogs --since 90d',
@@ -73,6 +83,12 @@ const fromTrailCommand: CommandDefinition = {
         policyKind: argv.policyKind as (typeof policyKinds)[number],
         objectPrefixThreshold: argv.objectPrefixThreshold as number,
         concurrency: argv.concurrency as number,
+        diffAgainst: argv.diffAgainst as string | undefined,
+        diffFormat: argv.diffFormat as (typeof diffFormats)[number],
+        diffOut: argv.diffOut as string | undefined,
+        profile: argv.profile as string | undefined,
+        region: argv.region as string | undefined,
+        endpointUrl: argv.endpointUrl as string | undefined,
       },
       io,
     ),
@@ -150,7 +166,62 @@ const athenaCommand: CommandDefinition = {
     ),
 };
 
-const commands: readonly CommandDefinition[] = [fromTrailCommand, rolesCommand, athenaCommand];
+const diffCommand: CommandDefinition = {
+  name: 'diff',
+  describe: 'Compare the current policy with a proposed one: what is removed, added, kept (exit 3 when it changes)',
+  builder: (parser) =>
+    awsOptions(
+      parser
+        .option('current', {
+          type: 'string',
+          demandOption: 'give --current: a policy file, an authorization-details dump, or iam:role/NAME',
+          describe:
+            'current policy: FILE (JSON/YAML, documents or get-account-authorization-details), iam:role/NAME, iam:user/NAME',
+        })
+        .option('proposed', {
+          type: 'string',
+          demandOption: 'give --proposed FILE',
+          describe: 'proposed policy file (JSON/YAML)',
+        })
+        .option('role', { type: 'string', describe: 'which role of an authorization-details dump' })
+        .option('user', { type: 'string', describe: 'which user of an authorization-details dump' })
+        .option('format', {
+          choices: diffFormats,
+          default: 'text' as const,
+          describe: 'text, markdown (PR body) or json',
+        })
+        .option('data-events', {
+          type: 'boolean',
+          default: false,
+          describe: 'the logs behind the proposal held data events (else data-plane removals are "unknown")',
+        }),
+    )
+      .example(
+        '$0 diff --current iam:role/orders-api-handler --proposed policy.json --format markdown',
+        'PR body against live IAM',
+      )
+      .example(
+        '$0 diff --current auth-details.json --role ci-deployer --proposed policy.json',
+        'against an account dump',
+      ),
+  run: (argv, io) =>
+    diff(
+      {
+        current: argv.current as string,
+        proposed: argv.proposed as string,
+        role: argv.role as string | undefined,
+        user: argv.user as string | undefined,
+        format: argv.format as (typeof diffFormats)[number],
+        dataEvents: argv.dataEvents as boolean,
+        profile: argv.profile as string | undefined,
+        region: argv.region as string | undefined,
+        endpointUrl: argv.endpointUrl as string | undefined,
+      },
+      io,
+    ),
+};
+
+const commands: readonly CommandDefinition[] = [fromTrailCommand, rolesCommand, diffCommand, athenaCommand];
 
 /** Runs one CLI invocation and returns its exit code; never throws for user errors. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

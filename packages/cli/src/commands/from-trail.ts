@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import type { Access, PolicyDocument, PrincipalSelector, ShapedPolicy } from '@iamgen/core';
 import {
   cloudFormationTemplate,
   describeAccess,
+  diffPolicies,
   loadIamCatalog,
   principalName,
   proveCoverage,
@@ -13,10 +15,13 @@ import { stringify as toYaml } from 'yaml';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
+import { loadCurrentPolicies } from '../current-policy/index.js';
 import { feedAnalysis } from '../feed-analysis.js';
 import type { RunReport } from '../report.js';
 import { buildReport, summaryLines } from '../report.js';
 import { parseTimeBound } from '../time-window.js';
+import type { DiffFormat } from './diff.js';
+import { emitDiff } from './diff.js';
 
 export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as const;
 export type PolicyFormat = (typeof policyFormats)[number];
@@ -35,6 +40,13 @@ export interface FromTrailArgs {
   readonly policyKind: (typeof policyKinds)[number];
   readonly objectPrefixThreshold: number;
   readonly concurrency: number;
+  /** Current policy to diff the proposal against: a file, or `iam` for the live policies of the principal. */
+  readonly diffAgainst?: string | undefined;
+  readonly diffFormat?: DiffFormat;
+  readonly diffOut?: string | undefined;
+  readonly profile?: string | undefined;
+  readonly region?: string | undefined;
+  readonly endpointUrl?: string | undefined;
 }
 
 /** How many problem lines go to stderr before the rest is left to `--report`. */
@@ -67,11 +79,11 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   if (hidden > 0) io.stderr.write(`warning: ${hidden} more unreadable files or records (see --report)\n`);
 
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
-    await writeReportIfAsked(args, buildReport(analysis, context, undefined));
+    await writeReportIfAsked(args, io.cwd, buildReport(analysis, context, undefined));
     throw new RunFailure(`no CloudTrail events found in ${args.events.join(', ')}`);
   }
   if (analysis.counts.matched === 0) {
-    await writeReportIfAsked(args, buildReport(analysis, context, undefined));
+    await writeReportIfAsked(args, io.cwd, buildReport(analysis, context, undefined));
     throw new RunFailure(unseenPrincipalMessage(selector, analysis.principals, analysis.counts.outsideWindow));
   }
   const granted = analysis.granted.accesses();
@@ -94,11 +106,32 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     principalKind: selector.kind,
   };
   const text = renderPolicy(shaped, args.format, target);
+  // Read the current policy before writing anything, so a failure to read it leaves no output behind.
+  const current =
+    args.diffAgainst === undefined
+      ? undefined
+      : await loadCurrentPolicies(
+          args.diffAgainst,
+          selector,
+          {
+            profile: args.profile,
+            region: args.region,
+            endpointUrl: args.endpointUrl,
+          },
+          io.cwd,
+        );
   if (args.out === undefined) io.stdout.write(text);
-  else await writeFileAtomic(args.out, text);
-  await writeReportIfAsked(args, report);
+  else await writeFileAtomic(resolve(io.cwd, args.out), text);
+  await writeReportIfAsked(args, io.cwd, report);
 
   for (const line of warningLines(report)) io.stderr.write(`warning: ${line}\n`);
+  if (current !== undefined) {
+    const result = diffPolicies(current, shaped.documents, catalog, {
+      dataEventsSeen: analysis.sawDataEvents,
+      deniedAccesses: analysis.deniedAccesses.accesses(),
+    });
+    await emitDiff(result, args.diffFormat ?? 'text', args.diffOut, io);
+  }
   if (io.stderrIsTTY) for (const line of summaryLines(report)) io.stderr.write(`${line}\n`);
   return exitCodes.ok;
 }
@@ -149,8 +182,8 @@ function renderPolicy(
   }
 }
 
-async function writeReportIfAsked(args: FromTrailArgs, report: RunReport): Promise<void> {
-  if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report));
+async function writeReportIfAsked(args: FromTrailArgs, cwd: string, report: RunReport): Promise<void> {
+  if (args.report !== undefined) await writeFileAtomic(resolve(cwd, args.report), renderJson(report));
 }
 
 function warningLines(report: RunReport): string[] {

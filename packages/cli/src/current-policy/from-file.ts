@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import type { PolicyDocument } from '@iamgen/core';
+import { parse as parseYaml } from 'yaml';
+import { UsageError } from '../cli-io.js';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Policy documents in dumps may be objects or URL-encoded JSON strings (as IAM's API returns them). */
+export function policyDocumentOf(value: unknown): PolicyDocument | undefined {
+  let document = value;
+  if (typeof document === 'string') {
+    try {
+      document = JSON.parse(document.trimStart().startsWith('{') ? document : decodeURIComponent(document));
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isObject(document) || !('Statement' in document)) return undefined;
+  return document as unknown as PolicyDocument;
+}
+
+export interface PrincipalRef {
+  readonly kind: 'role' | 'user';
+  /** Name or ARN. */
+  readonly value: string;
+}
+
+/**
+ * The current policies of a principal from a file: a policy document, a list of them, `{ "PolicyDocument": … }`
+ * items, or an `aws iam get-account-authorization-details` dump (then `principal` picks the role or user:
+ * its inline policies plus the default versions of its attached managed policies).
+ */
+export async function readPolicyFile(path: string, principal?: PrincipalRef, shown = path): Promise<PolicyDocument[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`${shown}: cannot read the policy file`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `${shown}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+    );
+  }
+  if (isObject(parsed) && (Array.isArray(parsed.RoleDetailList) || Array.isArray(parsed.UserDetailList))) {
+    if (principal === undefined)
+      throw new UsageError(`${shown}: an authorization-details dump needs --role or --user to pick the principal`);
+    return fromAuthorizationDetails(parsed, principal, shown);
+  }
+  const items = Array.isArray(parsed) ? parsed : [parsed];
+  const documents = items.map((item) =>
+    policyDocumentOf(isObject(item) && 'PolicyDocument' in item ? item.PolicyDocument : item),
+  );
+  if (documents.length === 0 || documents.some((d) => d === undefined)) {
+    throw new UsageError(
+      `${shown}: expected a policy document (with "Statement"), a list of them, or an authorization-details dump`,
+    );
+  }
+  return documents as PolicyDocument[];
+}
+
+function fromAuthorizationDetails(dump: Json, principal: PrincipalRef, path: string): PolicyDocument[] {
+  const list = (principal.kind === 'role' ? dump.RoleDetailList : dump.UserDetailList) as unknown[];
+  const nameKey = principal.kind === 'role' ? 'RoleName' : 'UserName';
+  const entry = list.filter(isObject).find((e) => e.Arn === principal.value || e[nameKey] === principal.value);
+  if (entry === undefined)
+    throw new UsageError(`${path}: no ${principal.kind} ${principal.value} in the authorization details`);
+  const inlineKey = principal.kind === 'role' ? 'RolePolicyList' : 'UserPolicyList';
+  const inline = (Array.isArray(entry[inlineKey]) ? entry[inlineKey] : [])
+    .filter(isObject)
+    .map((p) => policyDocumentOf(p.PolicyDocument));
+  const managedPolicies = (Array.isArray(dump.Policies) ? dump.Policies : []).filter(isObject);
+  const attached = (Array.isArray(entry.AttachedManagedPolicies) ? entry.AttachedManagedPolicies : []).filter(isObject);
+  const managed = attached.map((a) => {
+    const policy = managedPolicies.find((p) => p.Arn === a.PolicyArn);
+    if (policy === undefined)
+      throw new UsageError(`${path}: attached policy ${String(a.PolicyArn)} is not in the dump's Policies`);
+    const versions = (Array.isArray(policy.PolicyVersionList) ? policy.PolicyVersionList : []).filter(isObject);
+    const version =
+      versions.find((v) => v.IsDefaultVersion === true) ??
+      versions.find((v) => v.VersionId === policy.DefaultVersionId);
+    return policyDocumentOf(version?.Document);
+  });
+  const documents = [...inline, ...managed];
+  if (documents.some((d) => d === undefined))
+    throw new UsageError(`${path}: a policy document of ${principal.value} could not be read`);
+  return documents as PolicyDocument[];
+}

@@ -1,0 +1,79 @@
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRolePolicyCommand,
+  GetUserPolicyCommand,
+  IAMClient,
+  paginateListAttachedRolePolicies,
+  paginateListAttachedUserPolicies,
+  paginateListRolePolicies,
+  paginateListUserPolicies,
+} from '@aws-sdk/client-iam';
+import { fromIni } from '@aws-sdk/credential-providers';
+import type { PolicyDocument } from '@iamgen/core';
+import { RunFailure } from '../cli-io.js';
+import type { PrincipalRef } from './from-file.js';
+import { policyDocumentOf } from './from-file.js';
+
+export interface AwsConnection {
+  readonly profile?: string | undefined;
+  readonly region?: string | undefined;
+  readonly endpointUrl?: string | undefined;
+}
+
+export function iamClient(connection: AwsConnection): IAMClient {
+  return new IAMClient({
+    region: connection.region ?? 'us-east-1',
+    ...(connection.endpointUrl === undefined ? {} : { endpoint: connection.endpointUrl }),
+    ...(connection.profile === undefined ? {} : { credentials: fromIni({ profile: connection.profile }) }),
+  });
+}
+
+const nameOf = (value: string) => value.slice(value.lastIndexOf('/') + 1);
+
+/** A role's or user's policies as IAM has them now: inline policies and the default version of each attached one. */
+export async function readPoliciesFromIam(client: IAMClient, principal: PrincipalRef): Promise<PolicyDocument[]> {
+  const name = nameOf(principal.value);
+  try {
+    const documents: (PolicyDocument | undefined)[] = [];
+    const inlineNames: string[] = [];
+    const attachedArns: string[] = [];
+    if (principal.kind === 'role') {
+      for await (const page of paginateListRolePolicies({ client }, { RoleName: name }))
+        inlineNames.push(...(page.PolicyNames ?? []));
+      for (const policyName of inlineNames) {
+        const policy = await client.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }));
+        documents.push(policyDocumentOf(policy.PolicyDocument));
+      }
+      for await (const page of paginateListAttachedRolePolicies({ client }, { RoleName: name }))
+        attachedArns.push(
+          ...(page.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn === undefined ? [] : [p.PolicyArn])),
+        );
+    } else {
+      for await (const page of paginateListUserPolicies({ client }, { UserName: name }))
+        inlineNames.push(...(page.PolicyNames ?? []));
+      for (const policyName of inlineNames) {
+        const policy = await client.send(new GetUserPolicyCommand({ UserName: name, PolicyName: policyName }));
+        documents.push(policyDocumentOf(policy.PolicyDocument));
+      }
+      for await (const page of paginateListAttachedUserPolicies({ client }, { UserName: name }))
+        attachedArns.push(
+          ...(page.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn === undefined ? [] : [p.PolicyArn])),
+        );
+    }
+    for (const arn of attachedArns) {
+      const { Policy } = await client.send(new GetPolicyCommand({ PolicyArn: arn }));
+      const version = await client.send(
+        new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: Policy?.DefaultVersionId }),
+      );
+      documents.push(policyDocumentOf(version.PolicyVersion?.Document));
+    }
+    if (documents.some((d) => d === undefined))
+      throw new RunFailure(`IAM returned a policy of ${principal.kind} ${name} that is not a policy document`);
+    return documents as PolicyDocument[];
+  } catch (error) {
+    if (error instanceof RunFailure) throw error;
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new RunFailure(`cannot read the policies of ${principal.kind} ${name} from IAM (${message})`);
+  }
+}
