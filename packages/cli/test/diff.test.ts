@@ -59,7 +59,8 @@ describe('iamgen diff on files', () => {
     const result = await runCliCaptured(['diff', '--current', 'current.yaml', '--proposed', 'proposed.json'], dir);
     expect(result).toMatchObject({
       code: 0,
-      stdout: 'privilege: 0 of 1 current grants removed (0%), 0 added, 1 kept\n',
+      stdout:
+        'privilege: 0 of 1 current grants removed or narrowed (0%): 0 removed, 0 narrowed to the resources used, 1 kept, 0 added\n',
     });
   });
 
@@ -145,7 +146,7 @@ describe('iamgen diff on files', () => {
     );
     expect(result.code).toBe(0);
     const markdown = await readFile(join(dir, 'diff.md'), 'utf8');
-    expect(markdown).toContain('0 of 1 current grants removed');
+    expect(markdown).toContain('0 of 1 current grants removed or narrowed');
     expect(markdown).toContain('### Denied by the current policy');
     expect(markdown).toContain('`dynamodb:DeleteTable` on `arn:aws:dynamodb:us-east-1:123456789012:table/orders`');
   });

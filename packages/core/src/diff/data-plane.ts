@@ -4,7 +4,7 @@
  */
 const dataPlane: readonly RegExp[] = [
   /^s3:(Get|Put|Delete|Restore|Abort)Object/,
-  /^s3:(ListMultipartUploadParts|GetObjectAttributes)$/,
+  /^s3:(ListMultipartUploadParts|GetObjectAttributes|AbortMultipartUpload)$/,
   /^s3-object-lambda:/,
   /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem|Query|Scan|BatchGetItem|BatchWriteItem|ConditionCheckItem|PartiQL.*|GetRecords|GetShardIterator)$/,
   /^lambda:InvokeFunction(Url)?$/,

@@ -73,11 +73,12 @@ describe('diffPolicies', () => {
     ]);
   });
 
-  it('reports added grants and a narrower current resource', () => {
+  it('reports added grants, and a grant on another resource of a kept action as narrowed', () => {
     const current = doc({ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: `${table}-old` });
     const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: true });
     expect(diff.added.map((g) => g.action)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(diff.removed.map((g) => g.resource)).toEqual([`${table}-old`]);
+    expect(diff.narrowed.map((g) => g.resource)).toEqual([`${table}-old`]);
+    expect(diff.removed).toEqual([]);
   });
 
   it('treats a wildcard resource as covering the specific one', () => {
@@ -88,7 +89,8 @@ describe('diffPolicies', () => {
     });
     const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: true });
     expect(diff.added).toEqual([]);
-    expect(diff.removed).toHaveLength(2);
+    expect(diff.narrowed).toHaveLength(2);
+    expect(diff.removed).toEqual([]);
   });
 
   it('is unchanged when the proposal equals the current policy', () => {
@@ -114,7 +116,7 @@ describe('diffPolicies', () => {
     const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: false });
     expect(renderDiffText(diff)).toBe(
       [
-        'privilege: 1 of 3 current grants removed (33.3%), 0 added, 2 kept',
+        'privilege: 1 of 3 current grants removed or narrowed (33.3%): 1 removed, 0 narrowed to the resources used, 2 kept, 0 added',
         '',
         'removed, use unknown (data-plane actions; the logs held no data events):',
         '  dynamodb: 1',
@@ -123,7 +125,19 @@ describe('diffPolicies', () => {
       ].join('\n'),
     );
     const markdown = renderDiffMarkdown(diff);
-    expect(markdown).toContain('| dynamodb | 1 | 0 | 2 |');
+    expect(markdown).toContain('| dynamodb | 1 | 0 | 0 | 2 |');
     expect(markdown).toContain('**unknown, not unused**');
+    const narrowed = diffPolicies(
+      [doc({ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: '*' })],
+      [proposed],
+      catalog,
+      {
+        dataEventsSeen: true,
+      },
+    );
+    expect(renderDiffMarkdown(narrowed)).toContain('<details><summary>Narrowed to the resources used (1)</summary>');
+    expect(renderDiffText(narrowed)).toContain(
+      'narrowed to the resources used:\n  dynamodb: 1\n    dynamodb:GetItem on *',
+    );
   });
 });

@@ -18,9 +18,11 @@ export interface PolicyDiff {
   readonly current: number;
   readonly proposed: number;
   readonly kept: readonly Grant[];
+  /** Current grants whose action the proposal keeps, but on fewer resources (`*` → the ARNs used). */
+  readonly narrowed: readonly Grant[];
   readonly removed: readonly RemovedGrant[];
   readonly added: readonly Grant[];
-  /** Share of the current (action, resource) grants the proposal removes, in percent, one decimal. */
+  /** Share of the current (action, resource) grants the proposal removes or narrows, in percent, one decimal. */
   readonly reductionPercent: number;
   /** Observed calls that were denied and that the current policy denies too (missing permissions). */
   readonly deniedByCurrent: readonly Access[];
@@ -49,9 +51,11 @@ export function diffPolicies(
   const currentIndex = indexByAction(currentGrants);
   const proposedIndex = indexByAction(proposedGrants);
   const kept: Grant[] = [];
+  const narrowed: Grant[] = [];
   const removed: RemovedGrant[] = [];
   for (const grant of currentGrants) {
     if (isCovered(grant, proposedIndex)) kept.push(grant);
+    else if (proposedIndex.has(grant.action.toLowerCase())) narrowed.push(grant);
     else
       removed.push({
         ...grant,
@@ -68,15 +72,18 @@ export function diffPolicies(
     return evaluate(current, request).decision !== 'allow';
   });
   const reductionPercent =
-    currentGrants.length === 0 ? 0 : Math.round((removed.length / currentGrants.length) * 1000) / 10;
+    currentGrants.length === 0
+      ? 0
+      : Math.round(((removed.length + narrowed.length) / currentGrants.length) * 1000) / 10;
   return {
     current: currentGrants.length,
     proposed: proposedGrants.length,
     kept: kept.sort(byGrant),
+    narrowed: narrowed.sort(byGrant),
     removed: removed.sort(byGrant),
     added: added.sort(byGrant),
     reductionPercent,
     deniedByCurrent,
-    changed: removed.length > 0 || added.length > 0,
+    changed: removed.length > 0 || narrowed.length > 0 || added.length > 0,
   };
 }

@@ -17,7 +17,7 @@ const shown = 10;
 const line = (g: Grant) => `${g.action} on ${g.resource}${g.conditional ? ' (with conditions)' : ''}`;
 
 function summary(diff: PolicyDiff): string {
-  return `${diff.removed.length} of ${diff.current} current grants removed (${diff.reductionPercent}%), ${diff.added.length} added, ${diff.kept.length} kept`;
+  return `${diff.removed.length + diff.narrowed.length} of ${diff.current} current grants removed or narrowed (${diff.reductionPercent}%): ${diff.removed.length} removed, ${diff.narrowed.length} narrowed to the resources used, ${diff.kept.length} kept, ${diff.added.length} added`;
 }
 
 export function renderDiffText(diff: PolicyDiff): string {
@@ -32,6 +32,7 @@ export function renderDiffText(diff: PolicyDiff): string {
     }
   };
   const unknown = diff.removed.filter((g) => g.reason === 'unknown-data-plane');
+  section('narrowed to the resources used', diff.narrowed);
   section(
     'removed, not seen in the window',
     diff.removed.filter((g) => g.reason === 'not-seen-in-window'),
@@ -54,17 +55,15 @@ export function renderDiffMarkdown(diff: PolicyDiff, title = 'Least-privilege pr
       '',
     );
   }
-  out.push('| service | removed | added | kept |', '|---|---:|---:|---:|');
-  const services = new Set([
-    ...byService(diff.removed).keys(),
-    ...byService(diff.added).keys(),
-    ...byService(diff.kept).keys(),
-  ]);
+  out.push('| service | removed | narrowed | added | kept |', '|---|---:|---:|---:|---:|');
+  const services = new Set(
+    [diff.removed, diff.narrowed, diff.added, diff.kept].flatMap((grants) => [...byService(grants).keys()]),
+  );
   const count = (grants: readonly Grant[], service: string) =>
     grants.filter((g) => g.action.startsWith(`${service}:`)).length;
   for (const service of [...services].sort()) {
     out.push(
-      `| ${service} | ${count(diff.removed, service)} | ${count(diff.added, service)} | ${count(diff.kept, service)} |`,
+      `| ${service} | ${count(diff.removed, service)} | ${count(diff.narrowed, service)} | ${count(diff.added, service)} | ${count(diff.kept, service)} |`,
     );
   }
   const details = (title: string, grants: readonly (Grant | RemovedGrant)[]) => {
@@ -74,6 +73,7 @@ export function renderDiffMarkdown(diff: PolicyDiff, title = 'Least-privilege pr
     if (grants.length > 500) out.push(`- … ${grants.length - 500} more`);
     out.push('', '</details>');
   };
+  details('Narrowed to the resources used', diff.narrowed);
   details(
     'Removed, not seen in the window',
     diff.removed.filter((g) => g.reason === 'not-seen-in-window'),
@@ -99,6 +99,7 @@ export function diffAsJson(diff: PolicyDiff): Record<string, unknown> {
     },
     reductionPercent: diff.reductionPercent,
     removed: diff.removed,
+    narrowed: diff.narrowed,
     added: diff.added,
     deniedByCurrent: diff.deniedByCurrent,
   };
