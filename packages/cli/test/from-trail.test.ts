@@ -66,6 +66,18 @@ describe('from-trail on good input', () => {
     expect(result.stdout).toContain('dynamodb:PutItem');
   });
 
+  it('shows a summary with the coverage proof on a terminal only', async () => {
+    await writeLog('a.json', JSON.stringify({ Records: goodRecords }));
+    const tty = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir], dir, true);
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toContain('read 1 files, 3 events');
+    expect(tty.stderr).toContain('role app: 2 events matched, 2 mapped, 0 denied, 0 unmapped');
+    expect(tty.stderr).toContain('coverage: 2 of 2 observed accesses allowed');
+    const piped = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir], dir, false);
+    expect(piped.stderr).not.toContain('coverage:');
+    expect(piped.stdout).toBe(tty.stdout);
+  });
+
   it('writes --out atomically and leaves no temporary files', async () => {
     await writeLog('a.json', JSON.stringify({ Records: goodRecords }));
     const out = join(dir, 'policy.json');
