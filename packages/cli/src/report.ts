@@ -1,4 +1,5 @@
 import type { ShapedPolicy, TrailAnalysis } from '@iamgen/core';
+import { compareCodePoints } from '@iamgen/core';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
@@ -69,19 +70,19 @@ export function buildReport(
       skipped: {
         'outside-window': c.outsideWindow,
         'other-principal': c.otherPrincipals,
-        ...Object.fromEntries(Object.entries(c.notAuthorization).sort(([a], [b]) => (a < b ? -1 : 1))),
+        ...Object.fromEntries(Object.entries(c.notAuthorization).sort(([a], [b]) => compareCodePoints(a, b))),
       },
     },
     dataEvents: analysis.sawDataEvents ? 'seen' : 'none-seen',
     unmapped: [...analysis.unmappedPairs.values()]
       .map(({ eventSource, eventName, count, reason, example }) => ({ eventSource, eventName, count, reason, example }))
-      .sort((a, b) => b.count - a.count || compare(a.eventSource + a.eventName, b.eventSource + b.eventName)),
+      .sort((a, b) => b.count - a.count || compareCodePoints(a.eventSource + a.eventName, b.eventSource + b.eventName)),
     denied: [...analysis.deniedCalls.values()]
       .map((d) => ({ ...d }))
-      .sort((a, b) => b.count - a.count || compare(a.example, b.example)),
+      .sort((a, b) => b.count - a.count || compareCodePoints(a.example, b.example)),
     resourceUnknown: [...analysis.resourceUnknown]
       .map(([action, events]) => ({ action, events }))
-      .sort((a, b) => compare(a.action, b.action)),
+      .sort((a, b) => compareCodePoints(a.action, b.action)),
     generalizations: shaped?.generalizations ?? [],
     problems: analysis.problems.map((p) => p.message),
   };
@@ -96,10 +97,6 @@ export function buildReport(
       split: shaped.documents.length > 1,
     },
   };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The few lines a person reads on a terminal after a run. */

@@ -1,3 +1,4 @@
+import { compareCodePoints } from './collections.js';
 import type { Access } from './types.js';
 
 export interface ObservedAccess {
@@ -39,7 +40,7 @@ export class AccessSet {
 
   /** Entries in a deterministic order (action, then resource). */
   entries(): ObservedAccess[] {
-    return [...this.#entries.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, entry]) => entry);
+    return [...this.#entries.entries()].sort(([a], [b]) => compareCodePoints(a, b)).map(([, entry]) => entry);
   }
 
   accesses(): Access[] {

@@ -1,4 +1,4 @@
-import { loadIamCatalog, renderJson } from '@iamgen/core';
+import { compareCodePoints, loadIamCatalog, renderJson } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure } from '../cli-io.js';
 import { feedAnalysis } from '../feed-analysis.js';
@@ -23,7 +23,7 @@ export async function roles(args: RolesArgs, io: CliIo): Promise<number> {
     throw new RunFailure(`no CloudTrail events found in ${args.events.join(', ')}`);
   }
   const principals = [...analysis.principals.values()].sort(
-    (a, b) => b.events - a.events || (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0),
+    (a, b) => b.events - a.events || compareCodePoints(a.arn, b.arn),
   );
   if (args.format === 'json') {
     io.stdout.write(renderJson({ files, events: analysis.counts.recordsRead, principals }));

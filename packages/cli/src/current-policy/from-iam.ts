@@ -31,36 +31,53 @@ export function iamClient(connection: AwsConnection): IAMClient {
 
 const nameOf = (value: string) => value.slice(value.lastIndexOf('/') + 1);
 
+/** The role- and user-flavoured IAM calls, behind one shape. */
+interface PrincipalApi {
+  inlineNames(): AsyncIterable<string>;
+  inlineDocument(policyName: string): Promise<string | undefined>;
+  attachedArns(): AsyncIterable<string>;
+}
+
+function roleApi(client: IAMClient, name: string): PrincipalApi {
+  return {
+    async *inlineNames() {
+      for await (const page of paginateListRolePolicies({ client }, { RoleName: name })) yield* page.PolicyNames ?? [];
+    },
+    async inlineDocument(policyName) {
+      return (await client.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }))).PolicyDocument;
+    },
+    async *attachedArns() {
+      for await (const page of paginateListAttachedRolePolicies({ client }, { RoleName: name }))
+        for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn !== undefined) yield policy.PolicyArn;
+    },
+  };
+}
+
+function userApi(client: IAMClient, name: string): PrincipalApi {
+  return {
+    async *inlineNames() {
+      for await (const page of paginateListUserPolicies({ client }, { UserName: name })) yield* page.PolicyNames ?? [];
+    },
+    async inlineDocument(policyName) {
+      return (await client.send(new GetUserPolicyCommand({ UserName: name, PolicyName: policyName }))).PolicyDocument;
+    },
+    async *attachedArns() {
+      for await (const page of paginateListAttachedUserPolicies({ client }, { UserName: name }))
+        for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn !== undefined) yield policy.PolicyArn;
+    },
+  };
+}
+
 /** A role's or user's policies as IAM has them now: inline policies and the default version of each attached one. */
 export async function readPoliciesFromIam(client: IAMClient, principal: PrincipalRef): Promise<PolicyDocument[]> {
   const name = nameOf(principal.value);
   try {
+    const api = principal.kind === 'role' ? roleApi(client, name) : userApi(client, name);
     const documents: (PolicyDocument | undefined)[] = [];
-    const inlineNames: string[] = [];
+    for await (const policyName of api.inlineNames())
+      documents.push(policyDocumentOf(await api.inlineDocument(policyName)));
     const attachedArns: string[] = [];
-    if (principal.kind === 'role') {
-      for await (const page of paginateListRolePolicies({ client }, { RoleName: name }))
-        inlineNames.push(...(page.PolicyNames ?? []));
-      for (const policyName of inlineNames) {
-        const policy = await client.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }));
-        documents.push(policyDocumentOf(policy.PolicyDocument));
-      }
-      for await (const page of paginateListAttachedRolePolicies({ client }, { RoleName: name }))
-        attachedArns.push(
-          ...(page.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn === undefined ? [] : [p.PolicyArn])),
-        );
-    } else {
-      for await (const page of paginateListUserPolicies({ client }, { UserName: name }))
-        inlineNames.push(...(page.PolicyNames ?? []));
-      for (const policyName of inlineNames) {
-        const policy = await client.send(new GetUserPolicyCommand({ UserName: name, PolicyName: policyName }));
-        documents.push(policyDocumentOf(policy.PolicyDocument));
-      }
-      for await (const page of paginateListAttachedUserPolicies({ client }, { UserName: name }))
-        attachedArns.push(
-          ...(page.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn === undefined ? [] : [p.PolicyArn])),
-        );
-    }
+    for await (const arn of api.attachedArns()) attachedArns.push(arn);
     for (const arn of attachedArns) {
       const { Policy } = await client.send(new GetPolicyCommand({ PolicyArn: arn }));
       const version = await client.send(
