@@ -135,7 +135,7 @@ export class TrailAnalysis {
       this.#countNotAuthorization(skipped, count);
       return;
     }
-    if (event.eventCategory === 'Data') this.sawDataEvents = true;
+    if (event.eventCategory === 'Data' || event.managementEvent === false) this.sawDataEvents = true;
     const outcome = mapEvent(event, this.#catalog);
     switch (outcome.kind) {
       case 'not-authorization':

@@ -84,6 +84,8 @@ describe('nonAuthorizationReason', () => {
   it.each([
     [{ eventType: 'AwsServiceEvent' }, role, 'service-event'],
     [{ eventType: 'AwsConsoleSignin' }, role, 'console-sign-in'],
+    [{ eventType: 'AwsVpceEvent' }, role, 'vpc-endpoint-event'],
+    [{ eventType: 'AwsCloudTrailInsight' }, role, 'insight-event'],
     [
       {},
       { kind: 'role' as const, arn: 'arn:aws:iam::1:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS' },

@@ -77,6 +77,8 @@ export function selectorMatches(selector: PrincipalSelector, principal: Principa
 
 export type NonAuthorizationReason =
   | 'service-event'
+  | 'vpc-endpoint-event'
+  | 'insight-event'
   | 'console-sign-in'
   | 'service-linked-role'
   | 'called-by-aws-service';
@@ -89,6 +91,9 @@ export function nonAuthorizationReason(event: TrailEvent, principal: Principal):
   const eventType = event.eventType?.toLowerCase();
   if (eventType === 'awsserviceevent') return 'service-event';
   if (eventType === 'awsconsolesignin') return 'console-sign-in';
+  // Records of calls denied at a VPC endpoint by its policy, and CloudTrail Insights summaries.
+  if (eventType === 'awsvpceevent') return 'vpc-endpoint-event';
+  if (eventType === 'awscloudtrailinsight') return 'insight-event';
   if (principal.kind === 'service') return 'called-by-aws-service';
   if (principal.kind === 'role' && principal.arn.includes(':role/aws-service-role/')) return 'service-linked-role';
   return undefined;

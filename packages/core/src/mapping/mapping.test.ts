@@ -394,6 +394,10 @@ describe('mapEvent: resources from request parameters', () => {
     expect(mapEvent(event({ source: 'sqs', name: 'SendMessage' }), catalog)).toEqual(
       mapped({ action: 'sqs:SendMessage', resource: '*', resourceUnknown: true }),
     );
+    // A query execution id does not say which work group it ran in: no guess at `primary`.
+    expect(
+      mapEvent(event({ source: 'athena', name: 'GetQueryExecution', params: { queryExecutionId: 'q-1' } }), catalog),
+    ).toEqual(mapped({ action: 'athena:GetQueryExecution', resource: '*', resourceUnknown: true }));
   });
 });
 

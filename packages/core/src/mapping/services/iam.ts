@@ -29,10 +29,15 @@ export const stsRules: ServiceRules = {
 
 export const athenaRules: ServiceRules = {
   values: (event: TrailEvent) => ({
-    // Queries without a work group run in `primary`, and are authorized there.
+    // Calls that name no work group run in (or list) `primary`, and are authorized there; calls on an existing
+    // query execution name only its id, whose work group the log does not show.
     WorkGroupName:
       stringAt(event.requestParameters, 'workGroup', 'workgroup', 'name') ??
-      (/QueryExecution|NamedQuery|PreparedStatement/.test(event.eventName) ? 'primary' : undefined),
+      (/^(StartQueryExecution|ListQueryExecutions|CreateNamedQuery|ListNamedQueries|CreatePreparedStatement|ListPreparedStatements)$/.test(
+        event.eventName,
+      )
+        ? 'primary'
+        : undefined),
   }),
 };
 
