@@ -21,7 +21,7 @@ import type { RunReport } from '../report.js';
 import { buildReport, summaryLines } from '../report.js';
 import { parseTimeBound } from '../time-window.js';
 import type { DiffFormat } from './diff.js';
-import { emitDiff } from './diff.js';
+import { emitDiff, principalRefOf } from './diff.js';
 
 export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as const;
 export type PolicyFormat = (typeof policyFormats)[number];
@@ -137,11 +137,9 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
 }
 
 function selectorOf(args: FromTrailArgs): PrincipalSelector {
-  if (args.role !== undefined && args.user !== undefined)
-    throw new UsageError('give either --role or --user, not both');
-  if (args.role !== undefined) return { kind: 'role', value: args.role };
-  if (args.user !== undefined) return { kind: 'user', value: args.user };
-  throw new UsageError('missing --role <name|arn> (or --user <name|arn>)');
+  const selector = principalRefOf(args.role, args.user);
+  if (selector === undefined) throw new UsageError('missing --role <name|arn> (or --user <name|arn>)');
+  return selector;
 }
 
 function unseenPrincipalMessage(
