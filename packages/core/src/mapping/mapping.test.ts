@@ -574,3 +574,40 @@ describe('mapEvent: bad input', () => {
     );
   });
 });
+
+describe('mapEvent: more resource rules', () => {
+  it.each<[string, Row, string[]]>([
+    [
+      "EventBridge PutEvents on each entry's bus",
+      {
+        source: 'events',
+        name: 'PutEvents',
+        params: {
+          entries: [
+            { eventBusName: 'orders' },
+            { eventBusName: 'arn:aws:events:us-east-1:210987654321:event-bus/shared' },
+            {},
+          ],
+        },
+      },
+      [
+        'arn:aws:events:us-east-1:123456789012:event-bus/orders',
+        'arn:aws:events:us-east-1:210987654321:event-bus/shared',
+        'arn:aws:events:us-east-1:123456789012:event-bus/default',
+      ],
+    ],
+    [
+      'S3 object through an access point',
+      {
+        source: 's3',
+        name: 'GetObject',
+        params: { bucketName: 'arn:aws:s3:eu-west-1:210987654321:accesspoint/reports', key: 'q1.csv' },
+      },
+      ['arn:aws:s3:eu-west-1:210987654321:accesspoint/reports/object/q1.csv'],
+    ],
+  ])('%s', (_, row, resources) => {
+    const outcome = mapEvent(event(row), catalog);
+    expect(outcome.kind).toBe('mapped');
+    if (outcome.kind === 'mapped') expect(outcome.accesses.map((a) => a.resource)).toEqual(resources);
+  });
+});

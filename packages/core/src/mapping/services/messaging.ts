@@ -1,6 +1,6 @@
 import type { TrailEvent } from '../../types.js';
-import { stringAt } from '../request-values.js';
-import type { ServiceRules } from '../service-rules.js';
+import { listAt, stringAt } from '../request-values.js';
+import type { ActionUse, ServiceRules } from '../service-rules.js';
 
 /** `https://sqs.<region>.amazonaws.com/<account>/<queue>` (also the legacy `queue.amazonaws.com` host). */
 export function parseQueueUrl(url: string | undefined): { account: string; name: string; region?: string } | undefined {
@@ -24,6 +24,19 @@ export const sqsRules: ServiceRules = {
 };
 
 export const eventsRules: ServiceRules = {
+  uses: (event: TrailEvent): readonly ActionUse[] | undefined => {
+    if (event.eventName !== 'PutEvents') return undefined;
+    // Each entry names its bus (a name or an ARN); no name means the account's default bus.
+    const buses = listAt(event.requestParameters, 'entries').map(
+      (entry) => stringAt(entry, 'eventBusName', 'EventBusName') ?? 'default',
+    );
+    const unique = [...new Set(buses.length === 0 ? ['default'] : buses)];
+    return unique.map((bus) =>
+      bus.startsWith('arn:')
+        ? { action: 'PutEvents', resources: [bus] }
+        : { action: 'PutEvents', values: { EventBusName: bus } },
+    );
+  },
   values: (event: TrailEvent) => {
     const params = event.requestParameters;
     return {

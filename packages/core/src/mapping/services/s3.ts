@@ -118,10 +118,18 @@ function uses(event: TrailEvent): readonly ActionUse[] | undefined {
 export const s3Rules: ServiceRules = {
   names,
   uses,
-  values: (event) => ({
-    BucketName: stringAt(event.requestParameters, 'bucketName', 'Bucket', 'bucket'),
-    ObjectName: stringAt(event.requestParameters, 'key', 'Key')?.replace(/^\//, ''),
-  }),
+  values: (event) => {
+    const bucket = stringAt(event.requestParameters, 'bucketName', 'Bucket', 'bucket');
+    // Through an access point the "bucket" is the access point's ARN, with its own region and account.
+    const accessPoint = bucket === undefined ? null : /^arn:[^:]+:s3:([^:]*):(\d{12}):accesspoint\/(.+)$/.exec(bucket);
+    return {
+      BucketName: accessPoint ? undefined : bucket,
+      AccessPointName: accessPoint?.[3],
+      Region: accessPoint?.[1],
+      Account: accessPoint?.[2],
+      ObjectName: stringAt(event.requestParameters, 'key', 'Key')?.replace(/^\//, ''),
+    };
+  },
   notAuthorization: {
     // S3 console's own storage-lens and bucket-listing helpers, not public API operations.
     GetStorageLensDashboardDataInternal: 'console-internal call',
