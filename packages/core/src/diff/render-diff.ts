@@ -1,7 +1,7 @@
 import type { PolicyDiff, RemovedGrant } from './diff.js';
 import type { Grant } from './grants.js';
 
-/** Per service: how many grants, and up to `limit` of them spelled out. */
+/** Grants grouped by service prefix, in the order met. */
 function byService<T extends Grant>(grants: readonly T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const grant of grants) {
@@ -16,29 +16,33 @@ function byService<T extends Grant>(grants: readonly T[]): Map<string, T[]> {
 const shown = 10;
 const line = (g: Grant) => `${g.action} on ${g.resource}${g.conditional ? ' (with conditions)' : ''}`;
 
+/** The lists both renderers spell out, in reading order; titles are sentence fragments. */
+function sections(diff: PolicyDiff): { title: string; grants: readonly (Grant | RemovedGrant)[] }[] {
+  return [
+    { title: 'narrowed to the resources used', grants: diff.narrowed },
+    { title: 'removed, not seen in the window', grants: diff.removed.filter((g) => g.reason === 'not-seen-in-window') },
+    {
+      title: 'removed, use unknown (data-plane actions; the logs held no data events)',
+      grants: diff.removed.filter((g) => g.reason === 'unknown-data-plane'),
+    },
+    { title: 'added', grants: diff.added },
+  ].filter((section) => section.grants.length > 0);
+}
+
 function summary(diff: PolicyDiff): string {
   return `${diff.removed.length + diff.narrowed.length} of ${diff.current} current grants removed or narrowed (${diff.reductionPercent}%): ${diff.removed.length} removed, ${diff.narrowed.length} narrowed to the resources used, ${diff.kept.length} kept, ${diff.added.length} added`;
 }
 
 export function renderDiffText(diff: PolicyDiff): string {
   const out = [`privilege: ${summary(diff)}`];
-  const section = (title: string, grants: readonly Grant[]) => {
-    if (grants.length === 0) return;
+  for (const { title, grants } of sections(diff)) {
     out.push('', `${title}:`);
     for (const [service, list] of byService(grants)) {
       out.push(`  ${service}: ${list.length}`);
       for (const grant of list.slice(0, shown)) out.push(`    ${line(grant)}`);
       if (list.length > shown) out.push(`    … ${list.length - shown} more`);
     }
-  };
-  const unknown = diff.removed.filter((g) => g.reason === 'unknown-data-plane');
-  section('narrowed to the resources used', diff.narrowed);
-  section(
-    'removed, not seen in the window',
-    diff.removed.filter((g) => g.reason === 'not-seen-in-window'),
-  );
-  section('removed, use unknown (data-plane actions; the logs held no data events)', unknown);
-  section('added', diff.added);
+  }
   if (diff.deniedByCurrent.length > 0) {
     out.push('', 'denied by the current policy (calls that failed for lack of permission):');
     for (const access of diff.deniedByCurrent) out.push(`  ${access.action} on ${access.resource}`);
@@ -66,20 +70,16 @@ export function renderDiffMarkdown(diff: PolicyDiff, title = 'Least-privilege pr
       `| ${service} | ${count(diff.removed, service)} | ${count(diff.narrowed, service)} | ${count(diff.added, service)} | ${count(diff.kept, service)} |`,
     );
   }
-  const details = (title: string, grants: readonly (Grant | RemovedGrant)[]) => {
-    if (grants.length === 0) return;
-    out.push('', `<details><summary>${title} (${grants.length})</summary>`, '');
+  for (const { title, grants } of sections(diff)) {
+    out.push(
+      '',
+      `<details><summary>${title.charAt(0).toUpperCase()}${title.slice(1)} (${grants.length})</summary>`,
+      '',
+    );
     for (const grant of grants.slice(0, 500)) out.push(`- \`${grant.action}\` on \`${grant.resource}\``);
     if (grants.length > 500) out.push(`- … ${grants.length - 500} more`);
     out.push('', '</details>');
-  };
-  details('Narrowed to the resources used', diff.narrowed);
-  details(
-    'Removed, not seen in the window',
-    diff.removed.filter((g) => g.reason === 'not-seen-in-window'),
-  );
-  details('Removed, use unknown', unknown);
-  details('Added', diff.added);
+  }
   if (diff.deniedByCurrent.length > 0) {
     out.push('', '### Denied by the current policy', '');
     for (const access of diff.deniedByCurrent) out.push(`- \`${access.action}\` on \`${access.resource}\``);
