@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { requireCoverage } from '../src/commands/from-trail.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import { trailEvent } from './trail-fixtures.js';
@@ -119,6 +120,29 @@ describe('from-trail on good input', () => {
     const counts = JSON.parse(await readFile(report, 'utf8')).counts;
     expect(counts.files).toBe(1);
     expect(result.stderr).not.toContain('broken');
+  });
+
+  it('writes YAML and CloudFormation that parse back to the same policy', async () => {
+    await writeLog('a.json', JSON.stringify({ Records: goodRecords }));
+    const json = JSON.parse((await runCliCaptured(['from-trail', '--role', 'app', '--events', dir], dir)).stdout);
+    const yaml = await runCliCaptured(['from-trail', '--role', 'app', '--events', dir, '--format', 'yaml'], dir);
+    expect(parseYaml(yaml.stdout)).toEqual(json);
+    const cfn = await runCliCaptured(
+      ['from-trail', '--role', 'app', '--events', dir, '--format', 'cloudformation'],
+      dir,
+    );
+    const template = parseYaml(cfn.stdout);
+    expect(template.Resources.AppPolicy.Properties).toMatchObject({ Roles: ['app'], PolicyDocument: json });
+  });
+
+  it('generates for an IAM user with --user', async () => {
+    await writeLog(
+      'a.json',
+      JSON.stringify({ Records: [trailEvent({ user: 'build-bot', source: 'ecr', name: 'GetAuthorizationToken' })] }),
+    );
+    const result = await runCliCaptured(['from-trail', '--user', 'build-bot', '--events', dir], dir);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).Statement[0].Action).toEqual(['ecr:GetAuthorizationToken']);
   });
 
   it.each([

@@ -40,6 +40,7 @@ const serviceRenames: Readonly<Record<string, string>> = {
   transcribestreaming: 'transcribe',
   'mturk-requester': 'mechanicalturk',
   'servicecatalog-appregistry': 'servicecatalog',
+  appconfigdata: 'appconfig',
   'runtime.sagemaker': 'sagemaker',
   'bedrock-runtime': 'bedrock',
   iotdata: 'iot',
