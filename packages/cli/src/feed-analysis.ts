@@ -2,10 +2,13 @@ import { resolve } from 'node:path';
 import type { AnalysisOptions, IamCatalog } from '@iamgen/core';
 import { isIssue, TrailAnalysis } from '@iamgen/core';
 import type { CliIo } from './cli-io.js';
+import type { AwsConnection } from './current-policy/from-iam.js';
 import { fileProgress } from './progress.js';
 import { readLocalRecords } from './sources/local-files.js';
+import { isS3Url, readS3Records, s3Client } from './sources/s3-objects.js';
 
-export interface SourceOptions {
+export interface SourceOptions extends AwsConnection {
+  /** Local files and folders, and `s3://bucket/prefix` trail locations. */
   readonly events: readonly string[];
   readonly concurrency: number;
 }
@@ -26,23 +29,28 @@ export async function feedAnalysis(
   const progress = fileProgress(io, 'reading');
   let files = 0;
   try {
-    const records = readLocalRecords(
-      source.events.map((path) => resolve(io.cwd, path)),
-      {
-        ...(options.since === undefined ? {} : { since: options.since }),
-        ...(options.until === undefined ? {} : { until: options.until }),
-        concurrency: source.concurrency,
-        displayRoot: io.cwd,
-        onFileFound: () => {
-          files += 1;
-          progress.found();
-        },
-        onFileDone: () => progress.done(),
+    const common = {
+      ...(options.since === undefined ? {} : { since: options.since }),
+      ...(options.until === undefined ? {} : { until: options.until }),
+      concurrency: source.concurrency,
+      onFileFound: () => {
+        files += 1;
+        progress.found();
       },
-    );
-    for await (const item of records) {
-      if (isIssue(item)) analysis.addIssue(item);
-      else analysis.addRecord(item.record, item.origin);
+      onFileDone: () => progress.done(),
+    };
+    const local = source.events.filter((e) => !isS3Url(e)).map((path) => resolve(io.cwd, path));
+    const remote = source.events.filter(isS3Url);
+    const client = remote.length === 0 ? undefined : s3Client(source);
+    const streams = [
+      ...(local.length === 0 ? [] : [readLocalRecords(local, { ...common, displayRoot: io.cwd })]),
+      ...remote.map((url) => readS3Records(url, client ?? s3Client(source), common)),
+    ];
+    for (const records of streams) {
+      for await (const item of records) {
+        if (isIssue(item)) analysis.addIssue(item);
+        else analysis.addRecord(item.record, item.origin);
+      }
     }
   } finally {
     progress.stop();

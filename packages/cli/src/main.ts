@@ -21,16 +21,17 @@ const eventsOption = {
   type: 'string',
   array: true,
   demandOption: 'give --events with a CloudTrail log file or folder',
-  describe: 'CloudTrail log files or folders (.json, .json.gz, .jsonl; S3 delivery layout is walked)',
+  describe:
+    'CloudTrail log files or folders (.json, .json.gz, .jsonl), or s3://bucket/prefix trail locations; the delivery layout is walked',
 } as const;
 
 const concurrencyOption = { type: 'number', default: 4, describe: 'files read at once' } as const;
 
 const awsOptions = (parser: Argv) =>
   parser
-    .option('profile', { type: 'string', describe: 'AWS profile for live IAM (as the AWS CLI)' })
-    .option('region', { type: 'string', describe: 'AWS region for live IAM' })
-    .option('endpoint-url', { type: 'string', describe: 'IAM endpoint (GovCloud, China, a local test server)' });
+    .option('profile', { type: 'string', describe: 'AWS profile for S3 and IAM (as the AWS CLI)' })
+    .option('region', { type: 'string', describe: 'AWS region for S3 and IAM clients' })
+    .option('endpoint-url', { type: 'string', describe: 'S3/IAM endpoint (GovCloud, China, a local test server)' });
 
 const fromTrailCommand: CommandDefinition = {
   name: 'from-trail',
@@ -98,7 +99,7 @@ const rolesCommand: CommandDefinition = {
   name: 'roles',
   describe: 'List the principals seen in the logs with event counts and first/last activity',
   builder: (parser) =>
-    parser
+    awsOptions(parser)
       .option('events', eventsOption)
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
       .option('concurrency', concurrencyOption)
@@ -109,6 +110,9 @@ const rolesCommand: CommandDefinition = {
         events: argv.events as string[],
         format: argv.format as 'text' | 'json',
         concurrency: argv.concurrency as number,
+        profile: argv.profile as string | undefined,
+        region: argv.region as string | undefined,
+        endpointUrl: argv.endpointUrl as string | undefined,
       },
       io,
     ),

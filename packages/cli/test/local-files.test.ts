@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { folderMayHoldWindow } from '../src/sources/local-files.js';
+import { folderMayHoldWindow } from '../src/sources/log-content.js';
 import { parseTimeBound } from '../src/time-window.js';
 
 describe('folderMayHoldWindow', () => {

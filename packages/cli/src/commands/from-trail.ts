@@ -63,7 +63,13 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const { analysis, files } = await feedAnalysis(
     catalog,
     { selector, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) },
-    { events: args.events, concurrency: args.concurrency },
+    {
+      events: args.events,
+      concurrency: args.concurrency,
+      profile: args.profile,
+      region: args.region,
+      endpointUrl: args.endpointUrl,
+    },
     io,
   );
   const selectorText = `${selector.kind} ${selector.value}`;

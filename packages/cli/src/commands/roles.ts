@@ -1,9 +1,10 @@
 import { compareCodePoints, loadIamCatalog, renderJson } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure } from '../cli-io.js';
+import type { AwsConnection } from '../current-policy/from-iam.js';
 import { feedAnalysis } from '../feed-analysis.js';
 
-export interface RolesArgs {
+export interface RolesArgs extends AwsConnection {
   readonly events: readonly string[];
   readonly format: 'text' | 'json';
   readonly concurrency: number;
@@ -15,7 +16,13 @@ export async function roles(args: RolesArgs, io: CliIo): Promise<number> {
   const { analysis, files } = await feedAnalysis(
     catalog,
     {},
-    { events: args.events, concurrency: args.concurrency },
+    {
+      events: args.events,
+      concurrency: args.concurrency,
+      profile: args.profile,
+      region: args.region,
+      endpointUrl: args.endpointUrl,
+    },
     io,
   );
   for (const problem of analysis.problems) io.stderr.write(`warning: ${problem.message}\n`);

@@ -1,0 +1,149 @@
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { Issue, RecordOrIssue } from '@iamgen/core';
+import { isIssue, recordsOfDocument } from '@iamgen/core';
+import pLimit from 'p-limit';
+
+const gunzipAsync = promisify(gunzip);
+
+const logFile = /\.(json|jsonl|ndjson)(\.gz)?$/i;
+/** Files that sit beside logs but are not events: S3 delivery digests, dataset manifests. */
+const notLogFile = /(^|[/\\])(_manifest\.json|package(-lock)?\.json)$|(^|[/\\])CloudTrail-Digest[/\\]/;
+
+/** Whether a file name or object key is a log file worth reading. */
+export function isLogFile(path: string): boolean {
+  return logFile.test(path) && !notLogFile.test(path);
+}
+
+const deliveryDateFolder = /[/\\]CloudTrail[/\\][^/\\]+[/\\](\d{4})(?:[/\\](\d{2}))?(?:[/\\](\d{2}))?[/\\]?$/;
+const dayMs = 86400e3;
+
+/**
+ * S3 delivery folders are named by delivery date (UTC); a file holds events up to its delivery time and
+ * at most a little before the folder's day, so one day of slack on the lower side keeps late deliveries.
+ */
+export function folderMayHoldWindow(path: string, window: { since?: string; until?: string }): boolean {
+  const match = deliveryDateFolder.exec(path);
+  if (!match) return true;
+  const year = Number(match[1]);
+  const month = match[2] === undefined ? undefined : Number(match[2]) - 1;
+  const day = match[3] === undefined ? undefined : Number(match[3]);
+  const start = Date.UTC(year, month ?? 0, day ?? 1);
+  const end =
+    day !== undefined ? start + dayMs : month !== undefined ? Date.UTC(year, month + 1, 1) : Date.UTC(year + 1, 0, 1);
+  if (window.since !== undefined && end <= Date.parse(window.since)) return false;
+  if (window.until !== undefined && start - dayMs >= Date.parse(window.until)) return false;
+  return true;
+}
+
+function unreadable(display: string, reason: string): Issue {
+  return { kind: 'unreadable-file', origin: { source: display }, message: `${display}: ${reason}` };
+}
+
+/**
+ * One log file's bytes → its records: `.gz` is decompressed; `.jsonl` and JSON Lines saved as `.json` are read
+ * line by line; everything else as one JSON document. Problems come back as Issues naming the file or line.
+ */
+export async function recordsOfLogFile(name: string, content: Buffer, display: string): Promise<RecordOrIssue[]> {
+  const gzipped = /\.gz$/i.test(name);
+  let text: string;
+  try {
+    text = (gzipped ? await gunzipAsync(content) : content).toString('utf8');
+  } catch (error) {
+    return [unreadable(display, `cannot decompress (${describeError(error)})`)];
+  }
+  if (text.trim() === '') return [unreadable(display, 'empty file')];
+  if (/\.(jsonl|ndjson)(\.gz)?$/i.test(name)) return recordsOfLines(text, display);
+  try {
+    return [...recordsOfDocument(JSON.parse(text) as unknown, display)];
+  } catch (error) {
+    // JSON Lines saved with a .json extension: accept when the first line is a JSON object on its own.
+    const newline = text.indexOf('\n');
+    const firstLine = (newline === -1 ? text : text.slice(0, newline)).trim();
+    if (firstLine.startsWith('{') && parsesAsObject(firstLine)) return recordsOfLines(text, display);
+    return [unreadable(display, `not valid JSON (${describeError(error)})`)];
+  }
+}
+
+function parsesAsObject(line: string): boolean {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+function recordsOfLines(text: string, display: string): RecordOrIssue[] {
+  const out: RecordOrIssue[] = [];
+  for (const [lineIndex, line] of text.split(/\r?\n/).entries()) {
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      out.push({
+        kind: 'malformed-record',
+        origin: { source: display, index: lineIndex },
+        message: `${display} line ${lineIndex + 1}: not valid JSON (${describeError(error)})`,
+      });
+      continue;
+    }
+    for (const item of recordsOfDocument(value, display, lineIndex)) {
+      out.push(
+        isIssue(item) && item.kind === 'unreadable-file'
+          ? {
+              kind: 'malformed-record',
+              origin: { source: display, index: lineIndex },
+              message: `${display} line ${lineIndex + 1}: not a CloudTrail event`,
+            }
+          : item,
+      );
+    }
+  }
+  return out;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(error.message)) return 'truncated gzip data';
+    if (code === 'Z_DATA_ERROR') return 'not gzip data';
+    if (code === 'EACCES') return 'permission denied';
+    if (code === 'EISDIR') return 'is a folder';
+    return error.message;
+  }
+  return String(error);
+}
+
+export interface ReadAheadHooks {
+  /** Called once per file as it is found, and once as it is done. */
+  readonly onFileFound?: () => void;
+  readonly onFileDone?: () => void;
+}
+
+/**
+ * Reads files a bounded number at a time and yields their records in the order the files were found, so
+ * at most `concurrency + 1` files' records are held in memory at once.
+ */
+export async function* readAhead<T>(
+  files: AsyncIterable<T>,
+  read: (file: T) => Promise<RecordOrIssue[]>,
+  concurrency: number,
+  hooks: ReadAheadHooks,
+): AsyncGenerator<RecordOrIssue> {
+  const limit = pLimit(concurrency);
+  const ahead: Promise<RecordOrIssue[]>[] = [];
+  for await (const file of files) {
+    hooks.onFileFound?.();
+    ahead.push(
+      limit(async () => {
+        const records = await read(file);
+        hooks.onFileDone?.();
+        return records;
+      }),
+    );
+    if (ahead.length > concurrency) yield* (await ahead.shift()) ?? [];
+  }
+  while (ahead.length > 0) yield* (await ahead.shift()) ?? [];
+}

@@ -1,0 +1,91 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliCaptured } from '../src/run-captured.js';
+import type { Moto } from './moto.js';
+import { motoAvailable, startMoto } from './moto.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const sample = join(root, 'samples/orders-api/logs');
+
+describe.skipIf(!motoAvailable())('reading a trail bucket (moto S3)', () => {
+  let moto: Moto;
+  let dir: string;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'iamgen-s3-'));
+    moto = await startMoto();
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'org-trail' }));
+    for (const entry of await readdir(sample, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'org-trail', Key: relative(sample, path), Body: await readFile(path) }),
+      );
+    }
+    const day = 'AWSLogs/123456789012/CloudTrail/us-east-1';
+    // Outside the window: never read, so its corruption never shows.
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'org-trail', Key: `${day}/2023/01/01/old.json.gz`, Body: 'not gzip' }),
+    );
+    // Inside the window but unreadable: reported, the rest still read.
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'org-trail', Key: `${day}/2024/05/01/broken.json.gz`, Body: 'not gzip' }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'org-trail',
+        Key: 'AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz',
+        Body: 'x',
+      }),
+    );
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('produces the same policy as the local copy, pruning day folders outside the window', async () => {
+    const result = await runCliCaptured(
+      [
+        'from-trail',
+        '--role',
+        'orders-api-handler',
+        '--events',
+        's3://org-trail/AWSLogs/',
+        '--since',
+        '2024-05-01',
+        '--until',
+        '2024-05-02',
+        '--endpoint-url',
+        moto.endpoint,
+        '--report',
+        'report.json',
+      ],
+      dir,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(await readFile(join(root, 'samples/orders-api/expected-policy.json'), 'utf8'));
+    expect(result.stderr).toContain(
+      'warning: s3://org-trail/AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01/broken.json.gz: cannot decompress (not gzip data)',
+    );
+    expect(result.stderr).not.toContain('old.json.gz');
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
+    expect(report.counts).toMatchObject({ files: 3, unreadableFiles: 1 });
+  });
+
+  it('fails with one line when the bucket does not exist', async () => {
+    const result = await runCliCaptured(
+      ['roles', '--events', 's3://no-such-bucket/', '--endpoint-url', moto.endpoint],
+      '/tmp',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^iamgen: cannot list s3:\/\/no-such-bucket\/ \(NoSuchBucket/);
+  });
+});
