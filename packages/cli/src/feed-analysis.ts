@@ -5,17 +5,22 @@ import type { CliIo } from './cli-io.js';
 import type { AwsConnection } from './current-policy/from-iam.js';
 import { fileProgress } from './progress.js';
 import { readLocalRecords } from './sources/local-files.js';
+import { cloudTrailClient, readLookupEvents } from './sources/lookup-events.js';
 import { isS3Url, readS3Records, s3Client } from './sources/s3-objects.js';
 
 export interface SourceOptions extends AwsConnection {
   /** Local files and folders, and `s3://bucket/prefix` trail locations. */
   readonly events: readonly string[];
+  /** Regions to read through the LookupEvents API (management events of the last 90 days). */
+  readonly lookupRegions?: readonly string[];
   readonly concurrency: number;
 }
 
 export interface FedAnalysis {
   readonly analysis: TrailAnalysis;
   readonly files: number;
+  /** False when every source was one that cannot hold data events (LookupEvents). */
+  readonly dataEventsPossible: boolean;
 }
 
 /** Streams every record of the sources through one analysis; only its folds stay in memory. */
@@ -45,6 +50,12 @@ export async function feedAnalysis(
     const streams = [
       ...(local.length === 0 ? [] : [readLocalRecords(local, { ...common, displayRoot: io.cwd })]),
       ...remote.map((url) => readS3Records(url, client ?? s3Client(source), common)),
+      ...(source.lookupRegions ?? []).map((region) =>
+        readLookupEvents(cloudTrailClient(source, region), region, {
+          ...(options.since === undefined ? {} : { since: options.since }),
+          ...(options.until === undefined ? {} : { until: options.until }),
+        }),
+      ),
     ];
     for (const records of streams) {
       for await (const item of records) {
@@ -55,5 +66,5 @@ export async function feedAnalysis(
   } finally {
     progress.stop();
   }
-  return { analysis, files };
+  return { analysis, files, dataEventsPossible: source.events.length > 0 };
 }

@@ -20,12 +20,18 @@ export interface CommandDefinition {
 const eventsOption = {
   type: 'string',
   array: true,
-  demandOption: 'give --events with a CloudTrail log file or folder',
+  default: [] as string[],
   describe:
     'CloudTrail log files or folders (.json, .json.gz, .jsonl), or s3://bucket/prefix trail locations; the delivery layout is walked',
 } as const;
 
 const concurrencyOption = { type: 'number', default: 4, describe: 'files read at once' } as const;
+
+const lookupEventsOption = {
+  type: 'string',
+  array: true,
+  describe: 'read management events of these regions with the LookupEvents API (last 90 days, no data events)',
+} as const;
 
 const awsOptions = (parser: Argv) =>
   parser
@@ -41,6 +47,7 @@ const fromTrailCommand: CommandDefinition = {
       .option('role', { type: 'string', describe: 'role name or ARN (assumed-role sessions count as the role)' })
       .option('user', { type: 'string', describe: 'IAM user name or ARN' })
       .option('events', eventsOption)
+      .option('lookup-events', lookupEventsOption)
       .option('since', { type: 'string', describe: 'only events at or after: 90d, 12h, 2024-06-01 or ISO time' })
       .option('until', { type: 'string', describe: 'only events before: same forms as --since' })
       .option('format', { choices: policyFormats, default: 'json' as const, describe: 'output format' })
@@ -75,6 +82,7 @@ const fromTrailCommand: CommandDefinition = {
         role: argv.role as string | undefined,
         user: argv.user as string | undefined,
         events: argv.events as string[],
+        lookupEvents: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
         since: argv.since as string | undefined,
         until: argv.until as string | undefined,
         format: argv.format as (typeof policyFormats)[number],
@@ -101,6 +109,7 @@ const rolesCommand: CommandDefinition = {
   builder: (parser) =>
     awsOptions(parser)
       .option('events', eventsOption)
+      .option('lookup-events', lookupEventsOption)
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
       .option('concurrency', concurrencyOption)
       .example('$0 roles --events ./AWSLogs', 'who did what in these logs'),
@@ -108,6 +117,7 @@ const rolesCommand: CommandDefinition = {
     roles(
       {
         events: argv.events as string[],
+        lookupEvents: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
         format: argv.format as 'text' | 'json',
         concurrency: argv.concurrency as number,
         profile: argv.profile as string | undefined,

@@ -15,7 +15,8 @@ export interface RunReport {
     readonly unmapped: number;
     readonly skipped: Readonly<Record<string, number>>;
   };
-  readonly dataEvents: 'seen' | 'none-seen';
+  /** `not-in-source`: every source was one that cannot hold data events (LookupEvents). */
+  readonly dataEvents: 'seen' | 'none-seen' | 'not-in-source';
   readonly unmapped: readonly {
     eventSource: string;
     eventName: string;
@@ -47,7 +48,7 @@ export interface RunReport {
 
 export function buildReport(
   analysis: TrailAnalysis,
-  context: { selector: string; files: number; since?: string; until?: string },
+  context: { selector: string; files: number; dataEventsPossible: boolean; since?: string; until?: string },
   shaped: ShapedPolicy | undefined,
 ): RunReport {
   const c = analysis.counts;
@@ -73,7 +74,7 @@ export function buildReport(
         ...Object.fromEntries(Object.entries(c.notAuthorization).sort(([a], [b]) => compareCodePoints(a, b))),
       },
     },
-    dataEvents: analysis.sawDataEvents ? 'seen' : 'none-seen',
+    dataEvents: analysis.sawDataEvents ? 'seen' : context.dataEventsPossible ? 'none-seen' : 'not-in-source',
     unmapped: [...analysis.unmappedPairs.values()]
       .map(({ eventSource, eventName, count, reason, example }) => ({ eventSource, eventName, count, reason, example }))
       .sort((a, b) => b.count - a.count || compareCodePoints(a.eventSource + a.eventName, b.eventSource + b.eventName)),
@@ -121,6 +122,9 @@ export function summaryLines(report: RunReport): string[] {
   }
   if (report.dataEvents === 'none-seen') {
     lines.push('no data events in the input: object-, item- and invoke-level use is unknown, not unused');
+  }
+  if (report.dataEvents === 'not-in-source') {
+    lines.push('LookupEvents returns no data events: object-, item- and invoke-level use is unknown, not unused');
   }
   return lines;
 }

@@ -83,7 +83,7 @@ describe.skipIf(!motoAvailable())('reading a trail bucket (moto S3)', () => {
   it('fails with one line when the bucket does not exist', async () => {
     const result = await runCliCaptured(
       ['roles', '--events', 's3://no-such-bucket/', '--endpoint-url', moto.endpoint],
-      '/tmp',
+      dir,
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^iamgen: cannot list s3:\/\/no-such-bucket\/ \(NoSuchBucket/);

@@ -31,6 +31,8 @@ export interface FromTrailArgs {
   readonly role?: string | undefined;
   readonly user?: string | undefined;
   readonly events: readonly string[];
+  /** Regions to read with the LookupEvents API. */
+  readonly lookupEvents?: readonly string[];
   readonly since?: string | undefined;
   readonly until?: string | undefined;
   readonly format: PolicyFormat;
@@ -60,11 +62,13 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     throw new UsageError(`--since ${args.since} is not before --until ${args.until}`);
   }
   const catalog = await loadIamCatalog();
-  const { analysis, files } = await feedAnalysis(
+  requireSource(args.events, args.lookupEvents);
+  const { analysis, files, dataEventsPossible } = await feedAnalysis(
     catalog,
     { selector, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) },
     {
       events: args.events,
+      lookupRegions: args.lookupEvents ?? [],
       concurrency: args.concurrency,
       profile: args.profile,
       region: args.region,
@@ -76,6 +80,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const context = {
     selector: selectorText,
     files,
+    dataEventsPossible,
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
   };
@@ -86,7 +91,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
 
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
     await writeReportIfAsked(args, io.cwd, buildReport(analysis, context, undefined));
-    throw new RunFailure(`no CloudTrail events found in ${args.events.join(', ')}`);
+    throw new RunFailure(`no CloudTrail events found in ${describeSources(args.events, args.lookupEvents)}`);
   }
   if (analysis.counts.matched === 0) {
     await writeReportIfAsked(args, io.cwd, buildReport(analysis, context, undefined));
@@ -234,4 +239,15 @@ export function requireCoverage(
     );
   }
   return { checked: result.checked, allowed: result.allowed };
+}
+
+/** At least one place to read events from. */
+export function requireSource(events: readonly string[], lookupRegions: readonly string[] | undefined): void {
+  if (events.length === 0 && (lookupRegions ?? []).length === 0) {
+    throw new UsageError('give --events <file|folder|s3://bucket/prefix> or --lookup-events <region>');
+  }
+}
+
+export function describeSources(events: readonly string[], lookupRegions: readonly string[] | undefined): string {
+  return [...events, ...(lookupRegions ?? []).map((region) => `LookupEvents ${region}`)].join(', ');
 }

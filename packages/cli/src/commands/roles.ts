@@ -3,21 +3,25 @@ import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure } from '../cli-io.js';
 import type { AwsConnection } from '../current-policy/from-iam.js';
 import { feedAnalysis } from '../feed-analysis.js';
+import { describeSources, requireSource } from './from-trail.js';
 
 export interface RolesArgs extends AwsConnection {
   readonly events: readonly string[];
+  readonly lookupEvents?: readonly string[];
   readonly format: 'text' | 'json';
   readonly concurrency: number;
 }
 
 /** `iamgen roles`: every principal in the logs with its event count and first/last activity. */
 export async function roles(args: RolesArgs, io: CliIo): Promise<number> {
+  requireSource(args.events, args.lookupEvents);
   const catalog = await loadIamCatalog();
   const { analysis, files } = await feedAnalysis(
     catalog,
     {},
     {
       events: args.events,
+      lookupRegions: args.lookupEvents ?? [],
       concurrency: args.concurrency,
       profile: args.profile,
       region: args.region,
@@ -27,7 +31,7 @@ export async function roles(args: RolesArgs, io: CliIo): Promise<number> {
   );
   for (const problem of analysis.problems) io.stderr.write(`warning: ${problem.message}\n`);
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
-    throw new RunFailure(`no CloudTrail events found in ${args.events.join(', ')}`);
+    throw new RunFailure(`no CloudTrail events found in ${describeSources(args.events, args.lookupEvents)}`);
   }
   const principals = [...analysis.principals.values()].sort(
     (a, b) => b.events - a.events || compareCodePoints(a.arn, b.arn),
