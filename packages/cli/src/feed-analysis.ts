@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { AnalysisOptions, IamCatalog } from '@iamgen/core';
 import { isIssue, TrailAnalysis } from '@iamgen/core';
 import type { CliIo } from './cli-io.js';
+import { UsageError } from './cli-io.js';
 import type { AwsConnection } from './current-policy/from-iam.js';
 import { fileProgress } from './progress.js';
 import { readLocalRecords } from './sources/local-files.js';
@@ -12,7 +13,7 @@ export interface SourceOptions extends AwsConnection {
   /** Local files and folders, and `s3://bucket/prefix` trail locations. */
   readonly events: readonly string[];
   /** Regions to read through the LookupEvents API (management events of the last 90 days). */
-  readonly lookupRegions?: readonly string[];
+  readonly lookupRegions: readonly string[];
   readonly concurrency: number;
 }
 
@@ -23,6 +24,18 @@ export interface FedAnalysis {
   readonly dataEventsPossible: boolean;
 }
 
+/** At least one place to read events from, or a usage error. */
+function requireSource(source: SourceOptions): void {
+  if (source.events.length === 0 && source.lookupRegions.length === 0) {
+    throw new UsageError('give --events <file|folder|s3://bucket/prefix> or --lookup-events <region>');
+  }
+}
+
+/** The sources as a person named them, for messages. */
+export function describeSources(source: SourceOptions): string {
+  return [...source.events, ...source.lookupRegions.map((region) => `LookupEvents ${region}`)].join(', ');
+}
+
 /** Streams every record of the sources through one analysis; only its folds stay in memory. */
 export async function feedAnalysis(
   catalog: IamCatalog,
@@ -30,6 +43,7 @@ export async function feedAnalysis(
   source: SourceOptions,
   io: CliIo,
 ): Promise<FedAnalysis> {
+  requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = fileProgress(io, 'reading');
   let files = 0;
@@ -50,7 +64,7 @@ export async function feedAnalysis(
     const streams = [
       ...(local.length === 0 ? [] : [readLocalRecords(local, { ...common, displayRoot: io.cwd })]),
       ...remote.map((url) => readS3Records(url, client ?? s3Client(source), common)),
-      ...(source.lookupRegions ?? []).map((region) =>
+      ...source.lookupRegions.map((region) =>
         readLookupEvents(cloudTrailClient(source, region), region, {
           ...(options.since === undefined ? {} : { since: options.since }),
           ...(options.until === undefined ? {} : { until: options.until }),

@@ -6,6 +6,8 @@ import { athena } from './commands/athena.js';
 import { diff, diffFormats } from './commands/diff.js';
 import { fromTrail, policyFormats, policyKinds } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
+import type { AwsConnection } from './current-policy/index.js';
+import type { SourceOptions } from './feed-analysis.js';
 
 type Command = () => Promise<number>;
 
@@ -38,6 +40,25 @@ const awsOptions = (parser: Argv) =>
     .option('profile', { type: 'string', describe: 'AWS profile for S3 and IAM (as the AWS CLI)' })
     .option('region', { type: 'string', describe: 'AWS region for S3 and IAM clients' })
     .option('endpoint-url', { type: 'string', describe: 'S3/IAM endpoint (GovCloud, China, a local test server)' });
+
+/** The AWS connection flags, as the AWS CLI spells them. */
+function connectionOf(argv: Record<string, unknown>): AwsConnection {
+  return {
+    profile: argv.profile as string | undefined,
+    region: argv.region as string | undefined,
+    endpointUrl: argv.endpointUrl as string | undefined,
+  };
+}
+
+/** Where `from-trail` and `roles` read events: files, trail buckets, LookupEvents regions. */
+function sourceOf(argv: Record<string, unknown>): SourceOptions {
+  return {
+    events: argv.events as string[],
+    lookupRegions: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
+    concurrency: argv.concurrency as number,
+    ...connectionOf(argv),
+  };
+}
 
 const fromTrailCommand: CommandDefinition = {
   name: 'from-trail',
@@ -81,8 +102,7 @@ const fromTrailCommand: CommandDefinition = {
       {
         role: argv.role as string | undefined,
         user: argv.user as string | undefined,
-        events: argv.events as string[],
-        lookupEvents: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
+        ...sourceOf(argv),
         since: argv.since as string | undefined,
         until: argv.until as string | undefined,
         format: argv.format as (typeof policyFormats)[number],
@@ -91,13 +111,10 @@ const fromTrailCommand: CommandDefinition = {
         includeDenied: argv.includeDenied as boolean,
         policyKind: argv.policyKind as (typeof policyKinds)[number],
         objectPrefixThreshold: argv.objectPrefixThreshold as number,
-        concurrency: argv.concurrency as number,
         diffAgainst: argv.diffAgainst as string | undefined,
         diffFormat: argv.diffFormat as (typeof diffFormats)[number],
         diffOut: argv.diffOut as string | undefined,
-        profile: argv.profile as string | undefined,
-        region: argv.region as string | undefined,
-        endpointUrl: argv.endpointUrl as string | undefined,
+        ...connectionOf(argv),
       },
       io,
     ),
@@ -116,13 +133,9 @@ const rolesCommand: CommandDefinition = {
   run: (argv, io) =>
     roles(
       {
-        events: argv.events as string[],
-        lookupEvents: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
+        ...sourceOf(argv),
         format: argv.format as 'text' | 'json',
-        concurrency: argv.concurrency as number,
-        profile: argv.profile as string | undefined,
-        region: argv.region as string | undefined,
-        endpointUrl: argv.endpointUrl as string | undefined,
+        ...connectionOf(argv),
       },
       io,
     ),
@@ -227,9 +240,7 @@ const diffCommand: CommandDefinition = {
         user: argv.user as string | undefined,
         format: argv.format as (typeof diffFormats)[number],
         dataEvents: argv.dataEvents as boolean,
-        profile: argv.profile as string | undefined,
-        region: argv.region as string | undefined,
-        endpointUrl: argv.endpointUrl as string | undefined,
+        ...connectionOf(argv),
       },
       io,
     ),

@@ -16,7 +16,8 @@ import { writeFileAtomic } from '../atomic-write.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
-import { feedAnalysis } from '../feed-analysis.js';
+import type { SourceOptions } from '../feed-analysis.js';
+import { describeSources, feedAnalysis } from '../feed-analysis.js';
 import type { RunReport } from '../report.js';
 import { buildReport, summaryLines } from '../report.js';
 import { parseTimeBound } from '../time-window.js';
@@ -27,12 +28,9 @@ export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as 
 export type PolicyFormat = (typeof policyFormats)[number];
 export const policyKinds = ['managed', 'role-inline', 'user-inline'] as const;
 
-export interface FromTrailArgs {
+export interface FromTrailArgs extends SourceOptions {
   readonly role?: string | undefined;
   readonly user?: string | undefined;
-  readonly events: readonly string[];
-  /** Regions to read with the LookupEvents API. */
-  readonly lookupEvents?: readonly string[];
   readonly since?: string | undefined;
   readonly until?: string | undefined;
   readonly format: PolicyFormat;
@@ -41,14 +39,10 @@ export interface FromTrailArgs {
   readonly includeDenied: boolean;
   readonly policyKind: (typeof policyKinds)[number];
   readonly objectPrefixThreshold: number;
-  readonly concurrency: number;
   /** Current policy to diff the proposal against: a file, or `iam` for the live policies of the principal. */
   readonly diffAgainst?: string | undefined;
   readonly diffFormat?: DiffFormat;
   readonly diffOut?: string | undefined;
-  readonly profile?: string | undefined;
-  readonly region?: string | undefined;
-  readonly endpointUrl?: string | undefined;
 }
 
 /** How many problem lines go to stderr before the rest is left to `--report`. */
@@ -62,18 +56,10 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     throw new UsageError(`--since ${args.since} is not before --until ${args.until}`);
   }
   const catalog = await loadIamCatalog();
-  requireSource(args.events, args.lookupEvents);
   const { analysis, files, dataEventsPossible } = await feedAnalysis(
     catalog,
     { selector, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) },
-    {
-      events: args.events,
-      lookupRegions: args.lookupEvents ?? [],
-      concurrency: args.concurrency,
-      profile: args.profile,
-      region: args.region,
-      endpointUrl: args.endpointUrl,
-    },
+    args,
     io,
   );
   const selectorText = `${selector.kind} ${selector.value}`;
@@ -91,7 +77,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
 
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
     await writeReportIfAsked(args, io.cwd, buildReport(analysis, context, undefined));
-    throw new RunFailure(`no CloudTrail events found in ${describeSources(args.events, args.lookupEvents)}`);
+    throw new RunFailure(`no CloudTrail events found in ${describeSources(args)}`);
   }
   if (analysis.counts.matched === 0) {
     await writeReportIfAsked(args, io.cwd, buildReport(analysis, context, undefined));
@@ -119,18 +105,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const text = renderPolicy(shaped, args.format, target);
   // Read the current policy before writing anything, so a failure to read it leaves no output behind.
   const current =
-    args.diffAgainst === undefined
-      ? undefined
-      : await loadCurrentPolicies(
-          args.diffAgainst,
-          selector,
-          {
-            profile: args.profile,
-            region: args.region,
-            endpointUrl: args.endpointUrl,
-          },
-          io.cwd,
-        );
+    args.diffAgainst === undefined ? undefined : await loadCurrentPolicies(args.diffAgainst, selector, args, io.cwd);
   if (args.out === undefined) io.stdout.write(text);
   else await writeFileAtomic(resolve(io.cwd, args.out), text);
   await writeReportIfAsked(args, io.cwd, report);
@@ -239,15 +214,4 @@ export function requireCoverage(
     );
   }
   return { checked: result.checked, allowed: result.allowed };
-}
-
-/** At least one place to read events from. */
-export function requireSource(events: readonly string[], lookupRegions: readonly string[] | undefined): void {
-  if (events.length === 0 && (lookupRegions ?? []).length === 0) {
-    throw new UsageError('give --events <file|folder|s3://bucket/prefix> or --lookup-events <region>');
-  }
-}
-
-export function describeSources(events: readonly string[], lookupRegions: readonly string[] | undefined): string {
-  return [...events, ...(lookupRegions ?? []).map((region) => `LookupEvents ${region}`)].join(', ');
 }

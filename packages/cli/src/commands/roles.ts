@@ -1,37 +1,20 @@
 import { compareCodePoints, loadIamCatalog, renderJson } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure } from '../cli-io.js';
-import type { AwsConnection } from '../current-policy/from-iam.js';
-import { feedAnalysis } from '../feed-analysis.js';
-import { describeSources, requireSource } from './from-trail.js';
+import type { SourceOptions } from '../feed-analysis.js';
+import { describeSources, feedAnalysis } from '../feed-analysis.js';
 
-export interface RolesArgs extends AwsConnection {
-  readonly events: readonly string[];
-  readonly lookupEvents?: readonly string[];
+export interface RolesArgs extends SourceOptions {
   readonly format: 'text' | 'json';
-  readonly concurrency: number;
 }
 
 /** `iamgen roles`: every principal in the logs with its event count and first/last activity. */
 export async function roles(args: RolesArgs, io: CliIo): Promise<number> {
-  requireSource(args.events, args.lookupEvents);
   const catalog = await loadIamCatalog();
-  const { analysis, files } = await feedAnalysis(
-    catalog,
-    {},
-    {
-      events: args.events,
-      lookupRegions: args.lookupEvents ?? [],
-      concurrency: args.concurrency,
-      profile: args.profile,
-      region: args.region,
-      endpointUrl: args.endpointUrl,
-    },
-    io,
-  );
+  const { analysis, files } = await feedAnalysis(catalog, {}, args, io);
   for (const problem of analysis.problems) io.stderr.write(`warning: ${problem.message}\n`);
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
-    throw new RunFailure(`no CloudTrail events found in ${describeSources(args.events, args.lookupEvents)}`);
+    throw new RunFailure(`no CloudTrail events found in ${describeSources(args)}`);
   }
   const principals = [...analysis.principals.values()].sort(
     (a, b) => b.events - a.events || compareCodePoints(a.arn, b.arn),
