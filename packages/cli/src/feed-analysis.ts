@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { AnalysisOptions, IamCatalog } from '@iamgen/core';
 import { isIssue, TrailAnalysis } from '@iamgen/core';
+import type { AwsConnection } from './aws-clients.js';
 import type { CliIo } from './cli-io.js';
 import { UsageError } from './cli-io.js';
-import type { AwsConnection } from './current-policy/from-iam.js';
 import { fileProgress } from './progress.js';
 import { readLocalRecords } from './sources/local-files.js';
 import { cloudTrailClient, readLookupEvents } from './sources/lookup-events.js';
@@ -63,7 +63,9 @@ export async function feedAnalysis(
     const client = remote.length === 0 ? undefined : s3Client(source);
     const streams = [
       ...(local.length === 0 ? [] : [readLocalRecords(local, { ...common, displayRoot: io.cwd })]),
-      ...remote.map((url) => readS3Records(url, client ?? s3Client(source), common)),
+      ...remote.map((url) =>
+        readS3Records(url, client ?? s3Client(source), { ...common, maxAttempts: source.maxAttempts }),
+      ),
       ...source.lookupRegions.map((region) =>
         readLookupEvents(cloudTrailClient(source, region), region, {
           ...(options.since === undefined ? {} : { since: options.since }),

@@ -1,12 +1,13 @@
 import type { Argv } from 'yargs';
 import yargs from 'yargs';
+import type { AwsConnection } from './aws-clients.js';
+import { maxAttemptsOf } from './aws-clients.js';
 import type { CliIo } from './cli-io.js';
 import { exitCodes, RunFailure, UsageError } from './cli-io.js';
 import { athena } from './commands/athena.js';
 import { diff, diffFormats } from './commands/diff.js';
 import { fromTrail, policyFormats, policyKinds } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
-import type { AwsConnection } from './current-policy/index.js';
 import type { SourceOptions } from './feed-analysis.js';
 
 type Command = () => Promise<number>;
@@ -39,24 +40,41 @@ const awsOptions = (parser: Argv) =>
   parser
     .option('profile', { type: 'string', describe: 'AWS profile for S3 and IAM (as the AWS CLI)' })
     .option('region', { type: 'string', describe: 'AWS region for S3 and IAM clients' })
-    .option('endpoint-url', { type: 'string', describe: 'S3/IAM endpoint (GovCloud, China, a local test server)' });
+    .option('endpoint-url', { type: 'string', describe: 'S3/IAM endpoint (GovCloud, China, a local test server)' })
+    .option('connect-timeout', { type: 'number', describe: 'seconds to wait for a connection to AWS (default 60)' })
+    .option('read-timeout', {
+      type: 'number',
+      describe:
+        'seconds an AWS response may stall before the attempt fails (default 60); AWS_MAX_ATTEMPTS bounds retries (default 5)',
+    });
 
-/** The AWS connection flags, as the AWS CLI spells them. */
-function connectionOf(argv: Record<string, unknown>): AwsConnection {
+/** The AWS connection flags, as the AWS CLI spells them, and its `AWS_MAX_ATTEMPTS`. */
+function connectionOf(argv: Record<string, unknown>, io: CliIo): AwsConnection {
+  for (const flag of ['connectTimeout', 'readTimeout'] as const) {
+    const value = argv[flag];
+    if (value !== undefined && !(typeof value === 'number' && value > 0)) {
+      throw new UsageError(
+        `--${flag === 'connectTimeout' ? 'connect' : 'read'}-timeout must be a positive number of seconds`,
+      );
+    }
+  }
   return {
     profile: argv.profile as string | undefined,
     region: argv.region as string | undefined,
     endpointUrl: argv.endpointUrl as string | undefined,
+    maxAttempts: maxAttemptsOf(io.env),
+    connectTimeout: argv.connectTimeout as number | undefined,
+    readTimeout: argv.readTimeout as number | undefined,
   };
 }
 
 /** Where `from-trail` and `roles` read events: files, trail buckets, LookupEvents regions. */
-function sourceOf(argv: Record<string, unknown>): SourceOptions {
+function sourceOf(argv: Record<string, unknown>, io: CliIo): SourceOptions {
   return {
     events: argv.events as string[],
     lookupRegions: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
     concurrency: argv.concurrency as number,
-    ...connectionOf(argv),
+    ...connectionOf(argv, io),
   };
 }
 
@@ -102,7 +120,7 @@ const fromTrailCommand: CommandDefinition = {
       {
         role: argv.role as string | undefined,
         user: argv.user as string | undefined,
-        ...sourceOf(argv),
+        ...sourceOf(argv, io),
         since: argv.since as string | undefined,
         until: argv.until as string | undefined,
         format: argv.format as (typeof policyFormats)[number],
@@ -114,7 +132,7 @@ const fromTrailCommand: CommandDefinition = {
         diffAgainst: argv.diffAgainst as string | undefined,
         diffFormat: argv.diffFormat as (typeof diffFormats)[number],
         diffOut: argv.diffOut as string | undefined,
-        ...connectionOf(argv),
+        ...connectionOf(argv, io),
       },
       io,
     ),
@@ -133,9 +151,9 @@ const rolesCommand: CommandDefinition = {
   run: (argv, io) =>
     roles(
       {
-        ...sourceOf(argv),
+        ...sourceOf(argv, io),
         format: argv.format as 'text' | 'json',
-        ...connectionOf(argv),
+        ...connectionOf(argv, io),
       },
       io,
     ),
@@ -240,7 +258,7 @@ const diffCommand: CommandDefinition = {
         user: argv.user as string | undefined,
         format: argv.format as (typeof diffFormats)[number],
         dataEvents: argv.dataEvents as boolean,
-        ...connectionOf(argv),
+        ...connectionOf(argv, io),
       },
       io,
     ),

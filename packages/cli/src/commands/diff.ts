@@ -2,10 +2,11 @@ import { resolve } from 'node:path';
 import type { PolicyDiff } from '@iamgen/core';
 import { diffAsJson, diffPolicies, loadIamCatalog, renderDiffMarkdown, renderDiffText, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
+import type { AwsConnection } from '../aws-clients.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, UsageError } from '../cli-io.js';
 import { readPolicyFile } from '../current-policy/from-file.js';
-import type { AwsConnection, PrincipalRef } from '../current-policy/index.js';
+import type { PrincipalRef } from '../current-policy/index.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
 
 export const diffFormats = ['text', 'markdown', 'json'] as const;

@@ -9,24 +9,15 @@ import {
   paginateListRolePolicies,
   paginateListUserPolicies,
 } from '@aws-sdk/client-iam';
-import { fromIni } from '@aws-sdk/credential-providers';
 import type { PolicyDocument } from '@iamgen/core';
+import type { AwsConnection } from '../aws-clients.js';
+import { awsClientConfig, describeAwsError } from '../aws-clients.js';
 import { RunFailure } from '../cli-io.js';
 import type { PrincipalRef } from './from-file.js';
 import { policyDocumentOf } from './from-file.js';
 
-export interface AwsConnection {
-  readonly profile?: string | undefined;
-  readonly region?: string | undefined;
-  readonly endpointUrl?: string | undefined;
-}
-
 export function iamClient(connection: AwsConnection): IAMClient {
-  return new IAMClient({
-    region: connection.region ?? 'us-east-1',
-    ...(connection.endpointUrl === undefined ? {} : { endpoint: connection.endpointUrl }),
-    ...(connection.profile === undefined ? {} : { credentials: fromIni({ profile: connection.profile }) }),
-  });
+  return new IAMClient(awsClientConfig(connection, connection.region ?? 'us-east-1'));
 }
 
 const nameOf = (value: string) => value.slice(value.lastIndexOf('/') + 1);
@@ -90,7 +81,6 @@ export async function readPoliciesFromIam(client: IAMClient, principal: Principa
     return documents as PolicyDocument[];
   } catch (error) {
     if (error instanceof RunFailure) throw error;
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new RunFailure(`cannot read the policies of ${principal.kind} ${name} from IAM (${message})`);
+    throw new RunFailure(`cannot read the policies of ${principal.kind} ${name} from IAM (${describeAwsError(error)})`);
   }
 }

@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
 import type { PolicyDocument } from '@iamgen/core';
+import type { AwsConnection } from '../aws-clients.js';
 import { UsageError } from '../cli-io.js';
 import type { PrincipalRef } from './from-file.js';
 import { readPolicyFile } from './from-file.js';
-import type { AwsConnection } from './from-iam.js';
 import { iamClient, readPoliciesFromIam } from './from-iam.js';
 
 export type { PrincipalRef } from './from-file.js';
-export type { AwsConnection } from './from-iam.js';
 
 const liveSpec = /^iam:(role|user)\/(.+)$/;
 

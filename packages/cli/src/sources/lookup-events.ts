@@ -1,9 +1,9 @@
 import { CloudTrailClient, paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
-import { fromIni } from '@aws-sdk/credential-providers';
 import type { RecordOrIssue } from '@iamgen/core';
 import { recordsOfDocument } from '@iamgen/core';
+import type { AwsConnection } from '../aws-clients.js';
+import { awsClientConfig, describeAwsError } from '../aws-clients.js';
 import { RunFailure } from '../cli-io.js';
-import type { AwsConnection } from '../current-policy/from-iam.js';
 
 export interface LookupWindow {
   /** ISO-8601; LookupEvents keeps 90 days, which is also the default window. */
@@ -13,11 +13,7 @@ export interface LookupWindow {
 }
 
 export function cloudTrailClient(connection: AwsConnection, region: string): CloudTrailClient {
-  return new CloudTrailClient({
-    region,
-    ...(connection.endpointUrl === undefined ? {} : { endpoint: connection.endpointUrl }),
-    ...(connection.profile === undefined ? {} : { credentials: fromIni({ profile: connection.profile }) }),
-  });
+  return new CloudTrailClient(awsClientConfig(connection, region));
 }
 
 /**
@@ -44,8 +40,6 @@ export async function* readLookupEvents(
       }
     }
   } catch (error) {
-    throw new RunFailure(
-      `cannot read LookupEvents in ${region} (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`,
-    );
+    throw new RunFailure(`cannot read LookupEvents in ${region} (${describeAwsError(error)})`);
   }
 }

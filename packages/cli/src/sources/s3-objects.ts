@@ -1,8 +1,8 @@
 import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
-import { fromIni } from '@aws-sdk/credential-providers';
 import type { RecordOrIssue } from '@iamgen/core';
+import type { AwsConnection } from '../aws-clients.js';
+import { awsClientConfig, describeAwsError, isTransientFault } from '../aws-clients.js';
 import { RunFailure } from '../cli-io.js';
-import type { AwsConnection } from '../current-policy/from-iam.js';
 import type { ReadAheadHooks } from './log-content.js';
 import { describeError, folderMayHoldWindow, isLogFile, readAhead, recordsOfLogFile } from './log-content.js';
 
@@ -10,6 +10,7 @@ export interface S3ReadOptions extends ReadAheadHooks {
   readonly since?: string;
   readonly until?: string;
   readonly concurrency?: number;
+  readonly maxAttempts?: number | undefined;
 }
 
 export function isS3Url(value: string): boolean {
@@ -18,9 +19,9 @@ export function isS3Url(value: string): boolean {
 
 export function s3Client(connection: AwsConnection): S3Client {
   return new S3Client({
-    region: connection.region ?? 'us-east-1',
-    ...(connection.endpointUrl === undefined ? {} : { endpoint: connection.endpointUrl, forcePathStyle: true }),
-    ...(connection.profile === undefined ? {} : { credentials: fromIni({ profile: connection.profile }) }),
+    ...awsClientConfig(connection, connection.region ?? 'us-east-1'),
+    // Custom endpoints (local servers, S3-compatible stores) rarely resolve bucket subdomains.
+    ...(connection.endpointUrl === undefined ? {} : { forcePathStyle: true }),
   });
 }
 
@@ -40,17 +41,50 @@ export async function* readS3Records(
   options: S3ReadOptions = {},
 ): AsyncGenerator<RecordOrIssue> {
   const { bucket, prefix } = parseS3Url(url);
+  // A fault that outlived the retries: remembered by the reader, thrown here, so no later file is read around it.
+  let fault: RunFailure | undefined;
   const read = async (key: string): Promise<RecordOrIssue[]> => {
     const display = `s3://${bucket}/${key}`;
     try {
-      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const bytes = await object.Body?.transformToByteArray();
-      return recordsOfLogFile(key, Buffer.from(bytes ?? []), display);
+      return recordsOfLogFile(
+        key,
+        Buffer.from(await getObjectBytes(client, bucket, key, options.maxAttempts)),
+        display,
+      );
     } catch (error) {
+      if (isTransientFault(error)) {
+        fault ??= new RunFailure(`cannot read ${display} (${describeAwsError(error)})`);
+        return [];
+      }
       return [{ kind: 'unreadable-file', origin: { source: display }, message: `${display}: ${describeError(error)}` }];
     }
   };
-  yield* readAhead(listKeys(client, bucket, prefix, options), read, options.concurrency ?? 8, options);
+  for await (const item of readAhead(
+    listKeys(client, bucket, prefix, options),
+    read,
+    options.concurrency ?? 8,
+    options,
+  )) {
+    if (fault !== undefined) throw fault;
+    yield item;
+  }
+  if (fault !== undefined) throw fault;
+}
+
+/**
+ * The SDK retries a request until its response headers arrive; a connection reset while the body streams in is
+ * past its reach, so the whole GET is tried again here with the same bound and a jittered backoff.
+ */
+async function getObjectBytes(client: S3Client, bucket: string, key: string, maxAttempts = 5): Promise<Uint8Array> {
+  for (let attempt = 1; ; attempt += 1) {
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    try {
+      return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+    } catch (error) {
+      if (attempt >= maxAttempts || !isTransientFault(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** attempt));
+    }
+  }
 }
 
 async function* listKeys(
@@ -66,9 +100,7 @@ async function* listKeys(
       for (const common of page.CommonPrefixes ?? []) if (common.Prefix !== undefined) folders.push(common.Prefix);
     }
   } catch (error) {
-    throw new RunFailure(
-      `cannot list s3://${bucket}/${prefix} (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`,
-    );
+    throw new RunFailure(`cannot list s3://${bucket}/${prefix} (${describeAwsError(error)})`);
   }
   for (const folder of folders.sort()) {
     if (folder.endsWith('CloudTrail-Digest/') || !folderMayHoldWindow(`/${folder}`, window)) continue;
