@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import yargs from 'yargs';
 import type { AwsConnection } from './aws-clients.js';
@@ -266,6 +267,12 @@ const diffCommand: CommandDefinition = {
 
 const commands: readonly CommandDefinition[] = [fromTrailCommand, rolesCommand, diffCommand, athenaCommand];
 
+/** The version of the installed package, for `--version` and bug reports. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
 /** Runs one CLI invocation and returns its exit code; never throws for user errors. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let chosen: Command | undefined;
@@ -278,7 +285,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .wrap(Math.min(120, 100))
     .exitProcess(false)
     .help()
-    .version(false);
+    .version(packageVersion());
   for (const command of commands) {
     parser = parser.command(command.name, command.describe, command.builder, (parsed) => {
       chosen = () => command.run(parsed as Record<string, unknown>, io);

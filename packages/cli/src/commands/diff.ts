@@ -56,5 +56,5 @@ export async function emitDiff(
 ): Promise<void> {
   const text = renderDiff(result, format);
   if (out === undefined) io.stderr.write(text);
-  else await writeFileAtomic(resolve(io.cwd, out), text);
+  else await writeFileAtomic(resolve(io.cwd, out), text, out);
 }

@@ -107,7 +107,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const current =
     args.diffAgainst === undefined ? undefined : await loadCurrentPolicies(args.diffAgainst, selector, args, io.cwd);
   if (args.out === undefined) io.stdout.write(text);
-  else await writeFileAtomic(resolve(io.cwd, args.out), text);
+  else await writeFileAtomic(resolve(io.cwd, args.out), text, args.out);
   await writeReportIfAsked(args, io.cwd, report);
 
   for (const line of warningLines(report)) io.stderr.write(`warning: ${line}\n`);
@@ -167,7 +167,7 @@ function renderPolicy(
 }
 
 async function writeReportIfAsked(args: FromTrailArgs, cwd: string, report: RunReport): Promise<void> {
-  if (args.report !== undefined) await writeFileAtomic(resolve(cwd, args.report), renderJson(report));
+  if (args.report !== undefined) await writeFileAtomic(resolve(cwd, args.report), renderJson(report), args.report);
 }
 
 function warningLines(report: RunReport): string[] {
