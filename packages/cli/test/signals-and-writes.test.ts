@@ -123,7 +123,10 @@ async function readOnlyFolder(path: string): Promise<boolean> {
   await chmod(path, 0o555);
   const writable = () =>
     writeFile(join(path, 'probe'), '').then(
-      async () => (await rm(join(path, 'probe')), true),
+      async () => {
+        await rm(join(path, 'probe'));
+        return true;
+      },
       () => false,
     );
   if (!(await writable())) return true;
