@@ -10,6 +10,7 @@ import { diff, diffFormats } from './commands/diff.js';
 import { fromTrail, policyFormats, policyKinds } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 import type { SourceOptions } from './feed-analysis.js';
+import { safeWriter } from './terminal.js';
 
 type Command = () => Promise<number>;
 
@@ -274,7 +275,8 @@ function packageVersion(): string {
 }
 
 /** Runs one CLI invocation and returns its exit code; never throws for user errors. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  const io: CliIo = { ...rawIo, stdout: safeWriter(rawIo.stdout, false), stderr: safeWriter(rawIo.stderr, true) };
   let chosen: Command | undefined;
   let parser = yargs()
     .scriptName('iamgen')

@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { CliIo } from './cli-io.js';
+import { rawStreamOf } from './terminal.js';
 
 export interface FileProgress {
   found(): void;
@@ -9,12 +10,15 @@ export interface FileProgress {
 
 const silent: FileProgress = { found() {}, done() {}, stop() {} };
 
-/** A files-read bar on stderr when it is a terminal; nothing otherwise, so logs and pipes stay clean. */
+/**
+ * A files-read bar on stderr when it is a terminal that can move its cursor; nothing otherwise, so logs and pipes
+ * stay clean. It draws in the terminal's own colour, so NO_COLOR has nothing to turn off.
+ */
 export function fileProgress(io: CliIo, label: string): FileProgress {
-  if (!io.stderrIsTTY) return silent;
+  if (!io.stderrIsTTY || io.env.TERM === 'dumb') return silent;
   const bar = new SingleBar({
     format: `${label} [{bar}] {value}/{total} files`,
-    stream: io.stderr as NodeJS.WritableStream,
+    stream: rawStreamOf(io.stderr) as NodeJS.WritableStream,
     hideCursor: true,
     clearOnComplete: true,
     fps: 10,

@@ -20,6 +20,7 @@ import type { SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
 import type { RunReport } from '../report.js';
 import { buildReport, summaryLines } from '../report.js';
+import { maskSecrets } from '../terminal.js';
 import { parseTimeBound } from '../time-window.js';
 import type { DiffFormat } from './diff.js';
 import { emitDiff, principalRefOf } from './diff.js';
@@ -167,7 +168,9 @@ function renderPolicy(
 }
 
 async function writeReportIfAsked(args: FromTrailArgs, cwd: string, report: RunReport): Promise<void> {
-  if (args.report !== undefined) await writeFileAtomic(resolve(cwd, args.report), renderJson(report), args.report);
+  // Reports are shared and attached to tickets: access key ids and tokens that came with the events are masked.
+  if (args.report !== undefined)
+    await writeFileAtomic(resolve(cwd, args.report), maskSecrets(renderJson(report)), args.report);
 }
 
 function warningLines(report: RunReport): string[] {

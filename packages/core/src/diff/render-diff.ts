@@ -1,5 +1,6 @@
 import type { PolicyDiff, RemovedGrant } from './diff.js';
 import type { Grant } from './grants.js';
+import { codeSpan, markdownText } from './markdown.js';
 
 /** Grants grouped by service prefix, in the order met. */
 function byService<T extends Grant>(grants: readonly T[]): Map<string, T[]> {
@@ -67,7 +68,7 @@ export function renderDiffMarkdown(diff: PolicyDiff, title = 'Least-privilege pr
     grants.filter((g) => g.action.startsWith(`${service}:`)).length;
   for (const service of [...services].sort()) {
     out.push(
-      `| ${service} | ${count(diff.removed, service)} | ${count(diff.narrowed, service)} | ${count(diff.added, service)} | ${count(diff.kept, service)} |`,
+      `| ${markdownText(service)} | ${count(diff.removed, service)} | ${count(diff.narrowed, service)} | ${count(diff.added, service)} | ${count(diff.kept, service)} |`,
     );
   }
   for (const { title, grants } of sections(diff)) {
@@ -76,13 +77,13 @@ export function renderDiffMarkdown(diff: PolicyDiff, title = 'Least-privilege pr
       `<details><summary>${title.charAt(0).toUpperCase()}${title.slice(1)} (${grants.length})</summary>`,
       '',
     );
-    for (const grant of grants.slice(0, 500)) out.push(`- \`${grant.action}\` on \`${grant.resource}\``);
+    for (const grant of grants.slice(0, 500)) out.push(`- ${codeSpan(grant.action)} on ${codeSpan(grant.resource)}`);
     if (grants.length > 500) out.push(`- … ${grants.length - 500} more`);
     out.push('', '</details>');
   }
   if (diff.deniedByCurrent.length > 0) {
     out.push('', '### Denied by the current policy', '');
-    for (const access of diff.deniedByCurrent) out.push(`- \`${access.action}\` on \`${access.resource}\``);
+    for (const access of diff.deniedByCurrent) out.push(`- ${codeSpan(access.action)} on ${codeSpan(access.resource)}`);
   }
   return `${out.join('\n')}\n`;
 }
