@@ -192,6 +192,7 @@ async function severalPrincipals(
       malformedRecords: c.malformedRecords,
       outsideWindow: c.outsideWindow,
       prefiltered: c.prefiltered,
+      workerThreads: fed.workerThreads,
     },
     principals: entries,
     excludedFromAll: [...fed.analysis.excludedFromAll]

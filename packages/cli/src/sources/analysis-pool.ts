@@ -6,13 +6,10 @@ import { analyzeFileTask } from './file-worker.js';
 
 export interface AnalysisPool {
   readonly threads: number;
+  /** Worker threads that took part so far (0 when the read stayed in the main thread). */
+  threadsUsed(): number;
   analyze(task: FileTask): Promise<TrailAnalysisState>;
   close(): Promise<void>;
-}
-
-/** Workers used when none are asked for: one per core. */
-export function defaultWorkers(): number {
-  return availableParallelism();
 }
 
 const workerScript = new URL('./file-worker.js', import.meta.url);
@@ -24,22 +21,25 @@ const workerScript = new URL('./file-worker.js', import.meta.url);
 const bytesBeforeWorkers = 4 * 1024 * 1024;
 
 /**
- * Files are decompressed, filtered, parsed and mapped on worker threads (one per core by default); each sends back
- * its file's distinct accesses, never events. The first few megabytes, every file with 0 workers, and every file when
- * running from TypeScript sources (tests) are analyzed by the same function in the main thread; where a file was
- * analyzed never changes the result, since results are merged in the order files were found.
+ * Files are decompressed, filtered, parsed and mapped on worker threads; each sends back its file's distinct
+ * accesses, never events. `auto` uses one thread per core and keeps the first few megabytes in the main thread;
+ * with 0 workers, or when running from TypeScript sources (tests), every file is analyzed by the same function in
+ * the main thread. Where a file was analyzed never changes the result: results are merged in the order files were found.
  */
-export function analysisPool(workers: number, catalog: IamCatalog): AnalysisPool {
+export function analysisPool(asked: number | 'auto', catalog: IamCatalog): AnalysisPool {
+  const workers = asked === 'auto' ? availableParallelism() : asked;
+  const threshold = asked === 'auto' ? bytesBeforeWorkers : 0;
   if (workers <= 0 || import.meta.url.endsWith('.ts')) {
-    return { threads: 0, analyze: analyzeFileTask, close: async () => {} };
+    return { threads: 0, threadsUsed: () => 0, analyze: analyzeFileTask, close: async () => {} };
   }
   let piscina: Piscina<FileTask, TrailAnalysisState> | undefined;
   let seen = 0;
   return {
     threads: workers,
+    threadsUsed: () => (piscina === undefined ? 0 : workers),
     analyze: (task) => {
       seen += task.size * (/\.gz$/i.test(task.display) ? 8 : 1);
-      if (piscina === undefined && seen <= bytesBeforeWorkers) return analyzeFileTask(task);
+      if (piscina === undefined && threshold > 0 && seen <= threshold) return analyzeFileTask(task);
       piscina ??= new Piscina<FileTask, TrailAnalysisState>({
         filename: workerScript.href,
         minThreads: workers,
