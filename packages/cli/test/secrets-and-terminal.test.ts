@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { escapeControlCharacters } from '@iamgen/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { safeFileName } from '../src/file-names.js';
+import { policyFileNames, safeFileName } from '../src/out-dir.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import { maskSecrets } from '../src/terminal.js';
 import { reliability } from './reliability.js';
@@ -185,58 +185,53 @@ describe('secrets', () => {
 
 /** Characters that matter to paths and terminals, mixed with any code point (fast-check's 'binary' unit is slow to start). */
 const nameUnit = fc.oneof(
-  fc.constantFrom('.', '/', '\\', '\u0000', '\u001b', ' ', ':', 'C', 'O', 'N', 'a', 'A'),
+  fc.constantFrom('.', '/', '\\', '\u0000', '\u001b', ' ', ':', 'r', 'e', 'p', 'o', 't', 'R'),
   fc.integer({ min: 0, max: 0x10ffff }).map((c) => String.fromCodePoint(c)),
 );
 
-describe('safeFileName', () => {
-  it.each<[string, string, string[], string]>([
-    ['orders-api', '123456789012', [], 'orders-api'],
-    ['../../etc/passwd', '1', [], '____etc_passwd'],
-    ['..', '1', [], '_'],
-    ['.hidden', '1', [], '_hidden'],
-    ['a/b\\c', '1', [], 'a_b_c'],
-    [`evil${esc}[2J\u0000`, '1', [], 'evil__2J_'],
-    ['', '1', [], '_'],
-    ['CON', '1', [], '_CON'],
-    ['app', '111122223333', ['app'], 'app-111122223333'],
-    ['App', '111122223333', ['app'], 'App-111122223333'],
-    ['app', '111122223333', ['app', 'app-111122223333'], 'app-111122223333-2'],
-    ['x'.repeat(300), '1', [], 'x'.repeat(180)],
-  ])('%j in account %s with %j taken → %j', (name, account, taken, expected) => {
-    expect(safeFileName(name, account, new Set(taken))).toBe(expected);
+describe('policy file names', () => {
+  it.each<[string, string]>([
+    ['orders-api', 'orders-api'],
+    ['../../etc/passwd', '___.._etc_passwd'],
+    ['..', '__'],
+    ['.hidden', '_hidden'],
+    ['a/b\\c', 'a_b_c'],
+    [`evil${esc}[2J\u0000`, 'evil__2J_'],
+    ['', '_'],
+  ])('safeFileName(%j) → %j', (name, expected) => {
+    expect(safeFileName(name)).toBe(expected);
   });
 
   it(
-    '[reliability] file names from role names stay inside the output folder',
+    '[reliability] file names from role names stay inside the --out-dir folder',
     reliability({
       area: 'write',
-      fault: 'role names that are paths, dot-dot, controls, reserved or colliding names',
-      produced: 'safeFileName over generated strings (fast-check) and a table of hostile names',
-      expected: 'a single path segment of safe characters, never "." or "..", unique ignoring case',
+      fault: 'role names that are paths, dot-dot, controls, "report" or names clashing across accounts or by case',
+      produced: 'policyFileNames over generated principals (fast-check), plus a table of hostile names',
+      expected:
+        'one path segment of safe characters per principal, never hidden, never report.json, unique ignoring case',
     }),
     () => {
+      const principal = fc.record({
+        name: fc.string({ unit: nameUnit, maxLength: 30 }),
+        account: fc.constantFrom('111122223333', '444455556666'),
+      });
       fc.assert(
-        fc.property(
-          fc.array(
-            fc.tuple(
-              fc.string({ unit: nameUnit }),
-              fc.integer({ min: 0, max: 999_999_999_999 }).map((n) => String(n).padStart(12, '0')),
-            ),
-            { maxLength: 20 },
-          ),
-          (principals) => {
-            const taken = new Set<string>();
-            for (const [name, account] of principals) {
-              const file = safeFileName(name, account, taken);
-              expect(file).toMatch(/^[A-Za-z0-9+=,.@_-]+$/);
-              expect(file).not.toContain('..');
-              expect(file.startsWith('.')).toBe(false);
-              expect([...taken].some((t) => t.toLowerCase() === file.toLowerCase())).toBe(false);
-              taken.add(file);
-            }
-          },
-        ),
+        fc.property(fc.array(principal, { maxLength: 12 }), (principals) => {
+          const named = principals.map((p, i) => ({
+            key: String(i),
+            name: p.name,
+            arns: [`arn:aws:iam::${p.account}:role/${p.name}`],
+          }));
+          const files = [...policyFileNames(named, 'json').values()];
+          expect(files).toHaveLength(principals.length);
+          for (const file of files) {
+            expect(file).toMatch(/^[A-Za-z0-9+=,.@_-]+\.json$/);
+            expect(file.startsWith('.')).toBe(false);
+            expect(file.toLowerCase()).not.toBe('report.json');
+          }
+          expect(new Set(files.map((f) => f.toLowerCase())).size).toBe(files.length);
+        }),
       );
     },
   );

@@ -1,16 +1,13 @@
 import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
-import type { RecordOrIssue } from '@iamgen/core';
+import type { Issue } from '@iamgen/core';
 import type { AwsConnection } from '../aws-clients.js';
 import { awsClientConfig, describeAwsError, isTransientFault } from '../aws-clients.js';
 import { RunFailure } from '../cli-io.js';
-import type { ReadAheadHooks } from './log-content.js';
-import { describeError, folderMayHoldWindow, isLogFile, readAhead, recordsOfLogFile } from './log-content.js';
+import { describeError, folderMayHoldWindow, isLogFile, unreadable } from './log-content.js';
 
-export interface S3ReadOptions extends ReadAheadHooks {
+export interface S3Window {
   readonly since?: string;
   readonly until?: string;
-  readonly concurrency?: number;
-  readonly maxAttempts?: number | undefined;
 }
 
 export function isS3Url(value: string): boolean {
@@ -31,51 +28,50 @@ function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: match[1] ?? '', prefix: match[2] ?? '' };
 }
 
+export interface S3LogObject {
+  readonly key: string;
+  /** How messages name the object: `s3://bucket/key`. */
+  readonly display: string;
+  /**
+   * Fetches the object's bytes, or an Issue naming it when S3 answered about the object (access denied, gone).
+   * A service or network fault that outlived the retries throws a RunFailure: the run cannot be complete.
+   */
+  load(): Promise<Uint8Array | Issue>;
+}
+
 /**
- * Every record under an `s3://bucket/prefix` trail location, walked folder by folder (the delivery layout's
- * day folders outside `--since/--until` are never listed), a bounded number of objects read at once.
+ * Every log object under an `s3://bucket/prefix` trail location, walked folder by folder (the delivery layout's
+ * day folders outside `--since/--until` are never listed).
  */
-export async function* readS3Records(
+export async function* listS3LogObjects(
   url: string,
   client: S3Client,
-  options: S3ReadOptions = {},
-): AsyncGenerator<RecordOrIssue> {
+  window: S3Window = {},
+  maxAttempts = 5,
+): AsyncGenerator<S3LogObject> {
   const { bucket, prefix } = parseS3Url(url);
-  // A fault that outlived the retries: remembered by the reader, thrown here, so no later file is read around it.
-  let fault: RunFailure | undefined;
-  const read = async (key: string): Promise<RecordOrIssue[]> => {
+  for await (const key of listKeys(client, bucket, prefix, window)) {
     const display = `s3://${bucket}/${key}`;
-    try {
-      return recordsOfLogFile(
-        key,
-        Buffer.from(await getObjectBytes(client, bucket, key, options.maxAttempts)),
-        display,
-      );
-    } catch (error) {
-      if (isTransientFault(error)) {
-        fault ??= new RunFailure(`cannot read ${display} (${describeAwsError(error)})`);
-        return [];
-      }
-      return [{ kind: 'unreadable-file', origin: { source: display }, message: `${display}: ${describeError(error)}` }];
-    }
-  };
-  for await (const item of readAhead(
-    listKeys(client, bucket, prefix, options),
-    read,
-    options.concurrency ?? 8,
-    options,
-  )) {
-    if (fault !== undefined) throw fault;
-    yield item;
+    yield {
+      key,
+      display,
+      load: async () => {
+        try {
+          return await getObjectBytes(client, bucket, key, maxAttempts);
+        } catch (error) {
+          if (isTransientFault(error)) throw new RunFailure(`cannot read ${display} (${describeAwsError(error)})`);
+          return unreadable(display, describeError(error));
+        }
+      },
+    };
   }
-  if (fault !== undefined) throw fault;
 }
 
 /**
  * The SDK retries a request until its response headers arrive; a connection reset while the body streams in is
  * past its reach, so the whole GET is tried again here with the same bound and a jittered backoff.
  */
-async function getObjectBytes(client: S3Client, bucket: string, key: string, maxAttempts = 5): Promise<Uint8Array> {
+async function getObjectBytes(client: S3Client, bucket: string, key: string, maxAttempts: number): Promise<Uint8Array> {
   for (let attempt = 1; ; attempt += 1) {
     const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     try {
@@ -87,12 +83,7 @@ async function getObjectBytes(client: S3Client, bucket: string, key: string, max
   }
 }
 
-async function* listKeys(
-  client: S3Client,
-  bucket: string,
-  prefix: string,
-  window: S3ReadOptions,
-): AsyncGenerator<string> {
+async function* listKeys(client: S3Client, bucket: string, prefix: string, window: S3Window): AsyncGenerator<string> {
   const folders: string[] = [];
   try {
     for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix, Delimiter: '/' })) {
