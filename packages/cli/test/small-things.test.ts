@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/main.js';
+import { reliability } from './reliability.js';
+import { trailEvent } from './trail-fixtures.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'iamgen-small-'));
+  for (const n of [1, 2, 3]) {
+    await writeFile(
+      join(dir, `events-${n}.json`),
+      JSON.stringify({ Records: [trailEvent({ role: 'app', source: 'sqs', name: 'ListQueues' })] }),
+    );
+  }
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A terminal as cli-progress sees one: a TTY stream with a width. */
+function fakeTerminal() {
+  let text = '';
+  const stream = {
+    isTTY: true,
+    columns: 100,
+    write: (chunk: string) => {
+      text += chunk;
+      return true;
+    },
+    on: () => stream,
+    removeListener: () => stream,
+  };
+  return { stream, text: () => text };
+}
+
+async function runOnTerminal(env: Record<string, string>) {
+  const terminal = fakeTerminal();
+  const code = await runCli(['from-trail', '--role', 'app', '--events', '.'], {
+    stdout: { write: () => true },
+    stderr: terminal.stream,
+    cwd: dir,
+    env,
+    stderrIsTTY: true,
+  });
+  return { code, stderr: terminal.text() };
+}
+
+describe('progress and colour', () => {
+  it('draws a progress bar on a terminal, without colour', async () => {
+    const result = await runOnTerminal({ NO_COLOR: '1' });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('reading [');
+    // Cursor movement is allowed on a terminal; colour (SGR) is not, NO_COLOR or not.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for escape sequences is the point
+    expect(result.stderr).not.toMatch(/\u001b\[[0-9;]*m/);
+  });
+
+  it('draws nothing on a dumb terminal or a pipe', async () => {
+    expect((await runOnTerminal({ TERM: 'dumb' })).stderr).not.toContain('reading [');
+    const piped = spawnSync(process.execPath, [bin, 'from-trail', '--role', 'app', '--events', '.'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(piped).toMatchObject({ status: 0, stderr: '' });
+  });
+});
+
+describe('what a user sees on stderr', () => {
+  it(
+    "[reliability] pnpm iamgen from the README prints only the tool's own output",
+    reliability({
+      area: 'terminal',
+      fault: 'package-manager and build chatter, runtime deprecation warnings',
+      produced: 'the README command run through pnpm, and a built binary that creates AWS clients under Node 20',
+      expected:
+        "stdout is the policy, stderr only iamgen's own lines: no script echo, no tsc output, no SDK Node-version warning",
+    }),
+    async () => {
+      const readme = spawnSync(
+        'pnpm',
+        ['iamgen', 'from-trail', '--role', 'orders-api-handler', '--events', 'samples/orders-api/logs'],
+        { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+      );
+      expect(readme.stderr).toBe('warning: 1 denied calls were not granted (--include-denied grants them)\n');
+      expect(readme.stdout).toBe(await readFile(join(root, 'samples/orders-api/expected-policy.json'), 'utf8'));
+      const aws = spawnSync(
+        process.execPath,
+        [
+          bin,
+          'roles',
+          '--lookup-events',
+          'us-east-1',
+          '--endpoint-url',
+          'http://127.0.0.1:9',
+          '--connect-timeout',
+          '1',
+        ],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            AWS_ACCESS_KEY_ID: 'testing',
+            AWS_SECRET_ACCESS_KEY: 'testing',
+            AWS_MAX_ATTEMPTS: '1',
+          },
+        },
+      );
+      expect(aws.status).toBe(1);
+      expect(aws.stderr).toMatch(/^iamgen: cannot read LookupEvents in us-east-1 \([^\n]*\)\n$/);
+    },
+  );
+});
