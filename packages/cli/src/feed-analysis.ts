@@ -9,7 +9,7 @@ import { analysisPool } from './sources/analysis-pool.js';
 import type { FileTask } from './sources/file-worker.js';
 import { unreadableFileState } from './sources/file-worker.js';
 import { listLocalLogFiles } from './sources/local-files.js';
-import { inOrder } from './sources/log-content.js';
+import { defaultMaxFileBytes, inOrder, unreadable } from './sources/log-content.js';
 import { cloudTrailClient, readLookupEvents } from './sources/lookup-events.js';
 import { isS3Url, listS3LogObjects, s3Client } from './sources/s3-objects.js';
 
@@ -25,6 +25,8 @@ export interface SourceOptions extends AwsConnection {
    * one per core once the input is big enough to be worth starting them.
    */
   readonly workers: number | 'auto';
+  /** Cap on one log file's size, on disk and decompressed (`--max-file-bytes`). */
+  readonly maxFileBytes?: number | undefined;
 }
 
 export interface FedAnalysis {
@@ -111,16 +113,24 @@ async function* fileTasks(
   window: { since?: string; until?: string },
   io: CliIo,
 ): AsyncGenerator<PendingTask> {
+  const maxFileBytes = source.maxFileBytes ?? defaultMaxFileBytes;
   const local = source.events.filter((e) => !isS3Url(e)).map((path) => resolve(io.cwd, path));
   if (local.length > 0) {
     for await (const file of listLocalLogFiles(local, { ...window, displayRoot: io.cwd })) {
-      yield { kind: 'path', path: file.path, display: file.display, size: file.size, options };
+      const { problem } = file;
+      if (problem !== undefined) {
+        yield { kind: 'remote', load: async () => unreadableFileState(unreadable(file.display, problem)) };
+      } else yield { kind: 'path', path: file.path, display: file.display, size: file.size, maxFileBytes, options };
     }
   }
   const remote = source.events.filter(isS3Url);
   const client = remote.length === 0 ? undefined : s3Client(source);
   for (const url of remote) {
-    for await (const object of listS3LogObjects(url, client ?? s3Client(source), window, source.maxAttempts)) {
+    const objects = listS3LogObjects(url, client ?? s3Client(source), window, {
+      maxAttempts: source.maxAttempts,
+      maxFileBytes,
+    });
+    for await (const object of objects) {
       yield {
         kind: 'remote',
         load: async () => {
@@ -132,6 +142,7 @@ async function* fileTasks(
             display: object.display,
             size: content.byteLength,
             content,
+            maxFileBytes,
             options,
           };
         },

@@ -11,6 +11,7 @@ import { fromTrail } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 import type { SourceOptions } from './feed-analysis.js';
 import { policyFormats, policyKinds } from './principal-policy.js';
+import { maxFileBytesLimit } from './sources/log-content.js';
 import { safeWriter } from './terminal.js';
 
 type Command = () => Promise<number>;
@@ -36,6 +37,27 @@ const concurrencyOption = {
   default: 4,
   describe: 'files fetched and held at once (at least 2 per worker)',
 } as const;
+
+const maxFileBytesOption = {
+  type: 'string',
+  describe: 'skip (and report) a log file larger than this on disk or decompressed: 256M (default), 64M, 1048576',
+} as const;
+
+/** `--max-file-bytes`: a byte count with an optional K, M or G suffix (powers of 1024). */
+function maxFileBytesOf(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)([KMG]?)i?B?$/i.exec(String(value).trim());
+  const bytes =
+    match === null
+      ? Number.NaN
+      : Number(match[1]) * 1024 ** ['', 'K', 'M', 'G'].indexOf((match[2] ?? '').toUpperCase());
+  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes > maxFileBytesLimit) {
+    throw new UsageError(
+      `--max-file-bytes ${String(value)}: give a size from 1 to ${maxFileBytesLimit} bytes (the longest text Node can hold), e.g. 256M`,
+    );
+  }
+  return bytes;
+}
 
 const workersOption = {
   type: 'number',
@@ -88,6 +110,7 @@ function sourceOf(argv: Record<string, unknown>, io: CliIo): SourceOptions {
     lookupRegions: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
     concurrency: argv.concurrency as number,
     workers: (argv.workers as number | undefined) ?? 'auto',
+    maxFileBytes: maxFileBytesOf(argv.maxFileBytes),
     ...connectionOf(argv, io),
   };
 }
@@ -135,6 +158,7 @@ const fromTrailCommand: CommandDefinition = {
       .option('diff-out', { type: 'string', describe: 'write the diff to FILE instead of stderr' })
       .option('concurrency', concurrencyOption)
       .option('workers', workersOption)
+      .option('max-file-bytes', maxFileBytesOption)
       .example(
         '$0 from-trail --role orders-api-handler --events ./AWSLogs --since 90d',
         'policy for a Lambda role from 90 days of logs',
@@ -183,6 +207,7 @@ const rolesCommand: CommandDefinition = {
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
       .option('concurrency', concurrencyOption)
       .option('workers', workersOption)
+      .option('max-file-bytes', maxFileBytesOption)
       .example('$0 roles --events ./AWSLogs', 'who did what in these logs'),
   run: (argv, io) =>
     roles(

@@ -15,3 +15,11 @@ export function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   }
   return value;
 }
+
+/**
+ * A table entry for a key that came from the logs: own entries only, so `constructor`, `toString` or `__proto__`
+ * as an event name or service never reads through to Object.prototype.
+ */
+export function ownEntry<V>(table: Readonly<Record<string, V>> | undefined, key: string): V | undefined {
+  return table !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+}

@@ -60,6 +60,10 @@ export function* recordsOfDocument(document: unknown, source: string, firstIndex
       yield* unwrapRecord(document, { source, index: firstIndex });
       return;
     }
+    if (Object.hasOwn(document, 'Records')) {
+      yield { kind: 'unreadable-file', origin: { source }, message: `${source}: "Records" is not an array` };
+      return;
+    }
   }
   yield {
     kind: 'unreadable-file',

@@ -12,6 +12,7 @@ export type FileTask =
       readonly path: string;
       readonly display: string;
       readonly size: number;
+      readonly maxFileBytes: number;
       readonly options: AnalysisOptions;
     }
   | {
@@ -20,6 +21,7 @@ export type FileTask =
       readonly display: string;
       readonly size: number;
       readonly content: Uint8Array;
+      readonly maxFileBytes: number;
       readonly options: AnalysisOptions;
     };
 
@@ -36,7 +38,17 @@ export async function analyzeFileTask(task: FileTask): Promise<TrailAnalysisStat
   catalog ??= catalogOfThread();
   const loaded = await catalog;
   if (task.kind === 'bytes') {
-    return analyzeLogFile({ name: task.name, display: task.display, content: task.content }, loaded, task.options);
+    return analyzeLogFile(
+      { name: task.name, display: task.display, content: task.content, maxFileBytes: task.maxFileBytes },
+      loaded,
+      task.options,
+    );
+  }
+  // Too big is known from the size alone: never read such a file into memory.
+  if (task.size > task.maxFileBytes) {
+    return unreadableFileState(
+      unreadable(task.display, `larger than --max-file-bytes (${task.size} > ${task.maxFileBytes} bytes)`),
+    );
   }
   let content: Buffer;
   try {
@@ -44,7 +56,11 @@ export async function analyzeFileTask(task: FileTask): Promise<TrailAnalysisStat
   } catch (error) {
     return unreadableFileState(unreadable(task.display, describeError(error)));
   }
-  return analyzeLogFile({ name: task.path, display: task.display, content }, loaded, task.options);
+  return analyzeLogFile(
+    { name: task.path, display: task.display, content, maxFileBytes: task.maxFileBytes },
+    loaded,
+    task.options,
+  );
 }
 
 /** The analysis state of a file that could not be read at all. */

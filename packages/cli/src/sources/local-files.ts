@@ -26,11 +26,14 @@ export interface LocalLogFile {
   readonly display: string;
   /** Bytes on disk (0 when it cannot be told; reading it will say why). */
   readonly size: number;
+  /** Why the walk could not take this entry (a link loop, a broken link): reported, never read. */
+  readonly problem?: string;
 }
 
 /**
  * Every log file under the given files and folders, in a stable order (sorted walk), skipping day folders of the
- * delivery layout outside the window. A missing path is a usage error.
+ * delivery layout outside the window. Symbolic links are followed, each folder read once (a link back up the tree
+ * is reported as a loop); broken links are reported. A missing path is a usage error.
  */
 export async function* listLocalLogFiles(
   paths: readonly string[],
@@ -45,37 +48,82 @@ export async function* listLocalLogFiles(
       throw new UsageError(`${display(path)}: no such file or folder`);
     }
   }
-  for await (const path of walk(paths, options)) {
-    const size = await stat(path).then(
+  for await (const found of walk(paths, options)) {
+    if (found.problem !== undefined) {
+      yield { path: found.path, display: display(found.path), size: 0, problem: found.problem };
+      continue;
+    }
+    const size = await stat(found.path).then(
       (info) => info.size,
       () => 0,
     );
-    yield { path, display: display(path), size };
+    yield { path: found.path, display: display(found.path), size };
   }
 }
 
-async function* walk(paths: readonly string[], options: LocalWalkOptions): AsyncGenerator<string> {
+interface Found {
+  readonly path: string;
+  readonly problem?: string;
+}
+
+async function* walk(paths: readonly string[], options: LocalWalkOptions): AsyncGenerator<Found> {
+  // Folders by device and inode: a link to a folder already being walked (or walked) is not walked again.
+  const visited = new Set<string>();
   for (const path of paths) {
     const info = await stat(path);
-    if (info.isFile()) yield path;
-    else if (info.isDirectory()) yield* walkFolder(path, options);
+    if (info.isFile()) yield { path };
+    else if (info.isDirectory()) yield* walkFolder(path, options, visited);
   }
 }
 
-async function* walkFolder(folder: string, options: LocalWalkOptions): AsyncGenerator<string> {
-  const entries: { name: string; isDirectory: boolean; isFile: boolean }[] = [];
-  for await (const entry of await opendir(folder)) {
-    entries.push({ name: entry.name, isDirectory: entry.isDirectory(), isFile: entry.isFile() });
+async function* walkFolder(folder: string, options: LocalWalkOptions, visited: Set<string>): AsyncGenerator<Found> {
+  const identity = await stat(folder).then(
+    (info) => `${info.dev}:${info.ino}`,
+    () => folder,
+  );
+  if (visited.has(identity)) {
+    yield { path: folder, problem: 'symbolic link loop or second link to a folder already read; not read again' };
+    return;
+  }
+  visited.add(identity);
+  const entries: { name: string; isDirectory: boolean; isFile: boolean; isLink: boolean }[] = [];
+  try {
+    for await (const entry of await opendir(folder)) {
+      entries.push({
+        name: entry.name,
+        isDirectory: entry.isDirectory(),
+        isFile: entry.isFile(),
+        isLink: entry.isSymbolicLink(),
+      });
+    }
+  } catch (error) {
+    yield { path: folder, problem: `cannot list the folder (${describeError(error)})` };
+    return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(folder, entry.name);
-    if (entry.isDirectory) {
+    let isDirectory = entry.isDirectory;
+    let isFile = entry.isFile;
+    if (entry.isLink) {
+      const target = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+      if (target instanceof Error) {
+        if (target.code === 'ELOOP') yield { path, problem: 'symbolic link loop' };
+        else if (isLogFile(path)) {
+          const why = target.code === 'ENOENT' ? 'its target does not exist' : describeError(target);
+          yield { path, problem: `broken symbolic link (${why})` };
+        }
+        continue;
+      }
+      isDirectory = target.isDirectory();
+      isFile = target.isFile();
+    }
+    if (isDirectory) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       if (!folderMayHoldWindow(path, options)) continue;
-      yield* walkFolder(path, options);
-    } else if (entry.isFile && isLogFile(path)) {
-      yield path;
+      yield* walkFolder(path, options, visited);
+    } else if (isFile && isLogFile(path)) {
+      yield { path };
     }
   }
 }
@@ -89,6 +137,10 @@ export async function* readLocalRecords(
   options: LocalWalkOptions = {},
 ): AsyncGenerator<RecordOrIssue> {
   for await (const file of listLocalLogFiles(paths, options)) {
+    if (file.problem !== undefined) {
+      yield unreadable(file.display, file.problem);
+      continue;
+    }
     let content: Buffer;
     try {
       content = await readFile(file.path);

@@ -1,3 +1,4 @@
+import { constants, isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import type { Issue, RecordOrIssue } from '@iamgen/core';
 import { isIssue, recordsOfDocument } from '@iamgen/core';
@@ -37,14 +38,45 @@ export function unreadable(display: string, reason: string): Issue {
   return { kind: 'unreadable-file', origin: { source: display }, message: `${display}: ${reason}` };
 }
 
-/** A log file's bytes as text: `.gz` is decompressed. Undecodable content comes back as an Issue naming the file. */
-export function decodeLogFile(name: string, content: Uint8Array, display: string): string | Issue {
+/**
+ * The most bytes one log file may have on disk or decompress to (`--max-file-bytes`). CloudTrail delivers a file
+ * per account and region every few minutes; even busy accounts write files of a few megabytes, rarely tens. 256 MiB
+ * leaves two orders of magnitude of room, and bounds what a gzip bomb costs: the cap in memory per file being read
+ * (twice: bytes and text), instead of whatever it expands to. It cannot pass 512 MiB, the longest string V8 makes.
+ */
+export const defaultMaxFileBytes = 256 * 1024 * 1024;
+export const maxFileBytesLimit = constants.MAX_STRING_LENGTH;
+
+const utf8Bom = [0xef, 0xbb, 0xbf] as const;
+
+/**
+ * A log file's bytes as text: `.gz` is decompressed (every member of a multi-member file), at most `maxBytes` on
+ * disk and decompressed, valid UTF-8 only, a byte-order mark dropped. Anything else comes back as an Issue that
+ * names the file and the reason.
+ */
+export function decodeLogFile(
+  name: string,
+  content: Uint8Array,
+  display: string,
+  maxBytes = defaultMaxFileBytes,
+): string | Issue {
+  if (content.byteLength > maxBytes) {
+    return unreadable(display, `larger than --max-file-bytes (${content.byteLength} > ${maxBytes} bytes)`);
+  }
+  let bytes: Uint8Array;
   try {
-    const bytes = /\.gz$/i.test(name) ? gunzipSync(content) : content;
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    bytes = /\.gz$/i.test(name) ? gunzipSync(content, { maxOutputLength: maxBytes }) : content;
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      return unreadable(display, `decompresses to more than --max-file-bytes (${maxBytes} bytes); not read`);
+    }
     return unreadable(display, `cannot decompress (${describeError(error)})`);
   }
+  const bom = utf8Bom.every((b, i) => bytes[i] === b) ? 3 : 0;
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom);
+  // Logs are UTF-8; anything else is corruption, and decoding it would turn it into U+FFFD silently.
+  if (!isUtf8(body)) return unreadable(display, 'not valid UTF-8');
+  return body.toString('utf8');
 }
 
 /**

@@ -7,6 +7,8 @@ export interface LogFileJob {
   readonly name: string;
   readonly display: string;
   readonly content: Uint8Array;
+  /** Cap on the file's size on disk and decompressed (`--max-file-bytes`). */
+  readonly maxFileBytes?: number;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface LogFileJob {
  */
 export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: AnalysisOptions): TrailAnalysisState {
   const analysis = new TrailAnalysis(catalog, options);
-  const text = decodeLogFile(job.name, job.content, job.display);
+  const text = decodeLogFile(job.name, job.content, job.display, job.maxFileBytes);
   if (isIssue(text)) {
     analysis.addIssue(text);
     return analysis.state();

@@ -3,7 +3,7 @@ import type { Issue } from '@iamgen/core';
 import type { AwsConnection } from '../aws-clients.js';
 import { awsClientConfig, describeAwsError, isTransientFault } from '../aws-clients.js';
 import { RunFailure } from '../cli-io.js';
-import { describeError, folderMayHoldWindow, isLogFile, unreadable } from './log-content.js';
+import { defaultMaxFileBytes, describeError, folderMayHoldWindow, isLogFile, unreadable } from './log-content.js';
 
 export interface S3Window {
   readonly since?: string;
@@ -47,7 +47,9 @@ export async function* listS3LogObjects(
   url: string,
   client: S3Client,
   window: S3Window = {},
-  maxAttempts = 5,
+  limits: { readonly maxAttempts?: number | undefined; readonly maxFileBytes: number } = {
+    maxFileBytes: defaultMaxFileBytes,
+  },
 ): AsyncGenerator<S3LogObject> {
   const { bucket, prefix } = parseS3Url(url);
   for await (const key of listKeys(client, bucket, prefix, window)) {
@@ -57,7 +59,7 @@ export async function* listS3LogObjects(
       display,
       load: async () => {
         try {
-          return await getObjectBytes(client, bucket, key, maxAttempts);
+          return await getObjectBytes(client, bucket, key, limits.maxAttempts ?? 5, limits.maxFileBytes, display);
         } catch (error) {
           if (isTransientFault(error)) throw new RunFailure(`cannot read ${display} (${describeAwsError(error)})`);
           return unreadable(display, describeError(error));
@@ -71,9 +73,21 @@ export async function* listS3LogObjects(
  * The SDK retries a request until its response headers arrive; a connection reset while the body streams in is
  * past its reach, so the whole GET is tried again here with the same bound and a jittered backoff.
  */
-async function getObjectBytes(client: S3Client, bucket: string, key: string, maxAttempts: number): Promise<Uint8Array> {
+async function getObjectBytes(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  maxAttempts: number,
+  maxFileBytes: number,
+  display: string,
+): Promise<Uint8Array | Issue> {
   for (let attempt = 1; ; attempt += 1) {
     const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    // Too big is known from the headers: leave the body unread rather than hold it in memory.
+    if (object.ContentLength !== undefined && object.ContentLength > maxFileBytes) {
+      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      return unreadable(display, `larger than --max-file-bytes (${object.ContentLength} > ${maxFileBytes} bytes)`);
+    }
     try {
       return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
     } catch (error) {

@@ -1,3 +1,4 @@
+import { ownEntry } from '../collections.js';
 import type { CatalogAction, IamCatalog } from '../iam-catalog.js';
 import { qualifiedName } from '../iam-catalog.js';
 import type { Access, TrailEvent } from '../types.js';
@@ -62,7 +63,7 @@ const denialCodes = /^(Client\.)?(AccessDenied|UnauthorizedOperation|Unauthorize
 
 export function servicePrefixOf(eventSource: string): string {
   const host = eventSource.replace(/\.amazonaws\.com$/, '');
-  return serviceRenames[host] ?? host;
+  return ownEntry(serviceRenames, host) ?? host;
 }
 
 export function isDenialCode(errorCode: string | undefined): boolean {
@@ -72,11 +73,11 @@ export function isDenialCode(errorCode: string | undefined): boolean {
 /** Maps one event to the IAM actions and resources it needed. */
 export function mapEvent(event: TrailEvent, catalog: IamCatalog): MappingOutcome {
   const host = event.eventSource.replace(/\.amazonaws\.com$/, '');
-  const sourceReason = nonAuthorizationSources[host];
+  const sourceReason = ownEntry(nonAuthorizationSources, host);
   if (sourceReason !== undefined) return { kind: 'not-authorization', reason: sourceReason };
   const prefix = servicePrefixOf(event.eventSource);
-  const rules = serviceRules[prefix] ?? {};
-  const reason = rules.notAuthorization?.[event.eventName];
+  const rules = ownEntry(serviceRules, prefix) ?? {};
+  const reason = ownEntry(rules.notAuthorization, event.eventName);
   if (reason !== undefined) return { kind: 'not-authorization', reason };
   if (webFlowEvent.test(event.eventName))
     return { kind: 'not-authorization', reason: 'web sign-in flow, not an API call' };
@@ -129,7 +130,7 @@ function defaultUses(
   event: TrailEvent,
   names: Readonly<Record<string, string | readonly string[]>> | undefined,
 ): ActionUse[] {
-  const renamed = names?.[event.eventName];
+  const renamed = ownEntry(names, event.eventName);
   if (renamed !== undefined) return (typeof renamed === 'string' ? [renamed] : renamed).map((action) => ({ action }));
   return [{ action: event.eventName }];
 }

@@ -1,3 +1,4 @@
+import { ownEntry } from '../../collections.js';
 import type { TrailEvent } from '../../types.js';
 import { listAt, recordAt, stringAt } from '../request-values.js';
 import type { ActionUse, ServiceRules } from '../service-rules.js';
@@ -108,9 +109,9 @@ function uses(event: TrailEvent): readonly ActionUse[] | undefined {
     if (keys.length === 0) return undefined;
     return keys.map((key) => ({ action: 'DeleteObject', values: { ObjectName: key } }));
   }
-  const action = names[name] ?? name;
+  const action = ownEntry(names, name) ?? name;
   const version = stringAt(params, 'versionId');
-  const versionedAction = versioned[action];
+  const versionedAction = ownEntry(versioned, action);
   if (version !== undefined && versionedAction !== undefined) return [{ action: versionedAction }];
   return undefined;
 }
