@@ -210,6 +210,42 @@ describe.skipIf(!motoAvailable())('S3 and IAM faults (moto behind a fault-inject
   );
 
   it(
+    '[reliability] S3 objects that are not gzip despite the name, or too big',
+    reliability({
+      area: 'input',
+      fault: 'S3 object named .json.gz that is not gzip; S3 object over --max-file-bytes',
+      produced: 'plain JSON uploaded as …/bad.json.gz and a 2 KiB object read with --max-file-bytes 1K, in moto',
+      expected:
+        '"cannot decompress (not gzip data)"; "larger than --max-file-bytes", known from the headers, body left unread; both counted, the rest read',
+    }),
+    async () => {
+      const client = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true });
+      const day = 'odd/AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01';
+      const record = JSON.stringify({ Records: [trailEvent({ role: 'app', source: 'sqs', name: 'ListQueues' })] });
+      await client.send(new PutObjectCommand({ Bucket: 'trail', Key: `${day}/bad.json.gz`, Body: record }));
+      await client.send(
+        new PutObjectCommand({ Bucket: 'trail', Key: `${day}/big.json`, Body: `${record}${' '.repeat(2048)}` }),
+      );
+      await client.send(new PutObjectCommand({ Bucket: 'trail', Key: `${day}/ok.json`, Body: record }));
+      const result = await runCliCaptured(
+        ['roles', '--events', 's3://trail/odd/', '--endpoint-url', s3.endpoint, '--max-file-bytes', '1K'],
+        dir,
+        false,
+        env,
+      );
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        [
+          `warning: s3://trail/${day}/bad.json.gz: cannot decompress (not gzip data)`,
+          `warning: s3://trail/${day}/big.json: larger than --max-file-bytes (${record.length + 2048} > 1024 bytes)`,
+          '',
+        ].join('\n'),
+      );
+      expect(result.stdout).toContain('arn:aws:iam::123456789012:role/app');
+    },
+  );
+
+  it(
     '[reliability] IAM throttled then answering: the diff is made',
     reliability({
       area: 'fault',

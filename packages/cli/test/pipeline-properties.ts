@@ -53,7 +53,7 @@ const hostileKeys = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOw
 /** One change to one place of an event: what a corrupt, truncated or adversarial log would do to it. */
 const mutationArb = fc.record({
   at: fc.nat(),
-  op: fc.constantFrom('delete', 'replace', 'hostile-key', 'number', 'empty', 'rehome', 'deny'),
+  op: fc.constantFrom('delete', 'replace', 'hostile-key', 'hostile-name', 'number', 'empty', 'rehome', 'deny'),
   value: fc.jsonValue({ maxDepth: 3 }),
   key: fc.constantFrom(...hostileKeys),
   role: fc.constantFrom('fuzz-a', 'fuzz-b'),
@@ -90,6 +90,13 @@ function mutate(event: unknown, mutation: fc.RecordValue<typeof mutationArb>): u
       }
       return copy;
     }
+    case 'hostile-name':
+      // Names that are Object.prototype members: any table lookup by event name or service must not see them.
+      if (typeof copy === 'object' && copy !== null && !Array.isArray(copy)) {
+        if (mutation.at % 2 === 0) copy.eventName = mutation.key;
+        else copy.eventSource = `${mutation.key}.amazonaws.com`;
+      }
+      return copy;
     case 'number':
       if (last !== undefined) setOwn(holder, last, 12345);
       return copy;
@@ -195,6 +202,9 @@ function policies(catalog: IamCatalog, records: readonly unknown[]): Map<string,
       throw error;
     }
     for (const document of result.shaped.documents) checkDocument(document, catalog, result.shaped.limit);
+    for (const reason of Object.keys(principal.counts.notAuthorization)) {
+      if (reason.includes('[native code]')) throw new Error(`a lookup read Object.prototype: ${reason}`);
+    }
     const proof = proveCoverage(result.shaped.documents, principal.granted.accesses());
     if (proof.misses.length > 0) throw new Error(`${principal.target.label}: coverage misses ${proof.misses.length}`);
     const parsed = JSON.parse(result.text) as unknown;

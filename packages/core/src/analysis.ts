@@ -365,17 +365,9 @@ export class TrailAnalysis {
 
   /** Many events are the same call (same principal, operation and parameters): map each distinct call once. */
   #map(event: TrailEvent): MappingOutcome {
-    const key = JSON.stringify([
-      event.eventSource,
-      event.eventName,
-      event.awsRegion,
-      event.recipientAccountId,
-      event.errorCode,
-      event.errorMessage,
-      event.userIdentity,
-      event.requestParameters,
-      event.resources,
-    ]);
+    const key = mappingKey(event);
+    // Too deep to serialize (hostile nesting in request parameters): mapped on its own, not cached.
+    if (key === undefined) return mapEvent(event, this.#catalog);
     let outcome = this.#mappings.get(key);
     if (outcome === undefined) {
       outcome = mapEvent(event, this.#catalog);
@@ -415,4 +407,23 @@ function describe(event: TrailEvent): string {
   return event.origin.index === undefined
     ? event.origin.source
     : `${event.origin.source} record ${event.origin.index + 1}`;
+}
+
+/** What mapping an event depends on, as a cache key; undefined when the event nests too deep to serialize. */
+function mappingKey(event: TrailEvent): string | undefined {
+  try {
+    return JSON.stringify([
+      event.eventSource,
+      event.eventName,
+      event.awsRegion,
+      event.recipientAccountId,
+      event.errorCode,
+      event.errorMessage,
+      event.userIdentity,
+      event.requestParameters,
+      event.resources,
+    ]);
+  } catch {
+    return undefined;
+  }
 }
