@@ -62,7 +62,7 @@ export async function feedAnalysis(
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = fileProgress(io, 'reading');
-  const pool = analysisPool(source.workers, catalog);
+  const pool = analysisPool(source.workers);
   let files = 0;
   let workerThreads = 0;
   try {
