@@ -15,6 +15,7 @@ import {
   shapePolicy,
 } from '@iamgen/core';
 import { stringify as toYaml } from 'yaml';
+import type { CacheStats } from './cache.js';
 import { RunFailure } from './cli-io.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
@@ -34,6 +35,8 @@ export interface PolicySettings {
 /** What the read was, for reports: how many files, the window, whether data events could be in it. */
 export interface ReadContext {
   readonly files: number;
+  /** How `--cache` served the read. */
+  readonly cache?: CacheStats;
   readonly dataEventsPossible: boolean;
   readonly since?: string;
   readonly until?: string;
