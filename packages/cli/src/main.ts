@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import yargs from 'yargs';
-import type { AwsConnection } from './aws-clients.js';
-import { maxAttemptsOf } from './aws-clients.js';
+import type { AwsConnection } from './aws-connection.js';
+import { maxAttemptsOf } from './aws-connection.js';
 import type { CliIo } from './cli-io.js';
 import { exitCodes, RunFailure, UsageError } from './cli-io.js';
 import { athena } from './commands/athena.js';
@@ -65,6 +65,11 @@ const workersOption = {
   describe: 'worker threads that decompress, filter, parse and map log files (0: main thread only)',
 } as const;
 
+const cacheOption = {
+  type: 'string',
+  describe: 'keep per-file results in DIR so a re-run reads only new files (safe to delete)',
+} as const;
+
 const lookupEventsOption = {
   type: 'string',
   array: true,
@@ -111,6 +116,7 @@ function sourceOf(argv: Record<string, unknown>, io: CliIo): SourceOptions {
     concurrency: argv.concurrency as number,
     workers: (argv.workers as number | undefined) ?? 'auto',
     maxFileBytes: maxFileBytesOf(argv.maxFileBytes),
+    cache: argv.cache as string | undefined,
     ...connectionOf(argv, io),
   };
 }
@@ -159,6 +165,7 @@ const fromTrailCommand: CommandDefinition = {
       .option('concurrency', concurrencyOption)
       .option('workers', workersOption)
       .option('max-file-bytes', maxFileBytesOption)
+      .option('cache', cacheOption)
       .example(
         '$0 from-trail --role orders-api-handler --events ./AWSLogs --since 90d',
         'policy for a Lambda role from 90 days of logs',
@@ -171,7 +178,11 @@ const fromTrailCommand: CommandDefinition = {
         "$0 from-trail --role 'orders-*' --role ci-deployer --events s3://trail-bucket/AWSLogs/ --out-dir policies/",
         'several roles from one read, one file each',
       )
-      .example('$0 from-trail --all --events ./AWSLogs --since 30d --out-dir policies/', 'every role and user seen'),
+      .example('$0 from-trail --all --events ./AWSLogs --since 30d --out-dir policies/', 'every role and user seen')
+      .example(
+        '$0 from-trail --all --events s3://trail-bucket/AWSLogs/ --since 90d --out-dir policies/ --cache .iamgen-cache',
+        'nightly: read only the files added since the last run',
+      ),
   run: (argv, io) =>
     fromTrail(
       {
@@ -208,6 +219,7 @@ const rolesCommand: CommandDefinition = {
       .option('concurrency', concurrencyOption)
       .option('workers', workersOption)
       .option('max-file-bytes', maxFileBytesOption)
+      .option('cache', cacheOption)
       .example('$0 roles --events ./AWSLogs', 'who did what in these logs'),
   run: (argv, io) =>
     roles(

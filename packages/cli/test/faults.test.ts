@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isTransientFault } from '../src/aws-clients.js';
+import { isTransientFault } from '../src/aws-connection.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import type { Fault, FaultProxy, SeenRequest } from './fault-proxy.js';
 import { startFaultProxy } from './fault-proxy.js';

@@ -10,8 +10,9 @@ import {
   paginateListUserPolicies,
 } from '@aws-sdk/client-iam';
 import type { PolicyDocument } from '@iamgen/core';
-import type { AwsConnection } from '../aws-clients.js';
-import { awsClientConfig, describeAwsError } from '../aws-clients.js';
+import { awsClientConfig } from '../aws-clients.js';
+import type { AwsConnection } from '../aws-connection.js';
+import { describeAwsError } from '../aws-connection.js';
 import { RunFailure } from '../cli-io.js';
 import type { PrincipalRef } from './from-file.js';
 import { policyDocumentOf } from './from-file.js';

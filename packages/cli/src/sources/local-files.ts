@@ -26,6 +26,8 @@ export interface LocalLogFile {
   readonly display: string;
   /** Bytes on disk (0 when it cannot be told; reading it will say why). */
   readonly size: number;
+  /** Last modification, in milliseconds (0 when it cannot be told). */
+  readonly modified: number;
   /** Why the walk could not take this entry (a link loop, a broken link): reported, never read. */
   readonly problem?: string;
 }
@@ -50,14 +52,14 @@ export async function* listLocalLogFiles(
   }
   for await (const found of walk(paths, options)) {
     if (found.problem !== undefined) {
-      yield { path: found.path, display: display(found.path), size: 0, problem: found.problem };
+      yield { path: found.path, display: display(found.path), size: 0, modified: 0, problem: found.problem };
       continue;
     }
-    const size = await stat(found.path).then(
-      (info) => info.size,
-      () => 0,
+    const { size, modified } = await stat(found.path).then(
+      (info) => ({ size: info.size, modified: info.mtimeMs }),
+      () => ({ size: 0, modified: 0 }),
     );
-    yield { path: found.path, display: display(found.path), size };
+    yield { path: found.path, display: display(found.path), size, modified };
   }
 }
 

@@ -1,8 +1,9 @@
 import { CloudTrailClient, paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
 import type { RecordOrIssue } from '@iamgen/core';
 import { recordsOfDocument } from '@iamgen/core';
-import type { AwsConnection } from '../aws-clients.js';
-import { awsClientConfig, describeAwsError } from '../aws-clients.js';
+import { awsClientConfig } from '../aws-clients.js';
+import type { AwsConnection } from '../aws-connection.js';
+import { describeAwsError } from '../aws-connection.js';
 import { RunFailure } from '../cli-io.js';
 
 export interface LookupWindow {

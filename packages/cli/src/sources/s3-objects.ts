@@ -1,17 +1,14 @@
 import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import type { Issue } from '@iamgen/core';
-import type { AwsConnection } from '../aws-clients.js';
-import { awsClientConfig, describeAwsError, isTransientFault } from '../aws-clients.js';
+import { awsClientConfig } from '../aws-clients.js';
+import type { AwsConnection } from '../aws-connection.js';
+import { describeAwsError, isTransientFault } from '../aws-connection.js';
 import { RunFailure } from '../cli-io.js';
 import { defaultMaxFileBytes, describeError, folderMayHoldWindow, isLogFile, unreadable } from './log-content.js';
 
 export interface S3Window {
   readonly since?: string;
   readonly until?: string;
-}
-
-export function isS3Url(value: string): boolean {
-  return value.startsWith('s3://');
 }
 
 export function s3Client(connection: AwsConnection): S3Client {
@@ -30,6 +27,9 @@ function parseS3Url(url: string): { bucket: string; prefix: string } {
 
 export interface S3LogObject {
   readonly key: string;
+  readonly size: number;
+  /** Changes whenever the object's content does. */
+  readonly etag: string;
   /** How messages name the object: `s3://bucket/key`. */
   readonly display: string;
   /**
@@ -52,10 +52,12 @@ export async function* listS3LogObjects(
   },
 ): AsyncGenerator<S3LogObject> {
   const { bucket, prefix } = parseS3Url(url);
-  for await (const key of listKeys(client, bucket, prefix, window)) {
+  for await (const { key, size, etag } of listKeys(client, bucket, prefix, window)) {
     const display = `s3://${bucket}/${key}`;
     yield {
       key,
+      size,
+      etag,
       display,
       load: async () => {
         try {
@@ -97,11 +99,20 @@ async function getObjectBytes(
   }
 }
 
-async function* listKeys(client: S3Client, bucket: string, prefix: string, window: S3Window): AsyncGenerator<string> {
+async function* listKeys(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  window: S3Window,
+): AsyncGenerator<{ key: string; size: number; etag: string }> {
   const folders: string[] = [];
   try {
     for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix, Delimiter: '/' })) {
-      for (const object of page.Contents ?? []) if (object.Key !== undefined && isLogFile(object.Key)) yield object.Key;
+      for (const object of page.Contents ?? []) {
+        if (object.Key !== undefined && isLogFile(object.Key)) {
+          yield { key: object.Key, size: object.Size ?? 0, etag: object.ETag ?? '' };
+        }
+      }
       for (const common of page.CommonPrefixes ?? []) if (common.Prefix !== undefined) folders.push(common.Prefix);
     }
   } catch (error) {
