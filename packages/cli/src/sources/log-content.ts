@@ -169,13 +169,14 @@ export async function* inOrder<T, R>(
   try {
     for await (const item of items) {
       hooks.onFileFound?.();
-      ahead.push(
-        limit(async () => {
-          const result = await run(item);
-          hooks.onFileDone?.();
-          return result;
-        }),
-      );
+      const task = limit(async () => {
+        const result = await run(item);
+        hooks.onFileDone?.();
+        return result;
+      });
+      // Awaited in turn below; one that fails before its turn (an S3 fault) must not count as unhandled meanwhile.
+      task.catch(() => undefined);
+      ahead.push(task);
       if (ahead.length > concurrency) yield (await ahead.shift()) as R;
     }
     while (ahead.length > 0) yield (await ahead.shift()) as R;
