@@ -50,16 +50,16 @@ export const maxFileBytesLimit = constants.MAX_STRING_LENGTH;
 const utf8Bom = [0xef, 0xbb, 0xbf] as const;
 
 /**
- * A log file's bytes as text: `.gz` is decompressed (every member of a multi-member file), at most `maxBytes` on
- * disk and decompressed, valid UTF-8 only, a byte-order mark dropped. Anything else comes back as an Issue that
- * names the file and the reason.
+ * A log file's bytes, decompressed when `.gz` (every member of a multi-member file): at most `maxBytes` on disk and
+ * decompressed, valid UTF-8 only, a byte-order mark dropped. Anything else comes back as an Issue naming the file
+ * and the reason.
  */
-export function decodeLogFile(
+export function decompressLogFile(
   name: string,
   content: Uint8Array,
   display: string,
   maxBytes = defaultMaxFileBytes,
-): string | Issue {
+): Buffer | Issue {
   if (content.byteLength > maxBytes) {
     return unreadable(display, `larger than --max-file-bytes (${content.byteLength} > ${maxBytes} bytes)`);
   }
@@ -74,9 +74,21 @@ export function decodeLogFile(
   }
   const bom = utf8Bom.every((b, i) => bytes[i] === b) ? 3 : 0;
   const body = Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom);
-  // Logs are UTF-8; anything else is corruption, and decoding it would turn it into U+FFFD silently.
+  // Logs are UTF-8; anything else is corruption, and decoding it would turn it into U+FFFD silently. Checked even
+  // for files the prefilter never decodes, so what is reported does not depend on the principals asked for.
   if (!isUtf8(body)) return unreadable(display, 'not valid UTF-8');
-  return body.toString('utf8');
+  return body;
+}
+
+/** A log file's bytes as text, with the checks of `decompressLogFile`. */
+export function decodeLogFile(
+  name: string,
+  content: Uint8Array,
+  display: string,
+  maxBytes = defaultMaxFileBytes,
+): string | Issue {
+  const bytes = decompressLogFile(name, content, display, maxBytes);
+  return isIssue(bytes) ? bytes : bytes.toString('utf8');
 }
 
 /**
