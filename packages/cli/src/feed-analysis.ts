@@ -5,6 +5,8 @@ import type { CliIo } from './cli-io.js';
 import { UsageError } from './cli-io.js';
 import type { AwsConnection } from './current-policy/from-iam.js';
 import { fileProgress } from './progress.js';
+import type { AthenaRunSummary, AthenaTable } from './sources/athena.js';
+import { activityQuery, athenaClient, readAthenaActivity } from './sources/athena.js';
 import { readLocalRecords } from './sources/local-files.js';
 import { cloudTrailClient, readLookupEvents } from './sources/lookup-events.js';
 import { isS3Url, readS3Records, s3Client } from './sources/s3-objects.js';
@@ -15,6 +17,8 @@ export interface SourceOptions extends AwsConnection {
   /** Regions to read through the LookupEvents API (management events of the last 90 days). */
   readonly lookupRegions: readonly string[];
   readonly concurrency: number;
+  /** Read the trail through an Athena table instead: one aggregated query, run in Athena. */
+  readonly athena?: AthenaTable | undefined;
 }
 
 export interface FedAnalysis {
@@ -22,10 +26,20 @@ export interface FedAnalysis {
   readonly files: number;
   /** False when every source was one that cannot hold data events (LookupEvents). */
   readonly dataEventsPossible: boolean;
+  /** The Athena query that produced the rows, when the source was an Athena table. */
+  readonly athena?: AthenaRunSummary;
 }
 
 /** At least one place to read events from, or a usage error. */
 function requireSource(source: SourceOptions): void {
+  if (source.athena !== undefined) {
+    if (source.events.length > 0 || source.lookupRegions.length > 0) {
+      throw new UsageError(
+        '--athena-table reads the whole trail; it does not combine with --events or --lookup-events',
+      );
+    }
+    return;
+  }
   if (source.events.length === 0 && source.lookupRegions.length === 0) {
     throw new UsageError('give --events <file|folder|s3://bucket/prefix> or --lookup-events <region>');
   }
@@ -33,7 +47,11 @@ function requireSource(source: SourceOptions): void {
 
 /** The sources as a person named them, for messages. */
 export function describeSources(source: SourceOptions): string {
-  return [...source.events, ...source.lookupRegions.map((region) => `LookupEvents ${region}`)].join(', ');
+  return [
+    ...source.events,
+    ...source.lookupRegions.map((region) => `LookupEvents ${region}`),
+    ...(source.athena === undefined ? [] : [`Athena table ${source.athena.table}`]),
+  ].join(', ');
 }
 
 /** Streams every record of the sources through one analysis; only its folds stay in memory. */
@@ -47,6 +65,7 @@ export async function feedAnalysis(
   const analysis = new TrailAnalysis(catalog, options);
   const progress = fileProgress(io, 'reading');
   let files = 0;
+  let athena: AthenaRunSummary | undefined;
   try {
     const common = {
       ...(options.since === undefined ? {} : { since: options.since }),
@@ -70,15 +89,48 @@ export async function feedAnalysis(
           ...(options.until === undefined ? {} : { until: options.until }),
         }),
       ),
+      ...(source.athena === undefined
+        ? []
+        : [athenaRows(catalog, options, source, source.athena, (s) => (athena = s))]),
     ];
     for (const records of streams) {
       for await (const item of records) {
         if (isIssue(item)) analysis.addIssue(item);
-        else analysis.addRecord(item.record, item.origin);
+        else
+          analysis.addRecord(
+            item.record,
+            item.origin,
+            'count' in item && typeof item.count === 'number' ? item.count : 1,
+          );
       }
     }
   } finally {
     progress.stop();
   }
-  return { analysis, files, dataEventsPossible: source.events.length > 0 };
+  return {
+    analysis,
+    files,
+    dataEventsPossible: source.events.length > 0 || source.athena !== undefined,
+    ...(athena === undefined ? {} : { athena }),
+  };
+}
+
+/** The selected principals' activity, aggregated by Athena over the analysis window. */
+function athenaRows(
+  catalog: IamCatalog,
+  options: AnalysisOptions,
+  connection: AwsConnection,
+  table: AthenaTable,
+  onDone: (summary: AthenaRunSummary) => void,
+) {
+  if (options.since === undefined || options.until === undefined) {
+    throw new UsageError('an Athena query needs a window (--since, --until)');
+  }
+  const query = activityQuery(catalog, {
+    table: table.table,
+    principals: options.selector === undefined ? 'all' : [options.selector],
+    regions: table.regions,
+    window: { since: options.since, until: options.until },
+  });
+  return readAthenaActivity(athenaClient(connection), query, table, onDone);
 }

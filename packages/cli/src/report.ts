@@ -1,5 +1,6 @@
 import type { ShapedPolicy, TrailAnalysis } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
+import type { AthenaRunSummary } from './sources/athena.js';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
@@ -44,11 +45,20 @@ export interface RunReport {
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
   readonly problems: readonly string[];
+  /** The Athena query the events came from, when they came from one. */
+  readonly athena?: AthenaRunSummary;
 }
 
 export function buildReport(
   analysis: TrailAnalysis,
-  context: { selector: string; files: number; dataEventsPossible: boolean; since?: string; until?: string },
+  context: {
+    selector: string;
+    files: number;
+    dataEventsPossible: boolean;
+    since?: string;
+    until?: string;
+    athena?: AthenaRunSummary;
+  },
   shaped: ShapedPolicy | undefined,
 ): RunReport {
   const c = analysis.counts;
@@ -86,6 +96,7 @@ export function buildReport(
       .sort((a, b) => compareCodePoints(a.action, b.action)),
     generalizations: shaped?.generalizations ?? [],
     problems: analysis.problems.map((p) => p.message),
+    ...(context.athena === undefined ? {} : { athena: context.athena }),
   };
   if (shaped === undefined) return report;
   return {

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../src/run-captured.js';
 
 describe('iamgen athena', () => {
-  it('prints the activity query with its parameters, request fields taken from the mapping catalog', async () => {
+  it('prints the activity query with its parameters, request keys taken from the mapping catalog', async () => {
     const result = await runCliCaptured(
       [
         'athena',
         'query',
-        '--principal',
+        '--role',
         'arn:aws:iam::123456789012:role/app',
         '--regions',
         'us-east-1',
@@ -22,35 +22,63 @@ describe('iamgen athena', () => {
     );
     expect(result.code).toBe(0);
     const query = JSON.parse(result.stdout);
-    expect(query.sql).toContain("json_extract_scalar(requestparameters, '$.bucketName')");
-    expect(query.sql).toContain('$["x-amz-copy-source"]');
+    // Keys of service rules and ARN-template placeholders of the catalog.
+    for (const key of ['bucketname', 'x-amz-copy-source', 'transactitems', 'functionname', 'restapiid'])
+      expect(query.sql).toContain(`'${key}'`);
     expect(query.parameters).toEqual([
-      'arn:aws:iam::123456789012:role/app',
-      'arn:aws:iam::123456789012:role/app',
-      'us-east-1',
-      '2024/04/30',
-      '2024/06/01',
-      '2024-05-01T00:00:00Z',
-      '2024-06-01T00:00:00Z',
+      "'us-east-1'",
+      "'2024/05/01'",
+      "'2024/06/01'",
+      "'2024-05-01T00:00:00Z'",
+      "'2024-06-01T00:00:00Z'",
+      "'arn:%:iam::123456789012:role/app'",
+      "'arn:%:iam::123456789012:role/%/app'",
+      "'arn:%:sts::123456789012:assumed-role/app/%'",
     ]);
   });
 
-  it('prints the table DDL', async () => {
-    const result = await runCliCaptured(
+  it('selects several principals, or all, in one query', async () => {
+    const run = (...flags: string[]) =>
+      runCliCaptured(['athena', 'query', '--regions', 'us-east-1', '--format', 'json', ...flags], process.cwd());
+    const several = JSON.parse((await run('--role', 'orders-*', '--role', 'billing', '--user', 'ci')).stdout);
+    expect(several.parameters.slice(5)).toEqual([
+      "'arn:%:iam::%:role/orders-%'",
+      "'arn:%:iam::%:role/%/orders-%'",
+      "'arn:%:sts::%:assumed-role/orders-%/%'",
+      "'arn:%:iam::%:role/billing'",
+      "'arn:%:iam::%:role/%/billing'",
+      "'arn:%:sts::%:assumed-role/billing/%'",
+      "'arn:%:iam::%:user/ci'",
+      "'arn:%:iam::%:user/%/ci'",
+      "'arn:%:sts::%:federated-user/ci'",
+    ]);
+    const all = JSON.parse((await run('--all')).stdout);
+    expect(all.sql).not.toContain('LIKE');
+  });
+
+  it('prints the table DDL, for a single account and for an organization', async () => {
+    const single = await runCliCaptured(
       ['athena', 'ddl', '--location', 's3://trail/AWSLogs/123456789012/CloudTrail/'],
       process.cwd(),
     );
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS cloudtrail_logs \(/);
+    expect(single.code).toBe(0);
+    expect(single.stdout).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS cloudtrail_logs \(/);
+    const org = await runCliCaptured(
+      ['athena', 'ddl', '--location', 's3://trail/AWSLogs/o-abc123def4/', '--accounts', '111111111111,222222222222'],
+      process.cwd(),
+    );
+    expect(org.code).toBe(0);
+    expect(org.stdout).toContain("'projection.account.values' = '111111111111,222222222222'");
   });
 
   it.each([
     [['athena', 'ddl'], 'iamgen: missing --location\n'],
     [['athena', 'ddl', '--location', 'https://x/'], /^iamgen: invalid S3 location/],
-    [
-      ['athena', 'query', '--principal', 'arn:aws:iam::1:role/a', '--regions', "us-east-1'--"],
-      /^iamgen: invalid region/,
-    ],
+    [['athena', 'ddl', '--location', 's3://trail/AWSLogs/o-abc123def4/'], /needs the member accounts/],
+    [['athena', 'query', '--role', 'a', '--regions', "us-east-1'--"], /^iamgen: invalid region/],
+    [['athena', 'query', '--role', 'a'], /needs --regions/],
+    [['athena', 'query', '--regions', 'us-east-1'], /missing --role/],
+    [['athena', 'query', '--regions', 'us-east-1', '--all', '--role', 'a'], /--all selects every principal/],
   ])('%j is a usage error', async (argv, message) => {
     const result = await runCliCaptured(argv, process.cwd());
     expect(result.code).toBe(2);

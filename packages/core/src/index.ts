@@ -15,6 +15,7 @@ export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.j
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
 export { mapEvent } from './mapping/index.js';
+export type { RequestProjection } from './mapping/request-fields.js';
 export { resourceRequestFields } from './mapping/request-fields.js';
 export type { RecordOrIssue } from './normalize.js';
 export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './normalize.js';

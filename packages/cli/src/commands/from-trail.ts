@@ -20,6 +20,7 @@ import type { SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
 import type { RunReport } from '../report.js';
 import { buildReport, summaryLines } from '../report.js';
+import { athenaSummaryLine, athenaWindow } from '../sources/athena.js';
 import { parseTimeBound } from '../time-window.js';
 import type { DiffFormat } from './diff.js';
 import { emitDiff, principalRefOf } from './diff.js';
@@ -50,13 +51,17 @@ const shownProblems = 20;
 
 export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()): Promise<number> {
   const selector = selectorOf(args);
-  const since = args.since === undefined ? undefined : parseTimeBound('since', args.since, now);
-  const until = args.until === undefined ? undefined : parseTimeBound('until', args.until, now);
+  // Athena bills every day folder read, so its window always has bounds (90 days by default).
+  const athenaBounds = args.athena === undefined ? undefined : athenaWindow(args.since, args.until, now);
+  const since =
+    athenaBounds?.since ?? (args.since === undefined ? undefined : parseTimeBound('since', args.since, now));
+  const until =
+    athenaBounds?.until ?? (args.until === undefined ? undefined : parseTimeBound('until', args.until, now));
   if (since !== undefined && until !== undefined && since >= until) {
     throw new UsageError(`--since ${args.since} is not before --until ${args.until}`);
   }
   const catalog = await loadIamCatalog();
-  const { analysis, files, dataEventsPossible } = await feedAnalysis(
+  const { analysis, files, dataEventsPossible, athena } = await feedAnalysis(
     catalog,
     { selector, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) },
     args,
@@ -67,9 +72,11 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     selector: selectorText,
     files,
     dataEventsPossible,
+    ...(athena === undefined ? {} : { athena }),
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
   };
+  if (athena !== undefined) io.stderr.write(`${athenaSummaryLine(athena)}\n`);
   for (const problem of analysis.problems.slice(0, shownProblems)) io.stderr.write(`warning: ${problem.message}\n`);
   const totalProblems = analysis.counts.unreadableFiles + analysis.counts.malformedRecords;
   const hidden = totalProblems - Math.min(shownProblems, analysis.problems.length);

@@ -2,9 +2,13 @@ import type { IamCatalog } from '../iam-catalog.js';
 import { qualifiedName } from '../iam-catalog.js';
 import type { Access } from '../types.js';
 
-/** `… is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/k because …` and variants. */
-const denialMessage =
-  /not authorized to perform:?\s+([a-z0-9-]+:[A-Za-z0-9]+)(?:\s+on resource:?\s+(?:"?)(arn:[^\s"]+|\*))?/;
+/**
+ * `… is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/k because …` and variants. Kept as
+ * source text in the syntax JavaScript and Athena's regular expressions share, as Athena extracts it too.
+ */
+export const denialMessagePattern =
+  'not authorized to perform:?\\s+([a-z0-9-]+:[A-Za-z0-9]+)(?:\\s+on resource:?\\s+(?:"?)(arn:[^\\s"]+|\\*))?';
+const denialMessage = new RegExp(denialMessagePattern);
 
 /** The action and resource an access-denied message names, when it names a real action. */
 export function parseDenial(message: string | undefined, catalog: IamCatalog): Access | undefined {

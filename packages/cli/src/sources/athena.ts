@@ -1,0 +1,298 @@
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  type GetQueryExecutionCommandOutput,
+  paginateGetQueryResults,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { fromIni } from '@aws-sdk/credential-providers';
+import type { AthenaQuery, PrincipalPattern } from '@iamgen/athena-queries';
+import { activityColumnNames, observationOfRow, principalActivityQuery } from '@iamgen/athena-queries';
+import type { IamCatalog, Issue, Origin } from '@iamgen/core';
+import { resourceRequestFields } from '@iamgen/core';
+import { RunFailure, UsageError } from '../cli-io.js';
+import type { AwsConnection } from '../current-policy/from-iam.js';
+import { parseTimeBound } from '../time-window.js';
+
+/** Where and how to run the activity query. */
+export interface AthenaTable {
+  /** `database.table` (or a table of the workgroup's default database). */
+  readonly table: string;
+  readonly workgroup?: string | undefined;
+  /** `s3://…` for results, when the workgroup does not set one. */
+  readonly outputLocation?: string | undefined;
+  /** Data catalog, `AwsDataCatalog` unless told. */
+  readonly catalog?: string | undefined;
+  /** Regions (partition values) to read. */
+  readonly regions: readonly string[];
+  /** How long the query may take before it is stopped and the run fails. */
+  readonly timeoutSeconds: number;
+}
+
+/** What one query cost and how it ended; goes into the report. */
+export interface AthenaRunSummary {
+  readonly queryId: string;
+  readonly state: string;
+  readonly dataScannedBytes: number;
+  /** At the public price: $5 per TB scanned, rounded up to the MB, 10 MB minimum. */
+  readonly costUsd: number;
+  readonly rows: number;
+}
+
+/** One aggregated row as the sources' common item: a CloudTrail-shaped record with its count and times. */
+export interface AthenaObservation {
+  readonly record: unknown;
+  readonly origin: Origin;
+  readonly count: number;
+  readonly firstSeen?: string;
+  readonly lastSeen?: string;
+}
+
+/** Without `--since`, an Athena query reads this far back: every day folder is a cost. */
+const defaultAthenaSince = '90d';
+
+/** The window of an Athena query: `--since` (default 90 days) up to `--until` (default now), second precision. */
+export function athenaWindow(
+  since: string | undefined,
+  until: string | undefined,
+  now: Date,
+): { since: string; until: string } {
+  const seconds = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
+  return {
+    since: seconds(parseTimeBound('since', since ?? defaultAthenaSince, now)),
+    until: seconds(until === undefined ? now.toISOString() : parseTimeBound('until', until, now)),
+  };
+}
+
+/**
+ * The one builder of the activity query: `iamgen athena query` prints what this returns and
+ * `from-trail --athena-table` runs it, so a reviewed query is the query that runs.
+ */
+export function activityQuery(
+  catalog: IamCatalog,
+  options: {
+    table: string;
+    principals: readonly PrincipalPattern[] | 'all';
+    regions: readonly string[];
+    window: { since: string; until: string };
+  },
+): AthenaQuery {
+  try {
+    return principalActivityQuery({
+      table: options.table,
+      principals: options.principals,
+      regions: options.regions,
+      since: options.window.since,
+      until: options.window.until,
+      projection: resourceRequestFields(catalog),
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Retries of throttling and 5xx answers, by the SDK, with its backoff. */
+const maxAttempts = 6;
+
+export function athenaClient(connection: AwsConnection): AthenaClient {
+  return new AthenaClient({
+    region: connection.region ?? 'us-east-1',
+    maxAttempts,
+    ...(connection.endpointUrl === undefined ? {} : { endpoint: connection.endpointUrl }),
+    ...(connection.profile === undefined ? {} : { credentials: fromIni({ profile: connection.profile }) }),
+  });
+}
+
+const pricePerTerabyte = 5;
+const megabyte = 1024 ** 2;
+
+/** Athena's public price: $5 per TB scanned, billed by the MB (rounded up) with a 10 MB minimum per query. */
+export function queryCost(bytes: number): number {
+  const megabytes = Math.max(10, Math.ceil(bytes / megabyte));
+  return (megabytes * pricePerTerabyte) / 1024 ** 2;
+}
+
+/** One line for stderr: which query, how it ended, what it read and cost. */
+export function athenaSummaryLine(summary: AthenaRunSummary): string {
+  const scanned =
+    summary.dataScannedBytes >= 1024 ** 3
+      ? `${(summary.dataScannedBytes / 1024 ** 3).toFixed(2)} GB`
+      : `${(summary.dataScannedBytes / megabyte).toFixed(1)} MB`;
+  return `athena: query ${summary.queryId} ${summary.state}, ${summary.rows} rows, scanned ${scanned}, cost $${summary.costUsd.toFixed(4)} (at $${pricePerTerabyte}/TB, 10 MB minimum)`;
+}
+
+/** Errors of the Athena API as one line: the SDK's error name says what went wrong. */
+function apiFailure(what: string, error: unknown): RunFailure {
+  if (error instanceof RunFailure) return error;
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const hint: Record<string, string> = {
+    ExpiredTokenException: 'the AWS credentials have expired',
+    ExpiredToken: 'the AWS credentials have expired',
+    UnrecognizedClientException: 'the AWS credentials are not valid',
+    InvalidClientTokenId: 'the AWS credentials are not valid',
+    AccessDeniedException: 'access denied',
+    CredentialsProviderError: 'no AWS credentials found',
+  };
+  return new RunFailure(`Athena ${what} failed: ${hint[name] ?? name}: ${message.split('\n')[0]}`);
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Runs the activity query and yields its rows as observations. The query is stopped when the process is
+ * interrupted (SIGINT, SIGTERM) or runs past the timeout; any end other than SUCCEEDED fails the run, so
+ * partial rows are never taken for the whole.
+ */
+export async function* readAthenaActivity(
+  client: AthenaClient,
+  query: AthenaQuery,
+  table: AthenaTable,
+  onDone: (summary: AthenaRunSummary) => void,
+): AsyncGenerator<AthenaObservation | Issue> {
+  const interrupt = new AbortController();
+  let signalName: string | undefined;
+  const onSignal = (name: NodeJS.Signals) => {
+    signalName = name;
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let queryId: string | undefined;
+  let finished = false;
+  try {
+    queryId = await start(client, query, table);
+    const execution = await waitFor(client, queryId, table.timeoutSeconds, interrupt.signal);
+    const status = execution?.QueryExecution?.Status;
+    const state = status?.State ?? 'UNKNOWN';
+    if (signalName !== undefined) throw new RunFailure(`interrupted (${signalName})`);
+    if (state === 'RUNNING' || state === 'QUEUED') {
+      throw new RunFailure(`Athena query ${queryId} did not finish within ${table.timeoutSeconds} s`);
+    }
+    finished = true;
+    if (state === 'CANCELLED') throw new RunFailure(`Athena query ${queryId} was cancelled; no policy was produced`);
+    if (state !== 'SUCCEEDED') {
+      const reason = status?.StateChangeReason ?? status?.AthenaError?.ErrorMessage ?? 'no reason given';
+      throw new RunFailure(`Athena query ${queryId} ${state}: ${reason.split('\n')[0]}`);
+    }
+    const bytes = execution?.QueryExecution?.Statistics?.DataScannedInBytes ?? 0;
+    let rows = 0;
+    const source = `athena:${queryId}`;
+    for await (const row of resultRows(client, queryId, interrupt.signal)) {
+      const observation = observationOfRow(row);
+      const origin = { source, index: rows };
+      rows += 1;
+      if ('error' in observation) {
+        yield { kind: 'malformed-record', origin, message: `${source} row ${rows}: ${observation.error}` };
+        continue;
+      }
+      yield { ...observation, origin };
+    }
+    if (signalName !== undefined) throw new RunFailure(`interrupted (${signalName}) while reading the results`);
+    onDone({ queryId, state, dataScannedBytes: bytes, costUsd: queryCost(bytes), rows });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (queryId !== undefined && !finished) await stop(client, queryId);
+  }
+}
+
+async function start(client: AthenaClient, query: AthenaQuery, table: AthenaTable): Promise<string> {
+  const dot = table.table.indexOf('.');
+  try {
+    const started = await client.send(
+      new StartQueryExecutionCommand({
+        QueryString: query.sql,
+        ...(query.parameters.length === 0 ? {} : { ExecutionParameters: [...query.parameters] }),
+        QueryExecutionContext: {
+          ...(dot === -1 ? {} : { Database: table.table.slice(0, dot) }),
+          ...(table.catalog === undefined ? {} : { Catalog: table.catalog }),
+        },
+        ...(table.workgroup === undefined ? {} : { WorkGroup: table.workgroup }),
+        ...(table.outputLocation === undefined
+          ? {}
+          : { ResultConfiguration: { OutputLocation: table.outputLocation } }),
+      }),
+    );
+    if (started.QueryExecutionId === undefined) throw new RunFailure('Athena started no query (no execution id)');
+    return started.QueryExecutionId;
+  } catch (error) {
+    throw apiFailure('StartQueryExecution', error);
+  }
+}
+
+/** Polls with a growing delay (0.2 s up to 5 s) until the query ends, the time is up, or an interrupt. */
+async function waitFor(
+  client: AthenaClient,
+  queryId: string,
+  timeoutSeconds: number,
+  interrupted: AbortSignal,
+): Promise<GetQueryExecutionCommandOutput | undefined> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let delay = 200;
+  let last: GetQueryExecutionCommandOutput | undefined;
+  for (;;) {
+    try {
+      last = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
+    } catch (error) {
+      throw apiFailure('GetQueryExecution', error);
+    }
+    const state = last.QueryExecution?.Status?.State;
+    if (state !== 'QUEUED' && state !== 'RUNNING') return last;
+    if (interrupted.aborted || Date.now() >= deadline) return last;
+    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), interrupted);
+    delay = Math.min(5000, delay * 1.6);
+  }
+}
+
+async function stop(client: AthenaClient, queryId: string): Promise<void> {
+  try {
+    await client.send(new StopQueryExecutionCommand({ QueryExecutionId: queryId }));
+  } catch {
+    // The run fails anyway; a query that cannot be stopped ends on Athena's own timeout.
+  }
+}
+
+/** Result rows as column name → value, read page by page; the header row Athena puts first is skipped. */
+async function* resultRows(
+  client: AthenaClient,
+  queryId: string,
+  interrupted: AbortSignal,
+): AsyncGenerator<Record<string, string | null>> {
+  let columns: string[] | undefined;
+  try {
+    for await (const page of paginateGetQueryResults({ client, pageSize: 1000 }, { QueryExecutionId: queryId })) {
+      const rows = page.ResultSet?.Rows ?? [];
+      let first = 0;
+      if (columns === undefined) {
+        columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Name ?? '');
+        const missing = activityColumnNames.filter((name) => !columns?.includes(name));
+        if (missing.length > 0 && rows.length > 0) {
+          throw new RunFailure(
+            `Athena query ${queryId} returned other columns than iamgen's activity query (missing ${missing.join(', ')})`,
+          );
+        }
+        const header = rows[0]?.Data?.map((d) => d.VarCharValue ?? '');
+        if (header !== undefined && header.join('\u0000') === columns.join('\u0000')) first = 1;
+      }
+      for (const row of rows.slice(first)) {
+        const values: Record<string, string | null> = {};
+        for (const [i, name] of columns.entries()) values[name] = row.Data?.[i]?.VarCharValue ?? null;
+        yield values;
+      }
+      if (interrupted.aborted) return;
+    }
+  } catch (error) {
+    throw apiFailure('GetQueryResults', error);
+  }
+}
