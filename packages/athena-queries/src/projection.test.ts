@@ -115,8 +115,9 @@ describe('observationOfRow', () => {
         resources: [{ ARN: 'arn:aws:s3:::b/k' }],
       },
       count: 2,
-      firstSeen: '2024-05-01T00:00:00Z',
-      lastSeen: '2024-05-04T00:00:00Z',
+      firstSeen: '2024-05-01T00:00:00.000Z',
+      lastSeen: '2024-05-04T00:00:00.000Z',
+      eventId: 'id-2024-05-01T00:00:00Z',
     });
   });
 

@@ -169,7 +169,8 @@ const aggregateColumns = [
   { name: 'event_count', sql: 'count(*)' },
   { name: 'first_seen', sql: 'min(eventtime)' },
   { name: 'last_seen', sql: 'max(eventtime)' },
-  { name: 'sample_event_id', sql: 'min(eventid)' },
+  // The earliest event (ties: the smallest id), as the pipeline picks its evidence from raw events.
+  { name: 'sample_event_id', sql: 'min_by(eventid, concat(eventtime, eventid))' },
 ] as const;
 
 /** Every column of a row, in SELECT order. */
@@ -197,7 +198,7 @@ export function activitySelect(projection: RequestProjection): { select: string[
 export function projectionTwin(records: Iterable<unknown>, projection: RequestProjection): ActivityRow[] {
   const groups = new Map<
     string,
-    { row: Record<string, string | null>; count: number; times: string[]; ids: string[] }
+    { row: Record<string, string | null>; count: number; times: string[]; samples: [string, string][] }
   >();
   for (const record of records) {
     if (!isObject(record)) continue;
@@ -206,23 +207,24 @@ export function projectionTwin(records: Iterable<unknown>, projection: RequestPr
     const key = JSON.stringify(groupColumns.map((c) => row[c.name]));
     let group = groups.get(key);
     if (group === undefined) {
-      group = { row, count: 0, times: [], ids: [] };
+      group = { row, count: 0, times: [], samples: [] };
       groups.set(key, group);
     }
     group.count += 1;
     const time = field(record, 'eventTime');
     if (time !== null) group.times.push(time);
     const id = field(record, 'eventID');
-    if (id !== null) group.ids.push(id);
+    if (time !== null && id !== null) group.samples.push([time + id, id]);
   }
   const least = (values: string[]) => values.reduce<string | null>((m, v) => (m === null || v < m ? v : m), null);
   const most = (values: string[]) => values.reduce<string | null>((m, v) => (m === null || v > m ? v : m), null);
-  return [...groups.values()].map(({ row, count, times, ids }) => ({
+  return [...groups.values()].map(({ row, count, times, samples }) => ({
     ...row,
     event_count: String(count),
     first_seen: least(times),
     last_seen: most(times),
-    sample_event_id: least(ids),
+    sample_event_id:
+      samples.reduce<[string, string] | null>((m, s) => (m === null || s[0] < m[0] ? s : m), null)?.[1] ?? null,
   }));
 }
 
@@ -232,6 +234,8 @@ export interface RowObservation {
   readonly count: number;
   readonly firstSeen?: string;
   readonly lastSeen?: string;
+  /** The `eventID` of the row's earliest event, as evidence. */
+  readonly eventId?: string;
 }
 
 /**
@@ -282,14 +286,23 @@ export function observationOfRow(row: ActivityRow): RowObservation | { readonly 
         ? undefined
         : (arns as unknown[]).filter((arn): arn is string => typeof arn === 'string').map((arn) => ({ ARN: arn })),
   });
-  const firstSeen = value('first_seen');
-  const lastSeen = value('last_seen');
+  const firstSeen = isoTime(value('first_seen'));
+  const lastSeen = isoTime(value('last_seen'));
+  const eventId = value('sample_event_id');
   return {
     record,
     count,
     ...(firstSeen === undefined ? {} : { firstSeen }),
     ...(lastSeen === undefined ? {} : { lastSeen }),
+    ...(eventId === undefined ? {} : { eventId }),
   };
+}
+
+/** Times as the pipeline writes them (`toISOString`), so rows and raw events compare and sort alike. */
+function isoTime(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 function compact(object: Record<string, unknown>): Json {

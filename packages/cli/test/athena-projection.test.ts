@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadIamCatalog } from '@iamgen/core';
+import type { TrailEvent } from '@iamgen/core';
+import { isIssue, loadIamCatalog, mapEvent, normalizeRecord, resourceRequestFields } from '@iamgen/core';
 import { describe, expect, it } from 'vitest';
 import { localRecords, outcomesByPrincipal, throughAthena } from './athena-twin.js';
 
@@ -45,3 +46,54 @@ describe('Athena rows give the policies of the raw events', () => {
     120_000,
   );
 });
+
+describe('the request projection', () => {
+  it('is what makes rows faithful: without the catalog keys the samples lose resources', async () => {
+    const catalog = await loadIamCatalog();
+    const records = await localRecords(samples);
+    const crippled = { ...resourceRequestFields(catalog), keys: [], keepValuesMatching: '^$' };
+    const local = outcomesByPrincipal(records, catalog);
+    const athena = outcomesByPrincipal(throughAthena(records, catalog, crippled), catalog);
+    const differing = [...local].filter(([principal, outcome]) => athena.get(principal)?.granted !== outcome.granted);
+    expect(differing.length).toBeGreaterThan(0);
+  });
+
+  // Every top-level request key the mapping looks up by name (not by walking the request) is kept by name, so
+  // a service rule that starts reading a new key fails here before rows can lose it.
+  it.each([...samples, ...datasets])('keeps every key the mapping reads by name in %s', async (folder) => {
+    const catalog = await loadIamCatalog();
+    const kept = new Set(resourceRequestFields(catalog).keys);
+    const missing = new Set<string>();
+    for (const { record, origin } of await localRecords([folder])) {
+      const event = normalizeRecord(record, origin);
+      if (isIssue(event)) continue;
+      mapEvent(
+        probed(event, (key) => kept.has(key.toLowerCase()) || missing.add(key)),
+        catalog,
+      );
+    }
+    expect([...missing]).toEqual([]);
+  });
+});
+
+/**
+ * The event with its request wrapped so that every lookup of a present key by name is reported. `Object.keys`
+ * asks for each key's descriptor too; those lookups are walks, not reads by name, and are not reported.
+ */
+function probed(event: TrailEvent, onRead: (key: string) => unknown): TrailEvent {
+  const walking: string[] = [];
+  const params = new Proxy(event.requestParameters, {
+    ownKeys(target) {
+      const keys = Reflect.ownKeys(target);
+      walking.push(...keys.filter((k): k is string => typeof k === 'string'));
+      return keys;
+    },
+    getOwnPropertyDescriptor(target, key) {
+      const descriptor = Reflect.getOwnPropertyDescriptor(target, key);
+      if (walking[0] === key) walking.shift();
+      else if (typeof key === 'string' && descriptor !== undefined) onRead(key);
+      return descriptor;
+    },
+  });
+  return { ...event, requestParameters: params };
+}

@@ -78,7 +78,6 @@ describe('iamgen athena', () => {
     [['athena', 'query', '--role', 'a', '--regions', "us-east-1'--"], /^iamgen: invalid region/],
     [['athena', 'query', '--role', 'a'], /needs --regions/],
     [['athena', 'query', '--regions', 'us-east-1'], /missing --role/],
-    [['athena', 'query', '--regions', 'us-east-1', '--all', '--role', 'a'], /--all selects every principal/],
   ])('%j is a usage error', async (argv, message) => {
     const result = await runCliCaptured(argv, process.cwd());
     expect(result.code).toBe(2);

@@ -1,9 +1,10 @@
-import type { AthenaQuery, PrincipalPattern } from '@iamgen/athena-queries';
+import type { AthenaQuery } from '@iamgen/athena-queries';
 import { cloudTrailTableDdl } from '@iamgen/athena-queries';
 import { loadIamCatalog, renderJson } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, UsageError } from '../cli-io.js';
-import { activityQuery, athenaWindow } from '../sources/athena.js';
+import { activityQuery, athenaPrincipals, athenaWindow } from '../sources/athena.js';
+import { selectionOf } from './from-trail.js';
 
 export interface AthenaArgs {
   readonly statement: 'ddl' | 'query';
@@ -41,7 +42,7 @@ export async function athena(args: AthenaArgs, io: CliIo, now = new Date()): Pro
   } else {
     query = activityQuery(await loadIamCatalog(), {
       table: args.table,
-      principals: principalsOf(args.roles, args.users, args.all),
+      principals: athenaPrincipals(selectionOf(args)),
       regions: args.regions,
       window: athenaWindow(args.since, args.until, now),
     });
@@ -52,22 +53,6 @@ export async function athena(args: AthenaArgs, io: CliIo, now = new Date()): Pro
     io.stdout.write(`${query.sql};\n${parameters === '' ? '' : `${parameters}\n`}`);
   }
   return exitCodes.ok;
-}
-
-/** `--role`/`--user` (repeatable, globs) or `--all`: whose activity the query reads. */
-export function principalsOf(
-  roles: readonly string[],
-  users: readonly string[],
-  all: boolean,
-): readonly PrincipalPattern[] | 'all' {
-  const named = [
-    ...roles.map((value) => ({ kind: 'role' as const, value })),
-    ...users.map((value) => ({ kind: 'user' as const, value })),
-  ];
-  if (all && named.length > 0) throw new UsageError('--all selects every principal; drop --role/--user');
-  if (all) return 'all';
-  if (named.length === 0) throw new UsageError('missing --role <name|arn|glob>, --user <name|arn|glob> or --all');
-  return named;
 }
 
 function required(value: string | undefined, flag: string): string {

@@ -9,7 +9,7 @@ import {
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { AthenaQuery, PrincipalPattern } from '@iamgen/athena-queries';
 import { activityColumnNames, observationOfRow, principalActivityQuery } from '@iamgen/athena-queries';
-import type { IamCatalog, Issue, Origin } from '@iamgen/core';
+import type { IamCatalog, Issue, Origin, PrincipalSelection, Sighting } from '@iamgen/core';
 import { resourceRequestFields } from '@iamgen/core';
 import { RunFailure, UsageError } from '../cli-io.js';
 import type { AwsConnection } from '../current-policy/from-iam.js';
@@ -40,13 +40,11 @@ export interface AthenaRunSummary {
   readonly rows: number;
 }
 
-/** One aggregated row as the sources' common item: a CloudTrail-shaped record with its count and times. */
+/** One aggregated row as the sources' common item: a CloudTrail-shaped record and the events it stands for. */
 export interface AthenaObservation {
   readonly record: unknown;
   readonly origin: Origin;
-  readonly count: number;
-  readonly firstSeen?: string;
-  readonly lastSeen?: string;
+  readonly sighting: Sighting;
 }
 
 /** Without `--since`, an Athena query reads this far back: every day folder is a cost. */
@@ -90,6 +88,11 @@ export function activityQuery(
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** Whom the query reads: the selectors, or everyone (`--all`; the exact selection is made on the rows). */
+export function athenaPrincipals(selection: PrincipalSelection): readonly PrincipalPattern[] | 'all' {
+  return selection.all || selection.selectors.length === 0 ? 'all' : selection.selectors;
 }
 
 /** Retries of throttling and 5xx answers, by the SDK, with its backoff. */
@@ -196,7 +199,8 @@ export async function* readAthenaActivity(
         yield { kind: 'malformed-record', origin, message: `${source} row ${rows}: ${observation.error}` };
         continue;
       }
-      yield { ...observation, origin };
+      const { record, ...sighting } = observation;
+      yield { record, origin, sighting };
     }
     if (signalName !== undefined) throw new RunFailure(`interrupted (${signalName}) while reading the results`);
     onDone({ queryId, state, dataScannedBytes: bytes, costUsd: queryCost(bytes), rows });
