@@ -178,9 +178,14 @@ export async function* readAthenaActivity(
     const execution = await waitFor(client, queryId, table.timeoutSeconds, interrupt.signal);
     const status = execution?.QueryExecution?.Status;
     const state = status?.State ?? 'UNKNOWN';
-    if (signalName !== undefined) throw new RunFailure(`interrupted (${signalName})`);
     if (state === 'RUNNING' || state === 'QUEUED') {
-      throw new RunFailure(`Athena query ${queryId} did not finish within ${table.timeoutSeconds} s`);
+      finished = true;
+      await stop(client, queryId);
+      throw new RunFailure(
+        signalName === undefined
+          ? `Athena query ${queryId} did not finish within ${table.timeoutSeconds} s; it was stopped`
+          : `interrupted (${signalName}); Athena query ${queryId} was stopped`,
+      );
     }
     finished = true;
     if (state === 'CANCELLED') throw new RunFailure(`Athena query ${queryId} was cancelled; no policy was produced`);
@@ -202,7 +207,8 @@ export async function* readAthenaActivity(
       const { record, ...sighting } = observation;
       yield { record, origin, sighting };
     }
-    if (signalName !== undefined) throw new RunFailure(`interrupted (${signalName}) while reading the results`);
+    if (signalName !== undefined)
+      throw new RunFailure(`interrupted (${signalName}) while reading the results of ${queryId}`);
     onDone({ queryId, state, dataScannedBytes: bytes, costUsd: queryCost(bytes), rows });
   } finally {
     process.off('SIGINT', onSignal);
