@@ -4,9 +4,9 @@ import { activityColumnNames, observationOfRow, projectionTwin } from './project
 
 const projection: RequestProjection = {
   keys: ['bucketname', 'key'],
-  keepValuesMatching: '"arn:|"iaminstanceprofile"\\s*:',
+  keepValuesMatching: '"arn:|"[iI]am[iI]nstance[pP]rofile"\\s*:',
   errorMessagePattern:
-    'not authorized to perform:?\\s+([a-z0-9-]+:[A-Za-z0-9]+)(?:\\s+on resource:?\\s+(?:"?)(arn:[^\\s"]+|\\*))?',
+    'not authorized to perform:{0,1}\\s+([a-z0-9-]+:[A-Za-z0-9]+)(\\s+on resource:{0,1}\\s+"{0,1}(arn:[^\\s"]+|\\*)){0,1}',
 };
 
 const session = (name: string, time: string, extra: Record<string, unknown> = {}) => ({

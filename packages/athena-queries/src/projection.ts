@@ -9,7 +9,7 @@
 export interface RequestProjection {
   /** Lower-cased top-level request keys kept by name. */
   readonly keys: readonly string[];
-  /** Case-insensitive pattern; a top-level request entry whose JSON text matches is kept whatever its key. */
+  /** A top-level request entry whose JSON text matches is kept whatever its key. */
   readonly keepValuesMatching: string;
   /** The part of an error message the mapping reads: its first match is kept. */
   readonly errorMessagePattern: string;
@@ -73,7 +73,7 @@ function requestSubset(record: Json, projection: RequestProjection): string | nu
   const params = Object.hasOwn(record, 'requestParameters') ? record.requestParameters : undefined;
   if (!isObject(params)) return null;
   const keys = new Set(projection.keys);
-  const carried = new RegExp(projection.keepValuesMatching, 'i');
+  const carried = new RegExp(projection.keepValuesMatching);
   const kept = Object.keys(params)
     .filter((key) => keys.has(key.toLowerCase()) || carried.test(JSON.stringify(params[key]) ?? 'null'))
     .map((key) => [key, params[key]] as const);
@@ -139,7 +139,7 @@ const groupColumns: readonly Column[] = [
         'json_format(CAST(map_filter(',
         '         try(CAST(json_parse(requestparameters) AS map(varchar, json))),',
         `         (k, v) -> contains(ARRAY[${keyList(p.keys)}], lower(k))`,
-        `           OR regexp_like(json_format(v), ${sqlString(`(?i)${p.keepValuesMatching}`)})) AS json))`,
+        `           OR regexp_like(json_format(v), ${sqlString(p.keepValuesMatching)})) AS json))`,
       ].join('\n'),
     twin: requestSubset,
   },

@@ -7,7 +7,7 @@ import { cloudTrailTableDdl, principalActivityQuery, principalLikePatterns } fro
 const projection: RequestProjection = {
   keys: ['bucketname', 'key', 'x-amz-copy-source'],
   keepValuesMatching: '"arn:',
-  errorMessagePattern: 'not authorized to perform:?\\s+([a-z0-9-]+:[A-Za-z0-9]+)',
+  errorMessagePattern: 'not authorized to perform:{0,1}\\s+([a-z0-9-]+:[A-Za-z0-9]+)',
 };
 
 const query = {

@@ -7,12 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  ListQueryExecutionsCommand,
-  StopQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
+import { AthenaClient, GetQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import type { ActivityRow } from '@iamgen/athena-queries';
 import { activityColumnNames, projectionTwin } from '@iamgen/athena-queries';
 import { loadIamCatalog, resourceRequestFields } from '@iamgen/core';

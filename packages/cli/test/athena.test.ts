@@ -25,6 +25,8 @@ describe('iamgen athena', () => {
     // Keys of service rules and ARN-template placeholders of the catalog.
     for (const key of ['bucketname', 'x-amz-copy-source', 'transactitems', 'functionname', 'restapiid'])
       expect(query.sql).toContain(`'${key}'`);
+    // No `?` but the placeholders, so Athena cannot misread a regular expression as one.
+    expect(query.sql.match(/\?/g)).toHaveLength(query.parameters.length);
     expect(query.parameters).toEqual([
       "'us-east-1'",
       "'2024/05/01'",

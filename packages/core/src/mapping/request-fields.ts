@@ -93,7 +93,7 @@ const contextPlaceholders = new Set(['partition', 'region', 'account']);
 export interface RequestProjection {
   /** Lower-cased top-level keys kept by name, code-point sorted. */
   readonly keys: readonly string[];
-  /** Case-insensitive; a top-level entry whose JSON text matches is kept whatever its key. */
+  /** A top-level entry whose JSON text matches is kept whatever its key. */
   readonly keepValuesMatching: string;
   /** The part of an error message the denial parser reads (its first match). */
   readonly errorMessagePattern: string;
@@ -112,7 +112,8 @@ export function resourceRequestFields(catalog: IamCatalog): RequestProjection {
   }
   return {
     keys: [...keys].sort(),
-    keepValuesMatching: '"arn:|"iaminstanceprofile"\\s*:',
+    // Letter by letter rather than a case-insensitive flag: `(?i)` would put a `?` into the SQL.
+    keepValuesMatching: `"arn:|"${[...'iaminstanceprofile'].map((c) => `[${c}${c.toUpperCase()}]`).join('')}"\\s*:`,
     errorMessagePattern: denialMessagePattern,
   };
 }
