@@ -22,8 +22,11 @@ export interface SourceOptions extends AwsConnection {
   readonly lookupRegions: readonly string[];
   /** Files fetched and held at once (at least two per worker). */
   readonly concurrency: number;
-  /** Worker threads that decompress, filter, parse and map files; 0 runs everything in the main thread. */
-  readonly workers: number;
+  /**
+   * Worker threads that decompress, filter, parse and map files; 0 runs everything in the main thread; `auto` uses
+   * one per core once the input is big enough to be worth starting them.
+   */
+  readonly workers: number | 'auto';
   /** Read the trail through an Athena table instead: one aggregated query, run in Athena. */
   readonly athena?: AthenaTable | undefined;
 }
@@ -33,6 +36,8 @@ export interface FedAnalysis {
   readonly files: number;
   /** False when every source was one that cannot hold data events (LookupEvents). */
   readonly dataEventsPossible: boolean;
+  /** Worker threads the read used (0: all in the main thread). */
+  readonly workerThreads: number;
   /** The Athena query that produced the rows, when the source was an Athena table. */
   readonly athena?: AthenaRunSummary;
 }
@@ -75,8 +80,9 @@ export async function feedAnalysis(
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = fileProgress(io, 'reading');
-  const pool = analysisPool(source.workers);
+  const pool = analysisPool(source.workers, catalog);
   let files = 0;
+  let workerThreads = 0;
   let athena: AthenaRunSummary | undefined;
   try {
     const window = {
@@ -106,6 +112,7 @@ export async function feedAnalysis(
         else analysis.addRecord(item.record, item.origin, item.sighting);
       }
     }
+    workerThreads = pool.threadsUsed();
   } finally {
     progress.stop();
     await pool.close();
@@ -114,6 +121,7 @@ export async function feedAnalysis(
     analysis,
     files,
     dataEventsPossible: source.events.length > 0 || source.athena !== undefined,
+    workerThreads,
     ...(athena === undefined ? {} : { athena }),
   };
 }
@@ -157,7 +165,7 @@ async function* fileTasks(
   const local = source.events.filter((e) => !isS3Url(e)).map((path) => resolve(io.cwd, path));
   if (local.length > 0) {
     for await (const file of listLocalLogFiles(local, { ...window, displayRoot: io.cwd })) {
-      yield { kind: 'path', path: file.path, display: file.display, options };
+      yield { kind: 'path', path: file.path, display: file.display, size: file.size, options };
     }
   }
   const remote = source.events.filter(isS3Url);
@@ -169,7 +177,14 @@ async function* fileTasks(
         load: async () => {
           const content = await object.load();
           if (isIssue(content)) return unreadableFileState(content);
-          return { kind: 'bytes', name: object.key, display: object.display, content, options };
+          return {
+            kind: 'bytes',
+            name: object.key,
+            display: object.display,
+            size: content.byteLength,
+            content,
+            options,
+          };
         },
       };
     }
