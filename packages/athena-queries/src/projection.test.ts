@@ -3,7 +3,8 @@ import type { RequestProjection } from './projection.js';
 import { activityColumnNames, observationOfRow, projectionTwin } from './projection.js';
 
 const projection: RequestProjection = {
-  keys: ['bucketname', 'key'],
+  keys: ['bucketname'],
+  serviceKeys: ['s3.amazonaws.com|key'],
   keepValuesMatching: '"arn:|"[iI]am[iI]nstance[pP]rofile"\\s*:',
   errorMessagePattern:
     'not authorized to perform:{0,1}\\s+([a-z0-9-]+:[A-Za-z0-9]+)(\\s+on resource:{0,1}\\s+"{0,1}(arn:[^\\s"]+|\\*)){0,1}',
@@ -70,8 +71,13 @@ describe('projectionTwin', () => {
     ['a role passed at any depth', { containerDefinitions: [{ taskRoleArn: 'arn:aws:iam::1:role/r' }] }, true],
     ['an instance profile by name', { launchTemplateData: { IamInstanceProfile: { name: 'p' } } }, true],
     ['a value without a resource', { maxResults: 5, nextToken: 'abc' }, false],
+    ['a key another service reads', { key: { orderId: { S: 'o-1' } } }, false],
   ])('keeps a top-level entry holding %s', (_, extra, kept) => {
-    const [row] = projectionTwin([session('s', '2024-05-01T00:00:00Z', { requestParameters: extra })], projection);
+    const event = session('s', '2024-05-01T00:00:00Z', {
+      eventSource: 'dynamodb.amazonaws.com',
+      requestParameters: extra,
+    });
+    const [row] = projectionTwin([event], projection);
     expect(row?.request_subset).toBe(kept ? JSON.stringify(extra) : '{}');
   });
 

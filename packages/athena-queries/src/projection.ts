@@ -7,8 +7,10 @@
 
 /** What of `requestParameters` and `errorMessage` a row keeps; derived from the mapping catalog by the caller. */
 export interface RequestProjection {
-  /** Lower-cased top-level request keys kept by name. */
+  /** Lower-cased top-level request keys kept by name in every event. */
   readonly keys: readonly string[];
+  /** `<eventSource>|<lower-cased key>`: keys kept by name in that service's events only. */
+  readonly serviceKeys: readonly string[];
   /** A top-level request entry whose JSON text matches is kept whatever its key. */
   readonly keepValuesMatching: string;
   /** The part of an error message the mapping reads: its first match is kept. */
@@ -29,6 +31,7 @@ interface Column {
 }
 
 const requestKey = /^[a-z0-9_.:-]+$/;
+const serviceKey = /^[a-z0-9.-]+\|[a-z0-9_.:-]+$/;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -73,9 +76,16 @@ function requestSubset(record: Json, projection: RequestProjection): string | nu
   const params = Object.hasOwn(record, 'requestParameters') ? record.requestParameters : undefined;
   if (!isObject(params)) return null;
   const keys = new Set(projection.keys);
+  const serviceKeys = new Set(projection.serviceKeys);
+  const source = field(record, 'eventSource') ?? '';
   const carried = new RegExp(projection.keepValuesMatching);
   const kept = Object.keys(params)
-    .filter((key) => keys.has(key.toLowerCase()) || carried.test(JSON.stringify(params[key]) ?? 'null'))
+    .filter(
+      (key) =>
+        keys.has(key.toLowerCase()) ||
+        serviceKeys.has(`${source}|${key.toLowerCase()}`) ||
+        carried.test(JSON.stringify(params[key]) ?? 'null'),
+    )
     .map((key) => [key, params[key]] as const);
   return sortedJson(kept);
 }
@@ -138,7 +148,8 @@ const groupColumns: readonly Column[] = [
       [
         'json_format(CAST(map_filter(',
         '         try(CAST(json_parse(requestparameters) AS map(varchar, json))),',
-        `         (k, v) -> contains(ARRAY[${keyList(p.keys)}], lower(k))`,
+        `         (k, v) -> contains(ARRAY[${keyList(p.keys, requestKey)}], lower(k))`,
+        `           OR contains(ARRAY[${keyList(p.serviceKeys, serviceKey)}], concat(eventsource, '|', lower(k)))`,
         `           OR regexp_like(json_format(v), ${sqlString(p.keepValuesMatching)})) AS json))`,
       ].join('\n'),
     twin: requestSubset,
@@ -151,8 +162,9 @@ const groupColumns: readonly Column[] = [
 ];
 
 /** The catalog's key list, a few per line so the printed query stays reviewable. */
-function keyList(keys: readonly string[]): string {
-  for (const key of keys) if (!requestKey.test(key)) throw new Error(`invalid request key: ${JSON.stringify(key)}`);
+function keyList(keys: readonly string[], pattern: RegExp): string {
+  if (keys.length === 0) return "''";
+  for (const key of keys) if (!pattern.test(key)) throw new Error(`invalid request key: ${JSON.stringify(key)}`);
   const lines: string[] = [];
   for (let i = 0; i < keys.length; i += 10)
     lines.push(

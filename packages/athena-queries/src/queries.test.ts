@@ -5,7 +5,8 @@ import { activityColumnNames } from './projection.js';
 import { cloudTrailTableDdl, principalActivityQuery, principalLikePatterns } from './queries.js';
 
 const projection: RequestProjection = {
-  keys: ['bucketname', 'key', 'x-amz-copy-source'],
+  keys: ['bucketname'],
+  serviceKeys: ['s3.amazonaws.com|key', 's3.amazonaws.com|x-amz-copy-source'],
   keepValuesMatching: '"arn:',
   errorMessagePattern: 'not authorized to perform:{0,1}\\s+([a-z0-9-]+:[A-Za-z0-9]+)',
 };
@@ -64,7 +65,10 @@ describe('principalActivityQuery', () => {
         .map((_, i) => i + 1)
         .join(', ')}\n`,
     );
-    expect(sql).toContain("ARRAY['bucketname', 'key', 'x-amz-copy-source']");
+    expect(sql).toContain("contains(ARRAY['bucketname'], lower(k))");
+    expect(sql).toContain(
+      "contains(ARRAY['s3.amazonaws.com|key', 's3.amazonaws.com|x-amz-copy-source'], concat(eventsource, '|', lower(k)))",
+    );
   });
 
   it('reads every principal without a principal filter for --all', () => {
@@ -102,6 +106,7 @@ describe('principalActivityQuery', () => {
     ['no region', { regions: [] }],
     ['no principal', { principals: [] }],
     ['request key', { projection: { ...projection, keys: ["key') OR 1=1 --"] } }],
+    ['service key', { projection: { ...projection, serviceKeys: ["s3|key'"] } }],
   ])('rejects an unsafe or malformed %s', (_, override) => {
     expect(() => principalActivityQuery({ ...query, ...override })).toThrow();
   });

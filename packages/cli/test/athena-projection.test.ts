@@ -51,7 +51,7 @@ describe('the request projection', () => {
   it('is what makes rows faithful: without the catalog keys the samples lose resources', async () => {
     const catalog = await loadIamCatalog();
     const records = await localRecords(samples);
-    const crippled = { ...resourceRequestFields(catalog), keys: [], keepValuesMatching: '^$' };
+    const crippled = { ...resourceRequestFields(catalog), keys: [], serviceKeys: [], keepValuesMatching: '^$' };
     const local = outcomesByPrincipal(records, catalog);
     const athena = outcomesByPrincipal(throughAthena(records, catalog, crippled), catalog);
     const differing = [...local].filter(([principal, outcome]) => athena.get(principal)?.granted !== outcome.granted);
@@ -62,13 +62,17 @@ describe('the request projection', () => {
   // a service rule that starts reading a new key fails here before rows can lose it.
   it.each([...samples, ...datasets])('keeps every key the mapping reads by name in %s', async (folder) => {
     const catalog = await loadIamCatalog();
-    const kept = new Set(resourceRequestFields(catalog).keys);
+    const projection = resourceRequestFields(catalog);
+    const everywhere = new Set(projection.keys);
+    const byService = new Set(projection.serviceKeys);
     const missing = new Set<string>();
     for (const { record, origin } of await localRecords([folder])) {
       const event = normalizeRecord(record, origin);
       if (isIssue(event)) continue;
+      const kept = (key: string) =>
+        everywhere.has(key.toLowerCase()) || byService.has(`${event.eventSource}|${key.toLowerCase()}`);
       mapEvent(
-        probed(event, (key) => kept.has(key.toLowerCase()) || missing.add(key)),
+        probed(event, (key) => kept(key) || missing.add(`${event.eventSource} ${key}`)),
         catalog,
       );
     }

@@ -22,9 +22,16 @@ describe('iamgen athena', () => {
     );
     expect(result.code).toBe(0);
     const query = JSON.parse(result.stdout);
-    // Keys of service rules and ARN-template placeholders of the catalog.
-    for (const key of ['bucketname', 'x-amz-copy-source', 'transactitems', 'functionname', 'restapiid'])
+    // ARN-template placeholders of the catalog in every service; keys of service rules in their service only.
+    for (const key of ['bucketname', 'functionname', 'restapiid', 'iaminstanceprofile'])
       expect(query.sql).toContain(`'${key}'`);
+    for (const key of [
+      's3.amazonaws.com|x-amz-copy-source',
+      's3.amazonaws.com|key',
+      'dynamodb.amazonaws.com|transactitems',
+    ])
+      expect(query.sql).toContain(`'${key}'`);
+    expect(query.sql).not.toContain("'key'");
     // No `?` but the placeholders, so Athena cannot misread a regular expression as one.
     expect(query.sql.match(/\?/g)).toHaveLength(query.parameters.length);
     expect(query.parameters).toEqual([
