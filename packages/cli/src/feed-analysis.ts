@@ -108,8 +108,7 @@ export async function feedAnalysis(
     }
     if (source.athena !== undefined) {
       for await (const item of athenaRows(catalog, options, source, source.athena, (s) => (athena = s))) {
-        if (isIssue(item)) analysis.addIssue(item);
-        else analysis.addRecord(item.record, item.origin, item.sighting);
+        analysis.addRecord(item.record, item.origin, item.sighting);
       }
     }
     workerThreads = pool.threadsUsed();

@@ -151,6 +151,8 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
   afterEach(async () => {
     proxy.set(() => undefined);
     await setTransition(undefined);
+    // Seeded results wait in a queue until a query takes them; a test whose query never started leaves them.
+    await fetch(`${moto.endpoint}/moto-api/reset`, { method: 'POST' });
   });
   afterAll(async () => {
     process.env = saved;
@@ -343,6 +345,24 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     },
     30_000,
   );
+
+  it('a row it cannot read fails the run rather than grant too little', async () => {
+    const catalog = await loadIamCatalog();
+    const records = await localRecords([samples[0] ?? '']);
+    const rows = projectionTwin(
+      records.map((r) => r.record),
+      resourceRequestFields(catalog),
+    );
+    await seed([...rows, { ...rows[0], request_subset: '{"bucketName": tru' }]);
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^iamgen: Athena query \\S+ returned a row iamgen cannot read \\(row ${rows.length + 1}: .*not JSON\\)\n$`,
+      ),
+    );
+  });
 
   it('a query cancelled in Athena fails the run', async () => {
     await seed([]);

@@ -9,7 +9,7 @@ import {
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { AthenaQuery, PrincipalPattern } from '@iamgen/athena-queries';
 import { activityColumnNames, observationOfRow, principalActivityQuery } from '@iamgen/athena-queries';
-import type { IamCatalog, Issue, Origin, PrincipalSelection, Sighting } from '@iamgen/core';
+import type { IamCatalog, Origin, PrincipalSelection, Sighting } from '@iamgen/core';
 import { resourceRequestFields } from '@iamgen/core';
 import { RunFailure, UsageError } from '../cli-io.js';
 import type { AwsConnection } from '../current-policy/from-iam.js';
@@ -162,7 +162,7 @@ export async function* readAthenaActivity(
   query: AthenaQuery,
   table: AthenaTable,
   onDone: (summary: AthenaRunSummary) => void,
-): AsyncGenerator<AthenaObservation | Issue> {
+): AsyncGenerator<AthenaObservation> {
   const interrupt = new AbortController();
   let signalName: string | undefined;
   const onSignal = (name: NodeJS.Signals) => {
@@ -200,9 +200,11 @@ export async function* readAthenaActivity(
       const observation = observationOfRow(row);
       const origin = { source, index: rows };
       rows += 1;
+      // A row iamgen cannot read stands for events it would miss: the run fails rather than grant too little.
       if ('error' in observation) {
-        yield { kind: 'malformed-record', origin, message: `${source} row ${rows}: ${observation.error}` };
-        continue;
+        throw new RunFailure(
+          `Athena query ${queryId} returned a row iamgen cannot read (row ${rows}: ${observation.error})`,
+        );
       }
       const { record, ...sighting } = observation;
       yield { record, origin, sighting };
