@@ -6,8 +6,8 @@ import { UsageError } from './cli-io.js';
 import type { AwsConnection } from './current-policy/from-iam.js';
 import { fileProgress } from './progress.js';
 import { analysisPool } from './sources/analysis-pool.js';
-import type { AthenaRunSummary, AthenaTable } from './sources/athena.js';
-import { activityQuery, athenaClient, athenaPrincipals, readAthenaActivity } from './sources/athena.js';
+import type { AthenaRunSummary, AthenaTable } from './sources/athena-query.js';
+import { activityQuery, athenaPrincipals } from './sources/athena-query.js';
 import type { FileTask } from './sources/file-worker.js';
 import { unreadableFileState } from './sources/file-worker.js';
 import { listLocalLogFiles } from './sources/local-files.js';
@@ -132,7 +132,7 @@ export async function feedAnalysis(
 }
 
 /** The selected principals' activity, aggregated by Athena over the analysis window: one query for all of them. */
-function athenaRows(
+async function* athenaRows(
   catalog: IamCatalog,
   options: AnalysisOptions,
   connection: AwsConnection,
@@ -148,7 +148,9 @@ function athenaRows(
     regions: table.regions,
     window: { since: options.since, until: options.until },
   });
-  return readAthenaActivity(athenaClient(connection), query, table, onDone);
+  // Like the other AWS sources, the SDK is loaded only by runs that use it.
+  const { athenaClient, readAthenaActivity } = await import('./sources/athena.js');
+  yield* readAthenaActivity(athenaClient(connection), query, table, onDone);
 }
 
 type PendingTask = FileTask | { readonly kind: 'remote'; load: () => Promise<FileTask | TrailAnalysisState> };

@@ -9,7 +9,7 @@ import { roles } from './commands/roles.js';
 import type { AwsConnection } from './current-policy/index.js';
 import type { SourceOptions } from './feed-analysis.js';
 import { policyFormats, policyKinds } from './principal-policy.js';
-import type { AthenaTable } from './sources/athena.js';
+import type { AthenaTable } from './sources/athena-query.js';
 
 type Command = () => Promise<number>;
 

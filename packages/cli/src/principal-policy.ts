@@ -18,7 +18,7 @@ import { stringify as toYaml } from 'yaml';
 import { RunFailure } from './cli-io.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
-import type { AthenaRunSummary } from './sources/athena.js';
+import type { AthenaRunSummary } from './sources/athena-query.js';
 
 export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as const;
 export type PolicyFormat = (typeof policyFormats)[number];

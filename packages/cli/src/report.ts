@@ -1,6 +1,6 @@
 import type { PrincipalAnalysis, ShapedPolicy, TrailAnalysis } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
-import type { AthenaRunSummary } from './sources/athena.js';
+import type { AthenaRunSummary } from './sources/athena-query.js';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };

@@ -1,9 +1,10 @@
 import type { AthenaQuery } from '@iamgen/athena-queries';
 import { cloudTrailTableDdl } from '@iamgen/athena-queries';
-import { loadIamCatalog, renderJson } from '@iamgen/core';
+import { renderJson } from '@iamgen/core';
+import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, UsageError } from '../cli-io.js';
-import { activityQuery, athenaPrincipals, athenaWindow } from '../sources/athena.js';
+import { activityQuery, athenaPrincipals, athenaWindow } from '../sources/athena-query.js';
 import { selectionOf } from './from-trail.js';
 
 export interface AthenaArgs {
@@ -40,7 +41,7 @@ export async function athena(args: AthenaArgs, io: CliIo, now = new Date()): Pro
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
   } else {
-    query = activityQuery(await loadIamCatalog(), {
+    query = activityQuery(iamCatalog(), {
       table: args.table,
       principals: athenaPrincipals(selectionOf(args)),
       regions: args.regions,

@@ -13,7 +13,7 @@ import { policyFileNames } from '../out-dir.js';
 import type { PolicyFormat, PolicySettings, PrincipalPolicy, ReadContext } from '../principal-policy.js';
 import { policyForPrincipal } from '../principal-policy.js';
 import { buildReport, summaryLines } from '../report.js';
-import { athenaSummaryLine, athenaWindow } from '../sources/athena.js';
+import { athenaSummaryLine, athenaWindow } from '../sources/athena-query.js';
 import { parseTimeBound } from '../time-window.js';
 import type { DiffFormat } from './diff.js';
 import { emitDiff } from './diff.js';
