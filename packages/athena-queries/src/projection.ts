@@ -77,7 +77,7 @@ function requestSubset(record: Json, projection: RequestProjection): string | nu
   if (!isObject(params)) return null;
   const keys = new Set(projection.keys);
   const serviceKeys = new Set(projection.serviceKeys);
-  const source = field(record, 'eventSource') ?? '';
+  const source = (field(record, 'eventSource') ?? '').toLowerCase();
   const carried = new RegExp(projection.keepValuesMatching);
   const kept = Object.keys(params)
     .filter(
@@ -149,7 +149,7 @@ const groupColumns: readonly Column[] = [
         'json_format(CAST(map_filter(',
         '         try(CAST(json_parse(requestparameters) AS map(varchar, json))),',
         `         (k, v) -> contains(ARRAY[${keyList(p.keys, requestKey)}], lower(k))`,
-        `           OR contains(ARRAY[${keyList(p.serviceKeys, serviceKey)}], concat(eventsource, '|', lower(k)))`,
+        `           OR contains(ARRAY[${keyList(p.serviceKeys, serviceKey)}], concat(lower(eventsource), '|', lower(k)))`,
         `           OR regexp_like(json_format(v), ${sqlString(p.keepValuesMatching)})) AS json))`,
       ].join('\n'),
     twin: requestSubset,

@@ -67,7 +67,7 @@ describe('principalActivityQuery', () => {
     );
     expect(sql).toContain("contains(ARRAY['bucketname'], lower(k))");
     expect(sql).toContain(
-      "contains(ARRAY['s3.amazonaws.com|key', 's3.amazonaws.com|x-amz-copy-source'], concat(eventsource, '|', lower(k)))",
+      "contains(ARRAY['s3.amazonaws.com|key', 's3.amazonaws.com|x-amz-copy-source'], concat(lower(eventsource), '|', lower(k)))",
     );
   });
 

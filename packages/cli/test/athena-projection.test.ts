@@ -1,8 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { observationOfRow, projectionTwin } from '@iamgen/athena-queries';
 import type { TrailEvent } from '@iamgen/core';
 import { isIssue, loadIamCatalog, mapEvent, normalizeRecord, resourceRequestFields } from '@iamgen/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { localRecords, outcomesByPrincipal, throughAthena } from './athena-twin.js';
 
@@ -101,3 +103,122 @@ function probed(event: TrailEvent, onRead: (key: string) => unknown): TrailEvent
   });
   return { ...event, requestParameters: params };
 }
+
+describe('one event through Athena', () => {
+  const role = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+  const calls = [
+    ['s3.amazonaws.com', ['GetObject', 'PutObject', 'CopyObject', 'DeleteObjects', 'ListObjectsV2', 'HeadBucket']],
+    ['dynamodb.amazonaws.com', ['GetItem', 'TransactWriteItems', 'BatchGetItem', 'ExecuteStatement', 'Query']],
+    ['lambda.amazonaws.com', ['Invoke', 'CreateFunction20150331', 'UpdateFunctionConfiguration20150331v2']],
+    ['ecs.amazonaws.com', ['RunTask', 'RegisterTaskDefinition']],
+    ['ec2.amazonaws.com', ['RunInstances', 'CreateLaunchTemplate', 'AuthorizeSecurityGroupIngress']],
+    ['kms.amazonaws.com', ['Decrypt', 'ReEncrypt', 'GenerateDataKey']],
+    ['sqs.amazonaws.com', ['SendMessage', 'ReceiveMessage']],
+    ['events.amazonaws.com', ['PutEvents', 'PutRule']],
+    ['ssm.amazonaws.com', ['GetParameters', 'GetParameter']],
+    ['iam.amazonaws.com', ['GetRole', 'PassRole', 'CreateUser']],
+  ] as const;
+  const text = fc.constantFrom('orders', 'a/b.txt', 'thumbs/img-1.webp', 'alias/app', '/app/db-url', 'o-1', '');
+  const arn = fc.constantFrom(
+    role('app'),
+    role('service-role/app-exec'),
+    'arn:aws:s3:::bucket/key',
+    'arn:aws:dynamodb:us-east-1:123456789012:table/orders',
+    'arn:aws:kms:us-east-1:123456789012:key/1234',
+    'arn:aws:sqs:us-east-1:123456789012:queue',
+  );
+  const key = fc.constantFrom(
+    'bucketName',
+    'key',
+    'Key',
+    'tableName',
+    'functionName',
+    'role',
+    'roleArn',
+    'executionRoleArn',
+    'taskRoleArn',
+    'iamInstanceProfile',
+    'queueUrl',
+    'keyId',
+    'names',
+    'name',
+    'statement',
+    'x-amz-copy-source',
+    'nextToken',
+    'maxResults',
+    'clientToken',
+    'encryptionContext',
+    'containerDefinitions',
+    'transactItems',
+    'requestItems',
+    'delete',
+    'entries',
+    'launchTemplateData',
+  );
+  const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      text,
+      arn,
+      fc.constantFrom(
+        'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
+        'SELECT * FROM "orders"',
+        'bucket/a%20b',
+      ),
+      fc.integer(),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(key, tie('value'), { maxKeys: 3 }),
+    ),
+  })).value;
+  const event = fc
+    .record({
+      call: fc
+        .constantFrom(...calls)
+        .chain(([source, names]) => fc.record({ source: fc.constant(source), name: fc.constantFrom(...names) })),
+      request: fc.dictionary(key, value, { maxKeys: 6 }),
+      resources: fc.array(arn, { maxLength: 2 }),
+      error: fc.constantFrom(undefined, 'AccessDenied', 'NoSuchKey'),
+      invokedBy: fc.constantFrom(undefined, 's3.amazonaws.com'),
+    })
+    .map(({ call, request, resources, error, invokedBy }) => ({
+      eventTime: '2024-05-01T00:00:00Z',
+      eventID: 'e-1',
+      eventSource: call.source,
+      eventName: call.name,
+      awsRegion: 'us-east-1',
+      recipientAccountId: '123456789012',
+      userIdentity: {
+        type: 'AssumedRole',
+        arn: 'arn:aws:sts::123456789012:assumed-role/app/session-9',
+        accountId: '123456789012',
+        ...(invokedBy === undefined ? {} : { invokedBy }),
+        sessionContext: { sessionIssuer: { type: 'Role', arn: role('app') } },
+      },
+      requestParameters: request,
+      resources: resources.map((ARN) => ({ ARN })),
+      ...(error === undefined
+        ? {}
+        : {
+            errorCode: error,
+            errorMessage: `User: x is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/${error} because`,
+          }),
+    }));
+
+  it('maps to the same accesses as the raw event', async () => {
+    const catalog = await loadIamCatalog();
+    const projection = resourceRequestFields(catalog);
+    fc.assert(
+      fc.property(event, (raw) => {
+        const [row] = projectionTwin([raw], projection);
+        const rebuilt = observationOfRow(row ?? {});
+        if ('error' in rebuilt) throw new Error(rebuilt.error);
+        const origin = { source: 'property' };
+        const local = normalizeRecord(raw, origin);
+        const athena = normalizeRecord(rebuilt.record, origin);
+        if (isIssue(local) || isIssue(athena)) throw new Error('not an event');
+        expect(mapEvent(athena, catalog)).toEqual(mapEvent(local, catalog));
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
