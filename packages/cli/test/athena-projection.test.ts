@@ -216,9 +216,16 @@ describe('one event through Athena', () => {
         const local = normalizeRecord(raw, origin);
         const athena = normalizeRecord(rebuilt.record, origin);
         if (isIssue(local) || isIssue(athena)) throw new Error('not an event');
-        expect(mapEvent(athena, catalog)).toEqual(mapEvent(local, catalog));
+        // Rows may list request keys in another order; accesses are a set downstream, so compare them as one.
+        expect(asSet(mapEvent(athena, catalog))).toEqual(asSet(mapEvent(local, catalog)));
       }),
       { numRuns: 400 },
     );
   });
 });
+
+function asSet(outcome: ReturnType<typeof mapEvent>) {
+  return 'accesses' in outcome
+    ? { ...outcome, accesses: outcome.accesses.map((a) => JSON.stringify(a)).sort() }
+    : outcome;
+}
