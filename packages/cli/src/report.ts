@@ -1,5 +1,7 @@
 import type { PrincipalAnalysis, ShapedPolicy, TrailAnalysis } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
+import type { CacheStats } from './cache.js';
+import type { ReadContext } from './principal-policy.js';
 import type { AthenaRunSummary } from './sources/athena-query.js';
 
 export interface RunReport {
@@ -46,6 +48,7 @@ export interface RunReport {
     readonly split: boolean;
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
+  readonly cache?: CacheStats;
   readonly problems: readonly string[];
   /** The Athena query the events came from, when they came from one. */
   readonly athena?: AthenaRunSummary;
@@ -54,7 +57,7 @@ export interface RunReport {
 export function buildReport(
   read: TrailAnalysis,
   analysis: PrincipalAnalysis,
-  context: { files: number; dataEventsPossible: boolean; since?: string; until?: string; athena?: AthenaRunSummary },
+  context: ReadContext,
   shaped: ShapedPolicy | undefined,
 ): RunReport {
   const r = read.counts;
@@ -93,6 +96,7 @@ export function buildReport(
       .map(([action, events]) => ({ action, events }))
       .sort((a, b) => compareCodePoints(a.action, b.action)),
     generalizations: shaped?.generalizations ?? [],
+    ...(context.cache === undefined ? {} : { cache: context.cache }),
     problems: read.problems.map((p) => p.message),
     ...(context.athena === undefined ? {} : { athena: context.athena }),
   };

@@ -4,6 +4,7 @@ export type {
   AnalysisOptions,
   CountedPair,
   DeniedCall,
+  EventSpan,
   PrincipalActivity,
   PrincipalAnalysisState,
   PrincipalCounts,
@@ -20,6 +21,13 @@ export type { DiffOptions, Grant, PolicyDiff, RemovalReason, RemovedGrant } from
 export { diffAsJson, diffPolicies, renderDiffMarkdown, renderDiffText } from './diff/index.js';
 export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
 export { evaluate, wildcardMatch } from './evaluate/index.js';
+export type {
+  GeneratedPolicies,
+  GeneratePoliciesOptions,
+  PolicyOptions,
+  PrincipalPolicyOutcome,
+} from './generate.js';
+export { generatePolicies, principalPolicy } from './generate.js';
 export type { AccessLevel, CatalogAction, CatalogService, CatalogSource, ServiceData } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
@@ -33,6 +41,7 @@ export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
 export type { PrincipalSelection, PrincipalTarget } from './selection.js';
 export {
+  emptySelection,
   exclusionFromAll,
   isGlob,
   mayBelongToSelection,
