@@ -95,6 +95,18 @@ function athenaTableOf(argv: Record<string, unknown>): AthenaTable | undefined {
   if (regions.length === 0) throw new UsageError('--athena-table needs --athena-regions (the regions to read)');
   const timeoutSeconds = argv.athenaTimeout as number;
   if (!(timeoutSeconds > 0)) throw new UsageError('--athena-timeout must be a positive number of seconds');
+  const checked = (flag: string, value: unknown, pattern: RegExp, what: string) => {
+    if (value !== undefined && !pattern.test(String(value))) throw new UsageError(`--${flag} ${value}: ${what}`);
+  };
+  // Athena's own name rules, checked here so a typo is a usage error rather than a failed run.
+  checked('athena-workgroup', argv.athenaWorkgroup, /^[A-Za-z0-9._-]{1,128}$/, 'not a workgroup name');
+  checked('athena-catalog', argv.athenaCatalog, /^[A-Za-z0-9_@-]{1,256}$/, 'not a data catalog name');
+  checked(
+    'athena-output',
+    argv.athenaOutput,
+    /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/,
+    'not an s3://bucket/prefix/ location',
+  );
   return {
     table,
     regions,

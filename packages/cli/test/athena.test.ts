@@ -86,6 +86,43 @@ describe('iamgen athena', () => {
     [['athena', 'ddl', '--location', 's3://trail/AWSLogs/o-abc123def4/'], /needs the member accounts/],
     [['athena', 'query', '--role', 'a', '--regions', "us-east-1'--"], /^iamgen: invalid region/],
     [['athena', 'query', '--role', 'a'], /needs --regions/],
+    [['from-trail', '--role', 'a', '--athena-table', 'db.t'], /--athena-table needs --athena-regions/],
+    [
+      ['from-trail', '--role', 'a', '--athena-table', 'db.t; DROP', '--athena-regions', 'us-east-1'],
+      /invalid table name/,
+    ],
+    [
+      [
+        'from-trail',
+        '--role',
+        'a',
+        '--athena-table',
+        'db.t',
+        '--athena-regions',
+        'us-east-1',
+        '--athena-output',
+        'results/',
+      ],
+      /--athena-output results\/: not an s3:\/\/bucket\/prefix\/ location/,
+    ],
+    [
+      [
+        'from-trail',
+        '--role',
+        'a',
+        '--athena-table',
+        'db.t',
+        '--athena-regions',
+        'us-east-1',
+        '--athena-workgroup',
+        'a b',
+      ],
+      /not a workgroup name/,
+    ],
+    [
+      ['from-trail', '--role', 'a', '--athena-table', 'db.t', '--athena-regions', 'us-east-1', '--events', 'logs/'],
+      /does not combine with --events/,
+    ],
     [['athena', 'query', '--regions', 'us-east-1'], /missing --role/],
   ])('%j is a usage error', async (argv, message) => {
     const result = await runCliCaptured(argv, process.cwd());

@@ -9,7 +9,7 @@ import {
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { AthenaQuery } from '@iamgen/athena-queries';
 import { activityColumnNames, observationOfRow } from '@iamgen/athena-queries';
-import { RunFailure } from '../cli-io.js';
+import { exitCodes, RunFailure } from '../cli-io.js';
 import type { AwsConnection } from '../current-policy/from-iam.js';
 import type { AthenaObservation, AthenaRunSummary, AthenaTable } from './athena-query.js';
 import { queryCost } from './athena-query.js';
@@ -67,6 +67,8 @@ export async function* readAthenaActivity(
   const interrupt = new AbortController();
   let signalName: string | undefined;
   const onSignal = (name: NodeJS.Signals) => {
+    // A second interrupt means "now": leave without waiting for Athena to confirm the stop.
+    if (signalName !== undefined) process.exit(exitCodes.runFailure);
     signalName = name;
     interrupt.abort();
   };
