@@ -1,3 +1,4 @@
+import { HiveSQL, TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../src/run-captured.js';
 
@@ -63,6 +64,36 @@ describe('iamgen athena', () => {
     ]);
     const all = JSON.parse((await run('--all')).stdout);
     expect(all.sql).not.toContain('LIKE');
+  });
+
+  // Athena runs queries on Trino and DDL on Hive: both grammars must accept what iamgen prints.
+  it('prints SQL that Trino and Hive grammars parse', async () => {
+    const query = await runCliCaptured(
+      [
+        'athena',
+        'query',
+        '--table',
+        'security.cloudtrail',
+        '--role',
+        'app',
+        '--user',
+        'ci-*',
+        '--regions',
+        'us-east-1',
+        '--format',
+        'json',
+      ],
+      process.cwd(),
+    );
+    expect(new TrinoSQL().validate(JSON.parse(query.stdout).sql)).toEqual([]);
+    for (const location of ['s3://trail/AWSLogs/123456789012/CloudTrail/', 's3://trail/AWSLogs/o-abc123def4/']) {
+      const ddl = await runCliCaptured(
+        ['athena', 'ddl', '--location', location, ...(location.includes('/o-') ? ['--accounts', '111111111111'] : [])],
+        process.cwd(),
+      );
+      expect(new HiveSQL().validate(ddl.stdout)).toEqual([]);
+    }
+    expect(new TrinoSQL().validate('SELECT a FROM t GROUP BY')).not.toEqual([]);
   });
 
   it('prints the table DDL, for a single account and for an organization', async () => {
