@@ -147,10 +147,10 @@ const groupColumns: readonly Column[] = [
     sql: (p) =>
       [
         'json_format(CAST(map_filter(',
-        '         try(CAST(json_parse(requestparameters) AS map(varchar, json))),',
-        `         (k, v) -> contains(ARRAY[${keyList(p.keys, requestKey)}], lower(k))`,
-        `           OR contains(ARRAY[${keyList(p.serviceKeys, serviceKey)}], concat(lower(eventsource), '|', lower(k)))`,
-        `           OR regexp_like(json_format(v), ${sqlString(p.keepValuesMatching)})) AS json))`,
+        '           try(CAST(json_parse(requestparameters) AS map(varchar, json))),',
+        `           (k, v) -> contains(ARRAY[${keyList(p.keys, requestKey)}], lower(k))`,
+        `             OR contains(ARRAY[${keyList(p.serviceKeys, serviceKey)}], concat(lower(eventsource), '|', lower(k)))`,
+        `             OR regexp_like(json_format(v), ${sqlString(p.keepValuesMatching)})) AS json))`,
       ].join('\n'),
     twin: requestSubset,
   },
@@ -173,10 +173,10 @@ function keyList(keys: readonly string[], pattern: RegExp): string {
         .map(sqlString)
         .join(', '),
     );
-  return lines.join(',\n           ');
+  return lines.join(',\n             ');
 }
 
-/** Aggregates per group; `count(*)` counts events, the times bound them. */
+/** Aggregates per group, over the inner query's `eventtime` and `eventid`. */
 const aggregateColumns = [
   { name: 'event_count', sql: 'count(*)' },
   { name: 'first_seen', sql: 'min(eventtime)' },
@@ -191,14 +191,16 @@ export const activityColumnNames: readonly string[] = [
   ...aggregateColumns.map((c) => c.name),
 ];
 
-/** The SELECT list and the GROUP BY ordinals of the activity query. */
-export function activitySelect(projection: RequestProjection): { select: string[]; groupBy: string[] } {
+/**
+ * The two levels of the activity query: the inner SELECT computes each event's columns (lambdas stay in a plain
+ * projection), the outer one groups by those columns by name — engines of the Presto family do not all accept a
+ * lambda inside GROUP BY.
+ */
+export function activitySelect(projection: RequestProjection): { inner: string[]; outer: string[]; groupBy: string[] } {
   return {
-    select: [
-      ...groupColumns.map((c) => `${c.sql(projection)} AS ${c.name}`),
-      ...aggregateColumns.map((c) => `${c.sql} AS ${c.name}`),
-    ],
-    groupBy: groupColumns.map((_, i) => String(i + 1)),
+    inner: [...groupColumns.map((c) => `${c.sql(projection)} AS ${c.name}`), 'eventtime', 'eventid'],
+    outer: [...groupColumns.map((c) => c.name), ...aggregateColumns.map((c) => `${c.sql} AS ${c.name}`)],
+    groupBy: groupColumns.map((c) => c.name),
   };
 }
 

@@ -181,14 +181,19 @@ export function principalActivityQuery(options: PrincipalActivityQueryOptions): 
   if (options.since >= options.until) throw new Error(`since ${options.since} is not before until ${options.until}`);
   const patterns = options.principals === 'all' ? [] : [...new Set(options.principals.flatMap(principalLikePatterns))];
   if (options.principals !== 'all' && patterns.length === 0) throw new Error('no principal selected');
-  const { select, groupBy } = activitySelect(options.projection);
+  const { inner, outer, groupBy } = activitySelect(options.projection);
   const sql = [
-    `SELECT ${select.join(',\n       ')}`,
-    `FROM ${table}`,
-    `WHERE region IN (${options.regions.map(() => '?').join(', ')})`,
-    '  AND day >= ? AND day <= ?',
-    '  AND eventtime >= ? AND eventtime < ?',
-    ...(patterns.length === 0 ? [] : [`  AND (${patterns.map(() => `${principalArn} LIKE ?`).join('\n       OR ')})`]),
+    `SELECT ${outer.join(',\n       ')}`,
+    'FROM (',
+    `  SELECT ${inner.join(',\n         ')}`,
+    `  FROM ${table}`,
+    `  WHERE region IN (${options.regions.map(() => '?').join(', ')})`,
+    '    AND day >= ? AND day <= ?',
+    '    AND eventtime >= ? AND eventtime < ?',
+    ...(patterns.length === 0
+      ? []
+      : [`    AND (${patterns.map(() => `${principalArn} LIKE ?`).join('\n         OR ')})`]),
+    ') AS events',
     `GROUP BY ${groupBy.join(', ')}`,
     'ORDER BY event_count DESC',
   ].join('\n');
