@@ -2,7 +2,7 @@
  * The shape of an aggregated activity row, in one place: for each column its SQL expression, its "twin" (the
  * value the expression yields for one raw CloudTrail record, as the table presents it) and how the row is turned
  * back into a CloudTrail-shaped record. The SQL, the twin used by tests and the reader used by the CLI are all
- * generated from `columns` below, so they cannot drift apart.
+ * generated from `groupColumns` and `aggregateColumns` below, so they cannot drift apart.
  */
 
 /** What of `requestParameters` and `errorMessage` a row keeps; derived from the mapping catalog by the caller. */

@@ -1,9 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { observationOfRow, projectionTwin } from '@iamgen/athena-queries';
+import { observationOfRow, principalLikePatterns, projectionTwin } from '@iamgen/athena-queries';
 import type { TrailEvent } from '@iamgen/core';
-import { isIssue, loadIamCatalog, mapEvent, normalizeRecord, resourceRequestFields } from '@iamgen/core';
+import { isIssue, loadIamCatalog, mapEvent, normalizeRecord, resourceRequestFields, TrailAnalysis } from '@iamgen/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { localRecords, outcomesByPrincipal, throughAthena } from './athena-twin.js';
@@ -229,3 +229,87 @@ function asSet(outcome: ReturnType<typeof mapEvent>) {
     ? { ...outcome, accesses: outcome.accesses.map((a) => JSON.stringify(a)).sort() }
     : outcome;
 }
+
+describe('the principal filter of the query', () => {
+  /** A LIKE pattern as a regular expression. */
+  const likeMatches = (pattern: string, value: string) =>
+    new RegExp(
+      `^${[...pattern].map((c) => (c === '%' ? '.*' : c === '_' ? '.' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}$`,
+      's',
+    ).test(value);
+  const name = fc.constantFrom('app', 'app-2', 'orders_api', 'orders-api', 'ci.deployer', 'a');
+  const path = fc.constantFrom('', 'service-role/', 'team/x/');
+  const account = fc.constantFrom('123456789012', '210987654321');
+  const identity = fc.oneof(
+    fc.record({ kind: fc.constant('assumed'), name, path, account, issuer: fc.boolean() }),
+    fc.record({ kind: fc.constant('user'), name, path, account, issuer: fc.constant(false) }),
+    fc.record({ kind: fc.constant('federated'), name, path: fc.constant(''), account, issuer: fc.boolean() }),
+  );
+  const selector = fc.record({
+    kind: fc.constantFrom('role' as const, 'user' as const),
+    value: fc.oneof(
+      name,
+      fc.constantFrom('app*', '*api', 'orders-?pi', 'a?p'),
+      fc.tuple(account, path, name).map(([a, p, n]) => `arn:aws:iam::${a}:role/${p}${n}`),
+      fc.tuple(account, name).map(([a, n]) => `arn:aws:iam::${a}:user/${n}`),
+    ),
+  });
+  const eventOf = (who: { kind: string; name: string; path: string; account: string; issuer: boolean }) => {
+    const userIdentity =
+      who.kind === 'assumed'
+        ? {
+            type: 'AssumedRole',
+            arn: `arn:aws:sts::${who.account}:assumed-role/${who.name}/session`,
+            ...(who.issuer
+              ? {
+                  sessionContext: {
+                    sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${who.account}:role/${who.path}${who.name}` },
+                  },
+                }
+              : {}),
+          }
+        : who.kind === 'user'
+          ? { type: 'IAMUser', arn: `arn:aws:iam::${who.account}:user/${who.path}${who.name}` }
+          : {
+              type: 'FederatedUser',
+              arn: `arn:aws:sts::${who.account}:federated-user/${who.name}`,
+              ...(who.issuer
+                ? {
+                    sessionContext: {
+                      sessionIssuer: { type: 'IAMUser', arn: `arn:aws:iam::${who.account}:user/${who.name}` },
+                    },
+                  }
+                : {}),
+            };
+    return {
+      eventSource: 's3.amazonaws.com',
+      eventName: 'ListBuckets',
+      awsRegion: 'us-east-1',
+      eventTime: '2024-05-01T00:00:00Z',
+      userIdentity: { ...userIdentity, accountId: who.account },
+    };
+  };
+
+  it('never leaves out a principal the exact selection takes', async () => {
+    const catalog = await loadIamCatalog();
+    let selections = 0;
+    fc.assert(
+      fc.property(identity, selector, (who, chosen) => {
+        const event = eventOf(who);
+        const read = new TrailAnalysis(catalog, { selection: { selectors: [chosen], all: false } });
+        read.addRecord(event, { source: 'property' });
+        const selected = read.analyses().some((a) => a.counts.matched > 0);
+        const identityArn = event.userIdentity.arn;
+        const issuerArn =
+          'sessionContext' in event.userIdentity ? event.userIdentity.sessionContext.sessionIssuer.arn : undefined;
+        const filtered = principalLikePatterns(chosen).some((p) => likeMatches(p, issuerArn ?? identityArn));
+        if (selected) {
+          selections += 1;
+          expect(filtered).toBe(true);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    expect(selections).toBeGreaterThan(20);
+  });
+});
