@@ -21,8 +21,12 @@ export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './n
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';
 export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
-export type { Generalization, PolicyKind, ShapedPolicy, ShapeOptions } from './shape.js';
-export { defaultShapeOptions, policySize, policySizeLimits, shapePolicy } from './shape.js';
+export type { Generalization, GeneralizationRule, GeneralizeMode } from './generalize/index.js';
+export { generalizeModes } from './generalize/index.js';
+export type { PolicyKind } from './packing.js';
+export { attachableDocuments, policySize, policySizeLimits } from './packing.js';
+export type { ShapedPolicy, ShapeOptions } from './shape.js';
+export { defaultShapeOptions, shapePolicy } from './shape.js';
 export type {
   Access,
   ConditionBlock,

@@ -1,0 +1,78 @@
+import { compareCodePoints, getOrCreate } from '../collections.js';
+import type { IamCatalog } from '../iam-catalog.js';
+import type { Access } from '../types.js';
+import type { Widening } from './replace.js';
+import { applyWidenings } from './replace.js';
+import { resourceNameOf } from './resource-name.js';
+import type { GeneralizeMode, RuleResult } from './types.js';
+import { sharedPrefix, stablePrefix } from './volatile.js';
+
+/** Verbs whose action, when its noun is the resource's own type, brings a new resource of that type into being. */
+const creatingVerb = /^(Create|Put|Run|Start|Copy|Upload|Import|Register|Allocate|Restore)([A-Z][A-Za-z]*)$/;
+
+const word = (text: string) => text.toLowerCase().replace(/[^a-z0-9]/g, '');
+const singular = (text: string) => (text.endsWith('s') ? text.slice(0, -1) : text);
+
+/**
+ * Resource kinds the principal creates: an action named verb + the type's own noun (`lambda:CreateFunction`
+ * on a function, `logs:CreateLogGroup` on a log group, `s3:PutObject` on an object, `ec2:RunInstances` on an
+ * instance). `PutFunctionConcurrency` on a function is not a creation: its noun is not the type.
+ */
+export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog): Map<string, string> {
+  const created = new Map<string, string>();
+  for (const access of accesses) {
+    const name = access.action.slice(access.action.indexOf(':') + 1);
+    const verb = creatingVerb.exec(name);
+    if (verb === null) continue;
+    const resource = resourceNameOf(access.action, access.resource, catalog);
+    if (resource === undefined) continue;
+    const type = resource.kind.slice(resource.kind.indexOf(':') + 1);
+    if (singular(word(verb[2] ?? '')) !== singular(word(type))) continue;
+    const known = created.get(resource.kind);
+    if (known === undefined || compareCodePoints(access.action, known) < 0) created.set(resource.kind, access.action);
+  }
+  return created;
+}
+
+/**
+ * Lifecycle: the principal creates resources of a kind, so its calls on that kind are about resources it will
+ * create again. Each group of names (same kind and container: partition, region, account, parent) becomes the
+ * names' shared stable prefix + `*`, or the type's wildcard inside the container when they share nothing.
+ * A single name with no volatile part stays exact in `safe` mode.
+ */
+export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeMode, catalog?: IamCatalog): RuleResult {
+  const created = createdKinds(accesses, catalog);
+  if (created.size === 0) return { accesses: [...accesses], generalizations: [] };
+  const groups = new Map<string, { kind: string; container: string; resources: Map<string, string> }>();
+  for (const access of accesses) {
+    const named = resourceNameOf(access.action, access.resource, catalog);
+    if (named === undefined || !created.has(named.kind)) continue;
+    const group = getOrCreate(groups, `${named.kind}\u0000${named.container}`, () => ({
+      kind: named.kind,
+      container: named.container,
+      resources: new Map<string, string>(),
+    }));
+    group.resources.set(access.resource, named.name);
+  }
+  const widenings = new Map<string, Widening>();
+  for (const { kind, container, resources } of groups.values()) {
+    const names = [...new Set(resources.values())].sort(compareCodePoints);
+    const prefix = mode === 'broad' ? '' : lifecyclePrefix(names);
+    if (prefix === undefined) continue;
+    const because = `${kind.replace(':', ' ')} created by ${created.get(kind) ?? ''} in the window`;
+    const widening: Widening =
+      prefix === ''
+        ? { into: `${container}*`, rule: 'lifecycle-type', because }
+        : { into: `${container}${prefix}*`, rule: 'lifecycle-prefix', because };
+    for (const resource of resources.keys()) widenings.set(resource, widening);
+  }
+  return applyWidenings(accesses, widenings);
+}
+
+/** The stable part shared by the names; undefined when one stable name should stay exact. */
+function lifecyclePrefix(names: readonly string[]): string | undefined {
+  const cuts = names.map((name) => stablePrefix(name) ?? name);
+  const [only] = names;
+  if (names.length === 1) return only === undefined ? undefined : stablePrefix(only);
+  return sharedPrefix(cuts);
+}
