@@ -41,6 +41,8 @@ export interface RunReport {
     readonly sizes: readonly number[];
     readonly limit: number;
     readonly split: boolean;
+    readonly maxDocuments: number;
+    readonly attachable: boolean;
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
   readonly problems: readonly string[];
@@ -96,6 +98,8 @@ export function buildReport(
       sizes: shaped.sizes,
       limit: shaped.limit,
       split: shaped.documents.length > 1,
+      maxDocuments: shaped.maxDocuments,
+      attachable: shaped.attachable,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Access, PolicyDocument, PrincipalSelector, ShapedPolicy } from '@iamgen/core';
+import type { Access, GeneralizeMode, PolicyDocument, PrincipalSelector, ShapedPolicy } from '@iamgen/core';
 import {
   cloudFormationTemplate,
   describeAccess,
@@ -39,6 +39,7 @@ export interface FromTrailArgs extends SourceOptions {
   readonly includeDenied: boolean;
   readonly policyKind: (typeof policyKinds)[number];
   readonly objectPrefixThreshold: number;
+  readonly generalize: GeneralizeMode;
   /** Current policy to diff the proposal against: a file, or `iam` for the live policies of the principal. */
   readonly diffAgainst?: string | undefined;
   readonly diffFormat?: DiffFormat;
@@ -94,6 +95,8 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const shaped = shapePolicy(accesses, {
     policyKind: args.policyKind,
     objectPrefixThreshold: args.objectPrefixThreshold,
+    generalize: args.generalize,
+    catalog,
   });
   const coverage = requireCoverage(shaped.documents, granted);
   const report = { ...buildReport(analysis, context, shaped), coverage };
@@ -176,6 +179,14 @@ function warningLines(report: RunReport): string[] {
     lines.push(
       `policy is over the ${report.policy.limit}-character limit; split into ${report.policy.documents} documents (sizes ${report.policy.sizes.join(', ')})`,
     );
+  }
+  if (report.policy?.attachable === false) {
+    lines.push(
+      `policy needs ${report.policy.documents} documents, more than the ${report.policy.maxDocuments} that can be attached to one principal, even with resources widened to their type`,
+    );
+  }
+  for (const g of report.generalizations) {
+    lines.push(`generalized ${g.into} (${g.rule}): covers ${g.replaced} observed, ${g.because}`);
   }
   if (report.unmapped.length > 0) {
     const pairs = report.unmapped

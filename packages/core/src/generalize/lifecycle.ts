@@ -43,11 +43,12 @@ export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog):
 export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeMode, catalog?: IamCatalog): RuleResult {
   const created = createdKinds(accesses, catalog);
   if (created.size === 0) return { accesses: [...accesses], generalizations: [] };
+  // Grouped by kind, container and first path segment, so `thumbs/…` and `previews/…` keep their own folders.
   const groups = new Map<string, { kind: string; container: string; resources: Map<string, string> }>();
   for (const access of accesses) {
     const named = resourceNameOf(access.action, access.resource, catalog);
     if (named === undefined || !created.has(named.kind)) continue;
-    const group = getOrCreate(groups, `${named.kind}\u0000${named.container}`, () => ({
+    const group = getOrCreate(groups, `${named.kind}\u0000${named.container}\u0000${firstSegment(named.name)}`, () => ({
       kind: named.kind,
       container: named.container,
       resources: new Map<string, string>(),
@@ -67,6 +68,12 @@ export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeM
     for (const resource of resources.keys()) widenings.set(resource, widening);
   }
   return applyWidenings(accesses, widenings);
+}
+
+/** `thumbs/a.webp` → `thumbs/`; a name without a folder has none. */
+function firstSegment(name: string): string {
+  const slash = name.indexOf('/', 1);
+  return slash === -1 ? '' : name.slice(0, slash + 1);
 }
 
 /** The stable part shared by the names; undefined when one stable name should stay exact. */
