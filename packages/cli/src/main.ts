@@ -93,6 +93,11 @@ const fromTrailCommand: CommandDefinition = {
         describe:
           'exact: resources as seen; safe: also widen what the principal creates and volatile ids to their stable prefix; broad: created types to their wildcard',
       })
+      .option('iam-snapshot', {
+        type: 'string',
+        describe:
+          'resolve instance profiles to their roles for iam:PassRole: a get-account-authorization-details dump, or iam (live)',
+      })
       .option('diff-against', { type: 'string', describe: 'also diff against the current policy: FILE or iam (live)' })
       .option('diff-format', { choices: diffFormats, default: 'text' as const, describe: 'format of the diff' })
       .option('diff-out', { type: 'string', describe: 'write the diff to FILE instead of stderr' })
@@ -120,6 +125,7 @@ const fromTrailCommand: CommandDefinition = {
         policyKind: argv.policyKind as (typeof policyKinds)[number],
         objectPrefixThreshold: argv.objectPrefixThreshold as number,
         generalize: argv.generalize as (typeof generalizeModes)[number],
+        iamSnapshot: argv.iamSnapshot as string | undefined,
         diffAgainst: argv.diffAgainst as string | undefined,
         diffFormat: argv.diffFormat as (typeof diffFormats)[number],
         diffOut: argv.diffOut as string | undefined,

@@ -2,9 +2,11 @@ import { resolve } from 'node:path';
 import type { Access, GeneralizeMode, PolicyDocument, PrincipalSelector, ShapedPolicy } from '@iamgen/core';
 import {
   cloudFormationTemplate,
+  dataEventGaps,
   describeAccess,
   diffPolicies,
   loadIamCatalog,
+  planGrants,
   principalName,
   proveCoverage,
   renderJson,
@@ -16,6 +18,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
+import { readInstanceProfiles } from '../current-policy/instance-profiles.js';
 import type { SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
 import type { RunReport } from '../report.js';
@@ -40,6 +43,8 @@ export interface FromTrailArgs extends SourceOptions {
   readonly policyKind: (typeof policyKinds)[number];
   readonly objectPrefixThreshold: number;
   readonly generalize: GeneralizeMode;
+  /** Resolves instance profiles to roles: an authorization-details dump, or `iam` for live IAM. */
+  readonly iamSnapshot?: string | undefined;
   /** Current policy to diff the proposal against: a file, or `iam` for the live policies of the principal. */
   readonly diffAgainst?: string | undefined;
   readonly diffFormat?: DiffFormat;
@@ -84,8 +89,17 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     await writeReportIfAsked(args, io.cwd, buildReport(analysis, context, undefined));
     throw new RunFailure(unseenPrincipalMessage(selector, analysis.principals, analysis.counts.outsideWindow));
   }
-  const granted = analysis.granted.accesses();
-  const accesses = args.includeDenied ? [...granted, ...analysis.deniedAccesses.accesses()] : granted;
+  const instanceProfiles =
+    args.iamSnapshot === undefined ? undefined : await readInstanceProfiles(args.iamSnapshot, args, io.cwd);
+  const escalation = {
+    principalArn: [...analysis.matchedPrincipals].sort()[0] ?? selector.value,
+    ...(instanceProfiles === undefined ? {} : { instanceProfiles }),
+  };
+  const plan = planGrants(analysis.granted.accesses(), escalation);
+  const granted = plan.accesses;
+  const accesses = args.includeDenied
+    ? [...granted, ...planGrants(analysis.deniedAccesses.accesses(), escalation).accesses]
+    : granted;
   if (accesses.length === 0) {
     // A true result, not a failure: the role used no permission that a policy can grant.
     io.stderr.write(
@@ -99,7 +113,14 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     catalog,
   });
   const coverage = requireCoverage(shaped.documents, granted);
-  const report = { ...buildReport(analysis, context, shaped), coverage };
+  const gaps = dataEventGaps(analysis.granted.accesses(), analysis.sawDataEvents);
+  const report = {
+    ...buildReport(analysis, context, shaped),
+    coverage,
+    unloggedCompanions: plan.companions,
+    grantsToNarrow: plan.toNarrow,
+    dataEventGaps: gaps,
+  };
 
   const target = {
     principalName: selector.value.startsWith('arn:') ? principalName(selector.value) : selector.value,
@@ -117,6 +138,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   if (current !== undefined) {
     const result = diffPolicies(current, shaped.documents, catalog, {
       dataEventsSeen: analysis.sawDataEvents,
+      servicesWithoutDataEvents: new Set(gaps.map((gap) => gap.service)),
       deniedAccesses: analysis.deniedAccesses.accesses(),
     });
     await emitDiff(result, args.diffFormat ?? 'text', args.diffOut, io);
@@ -173,8 +195,25 @@ async function writeReportIfAsked(args: FromTrailArgs, cwd: string, report: RunR
   if (args.report !== undefined) await writeFileAtomic(resolve(cwd, args.report), renderJson(report));
 }
 
-function warningLines(report: RunReport): string[] {
+type FullReport = RunReport & {
+  readonly unloggedCompanions?: readonly { logged: string; action: string; resources: number }[];
+  readonly grantsToNarrow?: readonly { action: string; resource: string; observed: string }[];
+  readonly dataEventGaps?: readonly { service: string; missing: string }[];
+};
+
+function warningLines(report: FullReport): string[] {
   const lines: string[] = [];
+  for (const c of report.unloggedCompanions ?? [])
+    lines.push(
+      `added ${c.action} on ${c.resources} resource${c.resources === 1 ? '' : 's'}: CloudTrail does not log it, and ${c.logged} implies it`,
+    );
+  for (const g of report.grantsToNarrow ?? [])
+    lines.push(`${g.action} granted on ${g.resource} (${g.observed}): a person must narrow it`);
+  const gaps = report.dataEventGaps ?? [];
+  if (gaps.length > 0)
+    lines.push(
+      `no data events for ${gaps.map((g) => g.service).join(', ')}: the policy may lack ${gaps.map((g) => g.missing).join('; ')}`,
+    );
   if (report.policy?.split === true) {
     lines.push(
       `policy is over the ${report.policy.limit}-character limit; split into ${report.policy.documents} documents (sizes ${report.policy.sizes.join(', ')})`,
@@ -200,8 +239,10 @@ function warningLines(report: RunReport): string[] {
   if (report.counts.denied > 0) {
     lines.push(`${report.counts.denied} denied calls were not granted (--include-denied grants them)`);
   }
-  if (report.resourceUnknown.length > 0) {
-    const actions = report.resourceUnknown.map((r) => r.action);
+  const narrowed = new Set((report.grantsToNarrow ?? []).map((g) => g.action));
+  const unknown = report.resourceUnknown.filter((r) => !narrowed.has(r.action));
+  if (unknown.length > 0) {
+    const actions = unknown.map((r) => r.action);
     const more = actions.length > 8 ? `, and ${actions.length - 8} more (see --report)` : '';
     lines.push(`resource unknown, granted on "*": ${actions.slice(0, 8).join(', ')}${more}`);
   }
