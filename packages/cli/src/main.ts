@@ -1,10 +1,10 @@
+import { generalizeModes } from '@iamgen/core';
 import type { Argv } from 'yargs';
 import yargs from 'yargs';
 import type { CliIo } from './cli-io.js';
 import { exitCodes, RunFailure, UsageError } from './cli-io.js';
 import { athena } from './commands/athena.js';
 import { diff, diffFormats } from './commands/diff.js';
-import { generalizeModes } from '@iamgen/core';
 import { fromTrail, policyFormats, policyKinds } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 import type { AwsConnection } from './current-policy/index.js';

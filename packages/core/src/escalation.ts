@@ -2,7 +2,8 @@ import { compareCodePoints } from './collections.js';
 import type { Access } from './types.js';
 
 /** Grants that let a principal raise its own or another's privileges: never on a bare `*`. */
-const escalation = /^(iam:(PassRole|CreateRole|Attach(Role|User|Group)Policy|Put(Role|User|Group)Policy)|sts:AssumeRole)$/;
+const escalation =
+  /^(iam:(PassRole|CreateRole|Attach(Role|User|Group)Policy|Put(Role|User|Group)Policy)|sts:AssumeRole)$/;
 const instanceProfile = /^arn:(aws[a-z-]*):iam::(\d{12}):instance-profile\/(.+)$/;
 const principalArn = /^arn:(aws[a-z-]*):(?:iam|sts)::(\d{12}):/;
 

@@ -15,6 +15,10 @@ export { diffAsJson, diffPolicies, renderDiffMarkdown, renderDiffText } from './
 export type { EscalationOptions, GrantToNarrow } from './escalation.js';
 export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
 export { evaluate, wildcardMatch } from './evaluate/index.js';
+export type { Generalization, GeneralizationRule, GeneralizeMode } from './generalize/index.js';
+export { generalizeModes } from './generalize/index.js';
+export type { GrantPlan } from './grant-plan.js';
+export { planGrants } from './grant-plan.js';
 export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
@@ -22,15 +26,11 @@ export { mapEvent } from './mapping/index.js';
 export { resourceRequestFields } from './mapping/request-fields.js';
 export type { RecordOrIssue } from './normalize.js';
 export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './normalize.js';
-export type { GrantPlan } from './grant-plan.js';
-export { planGrants } from './grant-plan.js';
+export type { PolicyKind } from './packing.js';
+export { attachableDocuments, policySize, policySizeLimits } from './packing.js';
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';
 export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
-export type { Generalization, GeneralizationRule, GeneralizeMode } from './generalize/index.js';
-export { generalizeModes } from './generalize/index.js';
-export type { PolicyKind } from './packing.js';
-export { attachableDocuments, policySize, policySizeLimits } from './packing.js';
 export type { ShapedPolicy, ShapeOptions } from './shape.js';
 export { defaultShapeOptions, shapePolicy } from './shape.js';
 export type {

@@ -142,10 +142,22 @@ describe('generalizeAccesses', () => {
     const fixed: Access[] = [
       { action: 'dynamodb:GetItem', resource: 'arn:aws:dynamodb:us-east-1:111122223333:table/orders' },
       { action: 'sqs:ReceiveMessage', resource: 'arn:aws:sqs:us-east-1:111122223333:jobs' },
-      { action: 'secretsmanager:GetSecretValue', resource: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbC123' },
-      { action: 'secretsmanager:GetSecretValue', resource: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/api-XyZ789' },
-      { action: 'kms:Decrypt', resource: 'arn:aws:kms:us-east-1:111122223333:key/6f1c2d3e-4a5b-6c7d-8e9f-0a1b2c3d4e5f' },
-      { action: 'kms:Decrypt', resource: 'arn:aws:kms:us-east-1:111122223333:key/0e1f2a3b-4c5d-6e7f-8091-a2b3c4d5e6f7' },
+      {
+        action: 'secretsmanager:GetSecretValue',
+        resource: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbC123',
+      },
+      {
+        action: 'secretsmanager:GetSecretValue',
+        resource: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/api-XyZ789',
+      },
+      {
+        action: 'kms:Decrypt',
+        resource: 'arn:aws:kms:us-east-1:111122223333:key/6f1c2d3e-4a5b-6c7d-8e9f-0a1b2c3d4e5f',
+      },
+      {
+        action: 'kms:Decrypt',
+        resource: 'arn:aws:kms:us-east-1:111122223333:key/0e1f2a3b-4c5d-6e7f-8091-a2b3c4d5e6f7',
+      },
       { action: 's3:GetObject', resource: `${bucket}/config/settings.json` },
     ];
     for (const mode of ['safe', 'broad'] as const) {

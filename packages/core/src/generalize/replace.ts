@@ -17,9 +17,10 @@ export function applyWidenings(accesses: readonly Access[], widenings: ReadonlyM
   const out = accesses.map((access) => {
     const widening = widenings.get(access.resource);
     if (widening === undefined) return access;
-    getOrCreate(covered, `${widening.rule}\u0000${widening.into}`, () => ({ widening, resources: new Set() })).resources.add(
-      access.resource,
-    );
+    getOrCreate(covered, `${widening.rule}\u0000${widening.into}`, () => ({
+      widening,
+      resources: new Set(),
+    })).resources.add(access.resource);
     return { ...access, resource: widening.into };
   });
   const generalizations = [...covered.values()]
