@@ -20,16 +20,29 @@ const singular = (text: string) => (text.endsWith('s') ? text.slice(0, -1) : tex
  */
 export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog): Map<string, string> {
   const created = new Map<string, string>();
+  const note = (kind: string, action: string) => {
+    const known = created.get(kind);
+    if (known === undefined || compareCodePoints(action, known) < 0) created.set(kind, action);
+  };
   for (const access of accesses) {
-    const name = access.action.slice(access.action.indexOf(':') + 1);
-    const verb = creatingVerb.exec(name);
+    const colon = access.action.indexOf(':');
+    const verb = creatingVerb.exec(access.action.slice(colon + 1));
     if (verb === null) continue;
+    const noun = singular(word(verb[2] ?? ''));
+    // The catalog names the types an action touches, so a creation is known even when the log did not carry
+    // the new resource's id (`ec2:CreateSnapshot` is logged with its volume, `ec2:CreateNetworkInterface` with
+    // its subnet, `kms:CreateKey` on `*`): the action's types first, else the service's.
+    const service = access.action.slice(0, colon);
+    const entry = catalog?.actionByQualifiedName(access.action);
+    const types = entry?.resourceTypes.map((type) => type.name) ?? [];
+    const named = types.find((type) => singular(word(type)) === noun);
+    const serviceType =
+      named ?? [...(catalog?.service(service)?.resourceTypes.keys() ?? [])].find((t) => singular(word(t)) === noun);
+    if (serviceType !== undefined) note(`${service}:${serviceType}`, access.action);
     const resource = resourceNameOf(access.action, access.resource, catalog);
     if (resource === undefined) continue;
     const type = resource.kind.slice(resource.kind.indexOf(':') + 1);
-    if (singular(word(verb[2] ?? '')) !== singular(word(type))) continue;
-    const known = created.get(resource.kind);
-    if (known === undefined || compareCodePoints(access.action, known) < 0) created.set(resource.kind, access.action);
+    if (singular(word(type)) === noun) note(resource.kind, access.action);
   }
   return created;
 }
