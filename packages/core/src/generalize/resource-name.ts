@@ -1,5 +1,5 @@
 import type { IamCatalog } from '../iam-catalog.js';
-import { actionTemplates } from '../mapping/arn-template.js';
+import { actionTemplates, templateAlternatives } from '../mapping/arn-template.js';
 
 /**
  * A resource ARN cut where its own name starts: `arn:aws:lambda:us-east-1:1:function:` + `orders-api`,
@@ -24,20 +24,20 @@ function namePattern(template: string): RegExp {
     let source = '';
     let last = 0;
     parts.forEach((match, i) => {
-      source += escape(template.slice(last, match.index));
+      source += escapeRegExp(template.slice(last, match.index));
       const name = match[1];
       if (i === parts.length - 1) source += '(.+)';
       else source += name === 'Partition' || name === 'Region' || name === 'Account' ? '[^:]*' : '.+?';
       last = match.index + match[0].length;
     });
-    source += escape(template.slice(last));
+    source += escapeRegExp(template.slice(last));
     pattern = new RegExp(`^${source}$`, 'd');
     templateCache.set(template, pattern);
   }
   return pattern;
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
