@@ -62,7 +62,7 @@ export function resourceNameOf(action: string, resource: string, catalog?: IamCa
   const typeWord = byShape?.kind.slice(service.length + 1);
   const byType = typeWord === undefined ? undefined : catalog.resourceTypeArn(service, typeWord);
   if (typeWord !== undefined && byType !== undefined)
-    candidates.push({ type: typeWord, required: false, template: byType });
+    for (const template of templateAlternatives(byType)) candidates.push({ type: typeWord, required: false, template });
   for (const { type, template } of candidates) {
     const match = namePattern(template).exec(base);
     const start = match?.indices?.[1]?.[0];
