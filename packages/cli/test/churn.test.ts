@@ -1,8 +1,15 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../src/run-captured.js';
+import { motoAvailable, startMoto } from './moto.js';
 import { testAccount, trailEvent } from './trail-fixtures.js';
 
 let dir: string;
@@ -173,5 +180,57 @@ describe('from-trail: what CloudTrail does not show', () => {
     const written = JSON.parse(await readFile(report, 'utf8'));
     expect(written.dataEventGaps.map((g: { service: string }) => g.service)).toEqual(['dynamodb']);
     expect(written.unloggedCompanions[0].documentation).toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
+  });
+});
+
+describe.skipIf(!motoAvailable())('from-trail --iam-snapshot iam (moto)', () => {
+  it('resolves the instance profile through live IAM', async () => {
+    const moto = await startMoto();
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+    try {
+      const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint });
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: 'batch-ec2',
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          }),
+        }),
+      );
+      await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'batch' }));
+      await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'batch', RoleName: 'batch-ec2' }));
+      const events = await write([
+        trailEvent({
+          role: 'launcher',
+          source: 'ec2',
+          name: 'RunInstances',
+          params: { iamInstanceProfile: { name: 'batch' } },
+        }),
+      ]);
+      const result = await runCliCaptured(
+        [
+          'from-trail',
+          '--role',
+          'launcher',
+          '--events',
+          events,
+          '--iam-snapshot',
+          'iam',
+          '--endpoint-url',
+          moto.endpoint,
+        ],
+        dir,
+      );
+      expect(result.code).toBe(0);
+      const passRole = JSON.parse(result.stdout).Statement.find((st: { Action: string[] }) =>
+        st.Action.includes('iam:PassRole'),
+      );
+      expect(passRole.Resource).toEqual([`arn:aws:iam::${testAccount}:role/batch-ec2`]);
+    } finally {
+      process.env = saved;
+      await moto.stop();
+    }
   });
 });
