@@ -126,8 +126,12 @@ async function evaluate(folder: string, catalog: IamCatalog): Promise<DatasetFig
   return figures;
 }
 
+function runFailed(run: PrincipalRun): boolean {
+  return run.exitCode !== 0 || run.nonexistentActions.length > 0 || run.sameAsAllRun === false;
+}
+
 function print(f: DatasetFigures): void {
-  const failedRuns = f.principalRuns.filter((r) => r.exitCode !== 0 || r.nonexistentActions.length > 0);
+  const failedRuns = f.principalRuns.filter(runFailed);
   const lines = [
     `\n== ${f.dataset}`,
     `files ${f.files} (unreadable ${f.unreadable}), events ${f.events}, not authorizations ${f.notAuthorization}, authorization events ${f.authorizationEvents}`,
@@ -136,8 +140,10 @@ function print(f: DatasetFigures): void {
     `nonexistent actions emitted: ${f.nonexistentActions.length}${f.nonexistentActions.length > 0 ? ` (${f.nonexistentActions.join(', ')})` : ''}`,
     `from-trail for every principal: ${f.principalRuns.length - failedRuns.length}/${f.principalRuns.length} completed with catalog actions only`,
     ...timeSplitLines(f.timeSplit),
+    `one --all read wrote the same bytes as the single runs: ${f.principalRuns.filter((r) => r.sameAsAllRun === true).length}/${f.principalRuns.filter((r) => r.sameAsAllRun !== undefined).length} comparable principals`,
     ...failedRuns.map(
-      (r) => `  FAILED ${r.principal}: exit ${r.exitCode} ${r.error ?? r.nonexistentActions.join(', ')}`,
+      (r) =>
+        `  FAILED ${r.principal}: exit ${r.exitCode} ${r.error ?? r.nonexistentActions.join(', ')}${r.sameAsAllRun === false ? ' (differs from the --all run)' : ''}`,
     ),
     ...f.unmappedPairs.map((u) => `  unmapped ${u.pair} ×${u.count}: ${u.reason}`),
   ];
@@ -182,8 +188,7 @@ const total = results.reduce(
     scoped: sum.scoped + f.scopedAccesses,
     concrete: sum.concrete + f.concreteArns,
     nonexistent: sum.nonexistent + f.nonexistentActions.length,
-    failedRuns:
-      sum.failedRuns + f.principalRuns.filter((r) => r.exitCode !== 0 || r.nonexistentActions.length > 0).length,
+    failedRuns: sum.failedRuns + f.principalRuns.filter(runFailed).length,
   }),
   { authorization: 0, mapped: 0, scoped: 0, concrete: 0, nonexistent: 0, failedRuns: 0 },
 );
