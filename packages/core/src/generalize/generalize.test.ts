@@ -74,7 +74,7 @@ describe('createdKinds', () => {
       catalog,
     );
     // RunInstances was logged without its instance id; the catalog still says it creates instances.
-    expect(new Map(created)).toEqual(
+    expect(new Map([...created].map(([kind, creation]) => [kind, creation.action]))).toEqual(
       new Map([
         ['logs:log-group', 'logs:CreateLogGroup'],
         ['s3:object', 's3:PutObject'],
@@ -128,6 +128,23 @@ describe('generalizeAccesses', () => {
     // eu-west-1 had one stable name: it stays exact, and nothing reaches an unobserved region or account.
     expect(resources(result.accesses)).toEqual(['arn:aws:logs:eu-west-1:111122223333:log-group:gamma', `${groups}*`]);
     expect(result.generalizations.map((g) => g.rule)).toEqual(['lifecycle-type']);
+  });
+
+  it('widens created kinds only where the principal creates them: a bucket it only reads stays exact', () => {
+    const result = generalizeAccesses(
+      [
+        { action: 's3:PutObject', resource: `${bucket}/out/a.csv` },
+        { action: 's3:PutObject', resource: `${bucket}/out/b.csv` },
+        { action: 's3:GetObject', resource: 'arn:aws:s3:::settings/config/a.json' },
+        { action: 's3:GetObject', resource: 'arn:aws:s3:::settings/config/b.json' },
+      ],
+      { objectPrefixThreshold: 20, catalog },
+    );
+    expect(resources(result.accesses)).toEqual([
+      `${bucket}/out/*`,
+      'arn:aws:s3:::settings/config/a.json',
+      'arn:aws:s3:::settings/config/b.json',
+    ]);
   });
 
   it('collapses date-partitioned keys to the stable prefix with two samples', () => {

@@ -13,36 +13,47 @@ const creatingVerb = /^(Create|Put|Run|Start|Copy|Upload|Import|Register|Allocat
 const word = (text: string) => text.toLowerCase().replace(/[^a-z0-9]/g, '');
 const singular = (text: string) => (text.endsWith('s') ? text.slice(0, -1) : text);
 
+/** Where the principal creates resources of one kind, and by which action (the first in code-point order). */
+interface Creation {
+  action: string;
+  /** Containers (bucket, account and region…) it created in. */
+  readonly containers: Set<string>;
+  /** True when the log did not name the new resource, so any observed container of the kind counts. */
+  anywhere: boolean;
+}
+
 /**
  * Resource kinds the principal creates: an action named verb + the type's own noun (`lambda:CreateFunction`
  * on a function, `logs:CreateLogGroup` on a log group, `s3:PutObject` on an object, `ec2:RunInstances` on an
  * instance). `PutFunctionConcurrency` on a function is not a creation: its noun is not the type.
  */
-export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog): Map<string, string> {
-  const created = new Map<string, string>();
-  const note = (kind: string, action: string) => {
-    const known = created.get(kind);
-    if (known === undefined || compareCodePoints(action, known) < 0) created.set(kind, action);
+export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog): Map<string, Creation> {
+  const created = new Map<string, Creation>();
+  const note = (kind: string, action: string, container: string | undefined) => {
+    const creation = getOrCreate(created, kind, () => ({ action, containers: new Set<string>(), anywhere: false }));
+    if (compareCodePoints(action, creation.action) < 0) creation.action = action;
+    if (container === undefined) creation.anywhere = true;
+    else creation.containers.add(container);
   };
   for (const access of accesses) {
     const colon = access.action.indexOf(':');
     const verb = creatingVerb.exec(access.action.slice(colon + 1));
     if (verb === null) continue;
     const noun = singular(word(verb[2] ?? ''));
+    const resource = resourceNameOf(access.action, access.resource, catalog);
+    if (resource !== undefined && singular(word(resource.kind.slice(resource.kind.indexOf(':') + 1))) === noun) {
+      note(resource.kind, access.action, resource.container);
+      continue;
+    }
     // The catalog names the types an action touches, so a creation is known even when the log did not carry
     // the new resource's id (`ec2:CreateSnapshot` is logged with its volume, `ec2:CreateNetworkInterface` with
     // its subnet, `kms:CreateKey` on `*`): the action's types first, else the service's.
     const service = access.action.slice(0, colon);
-    const entry = catalog?.actionByQualifiedName(access.action);
-    const types = entry?.resourceTypes.map((type) => type.name) ?? [];
-    const named = types.find((type) => singular(word(type)) === noun);
-    const serviceType =
-      named ?? [...(catalog?.service(service)?.resourceTypes.keys() ?? [])].find((t) => singular(word(t)) === noun);
-    if (serviceType !== undefined) note(`${service}:${serviceType}`, access.action);
-    const resource = resourceNameOf(access.action, access.resource, catalog);
-    if (resource === undefined) continue;
-    const type = resource.kind.slice(resource.kind.indexOf(':') + 1);
-    if (singular(word(type)) === noun) note(resource.kind, access.action);
+    const types = catalog?.actionByQualifiedName(access.action)?.resourceTypes.map((type) => type.name) ?? [];
+    const type =
+      types.find((t) => singular(word(t)) === noun) ??
+      [...(catalog?.service(service)?.resourceTypes.keys() ?? [])].find((t) => singular(word(t)) === noun);
+    if (type !== undefined) note(`${service}:${type}`, access.action, undefined);
   }
   return created;
 }
@@ -60,7 +71,10 @@ export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeM
   const groups = new Map<string, { kind: string; container: string; resources: Map<string, string> }>();
   for (const access of accesses) {
     const named = resourceNameOf(access.action, access.resource, catalog);
-    if (named === undefined || !created.has(named.kind)) continue;
+    const creation = named === undefined ? undefined : created.get(named.kind);
+    // A bucket the principal only reads from stays exact even when it writes new objects elsewhere.
+    if (named === undefined || creation === undefined) continue;
+    if (!creation.anywhere && !creation.containers.has(named.container)) continue;
     const group = getOrCreate(groups, `${named.kind}\u0000${named.container}\u0000${firstSegment(named.name)}`, () => ({
       kind: named.kind,
       container: named.container,
@@ -73,7 +87,7 @@ export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeM
     const names = [...new Set(resources.values())].sort(compareCodePoints);
     const prefix = mode === 'broad' ? '' : lifecyclePrefix(names);
     if (prefix === undefined) continue;
-    const because = `${kind.replace(':', ' ')} created by ${created.get(kind) ?? ''} in the window`;
+    const because = `${kind.replace(':', ' ')} created by ${created.get(kind)?.action ?? ''} in the window`;
     const widening: Widening =
       prefix === ''
         ? { into: `${container}*`, rule: 'lifecycle-type', because }
