@@ -68,7 +68,7 @@ export function narrowEscalationGrants(
       reason:
         profile === null
           ? 'the log names no target; narrow to the roles it needs'
-          : 'the instance profile could not be resolved to its role (give --iam-snapshot); narrow to that role',
+          : 'the role behind the instance profile is unknown without IAM data; narrow to that role',
     });
   }
   return {

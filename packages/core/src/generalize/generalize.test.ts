@@ -147,6 +147,17 @@ describe('generalizeAccesses', () => {
     ]);
   });
 
+  it('never gives buckets, whose ARNs name no account, the type wildcard', () => {
+    const result = generalizeAccesses(
+      [
+        { action: 's3:CreateBucket', resource: 'arn:aws:s3:::alpha' },
+        { action: 's3:CreateBucket', resource: 'arn:aws:s3:::beta' },
+      ],
+      { generalize: 'broad', objectPrefixThreshold: 20, catalog },
+    );
+    expect(resources(result.accesses)).toEqual(['arn:aws:s3:::alpha', 'arn:aws:s3:::beta']);
+  });
+
   it('collapses date-partitioned keys to the stable prefix with two samples', () => {
     const result = generalizeAccesses(
       [

@@ -3,7 +3,7 @@ import type { IamCatalog } from '../iam-catalog.js';
 import type { Access } from '../types.js';
 import type { Widening } from './replace.js';
 import { applyWidenings } from './replace.js';
-import { resourceNameOf } from './resource-name.js';
+import { resourceNameOf, typeWildcardAllowed } from './resource-name.js';
 import type { GeneralizeMode, RuleResult } from './types.js';
 import { sharedPrefix, stablePrefix } from './volatile.js';
 
@@ -85,8 +85,9 @@ export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeM
   const widenings = new Map<string, Widening>();
   for (const { kind, container, resources } of groups.values()) {
     const names = [...new Set(resources.values())].sort(compareCodePoints);
-    const prefix = mode === 'broad' ? '' : lifecyclePrefix(names);
-    if (prefix === undefined) continue;
+    const wildcard = typeWildcardAllowed(container);
+    const prefix = mode === 'broad' && wildcard ? '' : lifecyclePrefix(names);
+    if (prefix === undefined || (prefix === '' && !wildcard)) continue;
     const because = `${kind.replace(':', ' ')} created by ${created.get(kind)?.action ?? ''} in the window`;
     const widening: Widening =
       prefix === ''

@@ -90,3 +90,12 @@ function shapeSplit(service: string, resource: string, rest: string): ResourceNa
     name: rest.slice(lastCut + 1),
   };
 }
+
+/**
+ * Whether `container*` stays inside what was observed. A container naming no account and nothing below the service
+ * (`arn:aws:s3:::`, the bucket namespace) would reach other accounts' resources, so it gets no type wildcard.
+ */
+export function typeWildcardAllowed(container: string): boolean {
+  const parts = /^arn:[^:]*:[^:]*:([^:]*):([^:]*):(.*)$/.exec(container);
+  return parts !== null && !(parts[2] === '' && parts[3] === '');
+}
