@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { wildcardMatch } from '../evaluate/wildcard.js';
 import type { IamCatalog } from '../iam-catalog.js';
 import { loadIamCatalog } from '../iam-catalog.js';
 import type { Access } from '../types.js';
-import { generalizeAccesses } from './index.js';
+import { generalizeAccesses, generalizeModes } from './index.js';
 import { createdKinds } from './lifecycle.js';
 import { resourceNameOf } from './resource-name.js';
 import { sharedPrefix, stablePrefix } from './volatile.js';
@@ -209,5 +211,58 @@ describe('generalizeAccesses', () => {
     );
     expect(result.accesses.map((a) => a.action)).toEqual(['s3:PutObject', 's3:PutObject']);
     expect(resources(result.accesses)).toEqual([`${bucket}/*`]);
+  });
+});
+
+describe('generalizeAccesses (property)', () => {
+  const name = fc.oneof(
+    fc.constantFrom('orders', 'preview-pr-', 'reports/', 'a', 'job-'),
+    fc.uuid(),
+    fc.stringMatching(/^[a-z0-9]{1,12}$/),
+    fc.constantFrom('2024/06/01/', '20240601', 'i-0abc1234def', '/aws/lambda/'),
+  );
+  const access = fc.record({
+    action: fc.constantFrom(
+      'lambda:CreateFunction',
+      'lambda:GetFunction',
+      's3:PutObject',
+      's3:GetObject',
+      'logs:CreateLogGroup',
+      'dynamodb:GetItem',
+      'kms:Decrypt',
+    ),
+    account: fc.constantFrom('111122223333', '444455556666'),
+    region: fc.constantFrom('us-east-1', 'eu-west-1'),
+    parts: fc.array(name, { minLength: 1, maxLength: 3 }),
+  });
+  const arnOf = (a: { action: string; account: string; region: string; parts: string[] }) => {
+    const n = a.parts.join('');
+    if (a.action.startsWith('s3:')) return `arn:aws:s3:::bucket-${a.account}/${n}`;
+    if (a.action.startsWith('lambda:')) return `arn:aws:lambda:${a.region}:${a.account}:function:${n}`;
+    if (a.action.startsWith('logs:')) return `arn:aws:logs:${a.region}:${a.account}:log-group:${n}`;
+    if (a.action.startsWith('kms:')) return `arn:aws:kms:${a.region}:${a.account}:key/${n}`;
+    return `arn:aws:dynamodb:${a.region}:${a.account}:table/${n}`;
+  };
+  const head = (arn: string) => arn.split(':').slice(0, 5).join(':');
+
+  it('covers what it replaces, keeps partition, service, region and account, never yields * or new actions', () => {
+    fc.assert(
+      fc.property(
+        fc.array(access, { minLength: 1, maxLength: 25 }),
+        fc.constantFrom(...generalizeModes),
+        (raw, mode) => {
+          const accesses = raw.map((a) => ({ action: a.action, resource: arnOf(a) }));
+          const result = generalizeAccesses(accesses, { generalize: mode, objectPrefixThreshold: 20, catalog });
+          expect(result.accesses.map((a) => a.action)).toEqual(accesses.map((a) => a.action));
+          result.accesses.forEach((widened, i) => {
+            const original = accesses[i]?.resource ?? '';
+            expect(widened.resource).not.toBe('*');
+            expect(head(widened.resource)).toBe(head(original));
+            expect(wildcardMatch(widened.resource, original)).toBe(true);
+          });
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
