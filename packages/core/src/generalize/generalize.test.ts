@@ -149,6 +149,27 @@ describe('generalizeAccesses', () => {
     ]);
   });
 
+  it('follows the names it created: a user it only reads (itself) stays exact, IAM never gets the type wildcard', () => {
+    const users = 'arn:aws:iam::111122223333:user/';
+    const result = generalizeAccesses(
+      [
+        { action: 'iam:CreateUser', resource: `${users}tmp-build-1` },
+        { action: 'iam:CreateUser', resource: `${users}tmp-build-2` },
+        { action: 'iam:GetUser', resource: `${users}deployer` },
+      ],
+      { generalize: 'broad', objectPrefixThreshold: 20, catalog },
+    );
+    expect(resources(result.accesses)).toEqual([`${users}deployer`, `${users}tmp-build-*`]);
+    const unrelated = generalizeAccesses(
+      [
+        { action: 'iam:CreateUser', resource: `${users}alpha` },
+        { action: 'iam:CreateUser', resource: `${users}beta` },
+      ],
+      { objectPrefixThreshold: 20, catalog },
+    );
+    expect(resources(unrelated.accesses)).toEqual([`${users}alpha`, `${users}beta`]);
+  });
+
   it('never gives buckets, whose ARNs name no account, the type wildcard', () => {
     const result = generalizeAccesses(
       [

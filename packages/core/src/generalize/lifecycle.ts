@@ -1,4 +1,4 @@
-import { compareCodePoints, getOrCreate } from '../collections.js';
+import { compareCodePoints, getOrCreate, sortedUnique } from '../collections.js';
 import type { IamCatalog } from '../iam-catalog.js';
 import type { Access } from '../types.js';
 import type { Widening } from './replace.js';
@@ -18,6 +18,8 @@ interface Creation {
   action: string;
   /** Containers (bucket, account and region…) it created in. */
   readonly containers: Set<string>;
+  /** The resources it was seen creating. */
+  readonly resources: Set<string>;
   /** True when the log did not name the new resource, so any observed container of the kind counts. */
   anywhere: boolean;
 }
@@ -30,7 +32,12 @@ interface Creation {
 export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog): Map<string, Creation> {
   const created = new Map<string, Creation>();
   const note = (kind: string, action: string, container: string | undefined) => {
-    const creation = getOrCreate(created, kind, () => ({ action, containers: new Set<string>(), anywhere: false }));
+    const creation = getOrCreate(created, kind, () => ({
+      action,
+      containers: new Set<string>(),
+      resources: new Set<string>(),
+      anywhere: false,
+    }));
     if (compareCodePoints(action, creation.action) < 0) creation.action = action;
     if (container === undefined) creation.anywhere = true;
     else creation.containers.add(container);
@@ -43,6 +50,7 @@ export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog):
     const resource = resourceNameOf(access.action, access.resource, catalog);
     if (resource !== undefined && singular(word(resource.kind.slice(resource.kind.indexOf(':') + 1))) === noun) {
       note(resource.kind, access.action, resource.container);
+      created.get(resource.kind)?.resources.add(access.resource);
       continue;
     }
     // The catalog names the types an action touches, so a creation is known even when the log did not carry
@@ -84,16 +92,21 @@ export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeM
   }
   const widenings = new Map<string, Widening>();
   for (const { kind, container, resources } of groups.values()) {
-    const names = [...new Set(resources.values())].sort(compareCodePoints);
-    const wildcard = typeWildcardAllowed(container);
-    const prefix = mode === 'broad' && wildcard ? '' : lifecyclePrefix(names);
+    const creation = created.get(kind);
+    // The pattern follows the names it created; other names of the kind (itself, a resource it only manages)
+    // stay exact unless the pattern covers them. Without named creations, every name of the kind counts.
+    const made = [...resources].filter(([arn]) => creation?.resources.has(arn) === true).map(([, name]) => name);
+    const basis = sortedUnique(made.length > 0 ? made : resources.values());
+    // IAM identities and policies are never widened to the whole type: that would reach every admin.
+    const wildcard = typeWildcardAllowed(container) && !kind.startsWith('iam:');
+    const prefix = mode === 'broad' && wildcard ? '' : lifecyclePrefix(basis);
     if (prefix === undefined || (prefix === '' && !wildcard)) continue;
-    const because = `${kind.replace(':', ' ')} created by ${created.get(kind)?.action ?? ''} in the window`;
+    const because = `${kind.replace(':', ' ')} created by ${creation?.action ?? ''} in the window`;
     const widening: Widening =
       prefix === ''
         ? { into: `${container}*`, rule: 'lifecycle-type', because }
         : { into: `${container}${prefix}*`, rule: 'lifecycle-prefix', because };
-    for (const resource of resources.keys()) widenings.set(resource, widening);
+    for (const [resource, name] of resources) if (name.startsWith(prefix)) widenings.set(resource, widening);
   }
   return applyWidenings(accesses, widenings);
 }
