@@ -7,6 +7,8 @@ import type {
   TrailAnalysis,
 } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
+import type { CacheStats } from './cache.js';
+import type { ReadContext } from './principal-policy.js';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
@@ -60,13 +62,14 @@ export interface RunReport {
   readonly grantsToNarrow?: readonly GrantToNarrow[];
   /** Services used whose data-plane calls the source does not show. */
   readonly dataEventGaps?: readonly DataEventGap[];
+  readonly cache?: CacheStats;
   readonly problems: readonly string[];
 }
 
 export function buildReport(
   read: TrailAnalysis,
   analysis: PrincipalAnalysis,
-  context: { files: number; dataEventsPossible: boolean; since?: string; until?: string },
+  context: ReadContext,
   shaped: ShapedPolicy | undefined,
 ): RunReport {
   const r = read.counts;
@@ -105,6 +108,7 @@ export function buildReport(
       .map(([action, events]) => ({ action, events }))
       .sort((a, b) => compareCodePoints(a.action, b.action)),
     generalizations: shaped?.generalizations ?? [],
+    ...(context.cache === undefined ? {} : { cache: context.cache }),
     problems: read.problems.map((p) => p.message),
   };
   if (shaped === undefined) return report;

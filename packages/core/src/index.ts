@@ -4,6 +4,7 @@ export type {
   AnalysisOptions,
   CountedPair,
   DeniedCall,
+  EventSpan,
   PrincipalActivity,
   PrincipalAnalysisState,
   PrincipalCounts,
@@ -26,9 +27,16 @@ export type { AccessRequest, Decision, Evaluation, RequestContext } from './eval
 export { evaluate, wildcardMatch } from './evaluate/index.js';
 export type { Generalization, GeneralizationRule, GeneralizeMode } from './generalize/index.js';
 export { generalizeModes } from './generalize/index.js';
+export type {
+  GeneratedPolicies,
+  GeneratePoliciesOptions,
+  PolicyOptions,
+  PrincipalPolicyOutcome,
+} from './generate.js';
+export { generatePolicies, principalPolicy } from './generate.js';
 export type { GrantPlan } from './grant-plan.js';
 export { planGrants } from './grant-plan.js';
-export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.js';
+export type { AccessLevel, CatalogAction, CatalogService, CatalogSource, ServiceData } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
 export { mapEvent } from './mapping/index.js';
@@ -42,6 +50,7 @@ export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
 export type { PrincipalSelection, PrincipalTarget } from './selection.js';
 export {
+  emptySelection,
   exclusionFromAll,
   isGlob,
   mayBelongToSelection,
