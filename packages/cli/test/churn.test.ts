@@ -183,6 +183,54 @@ describe('from-trail: what CloudTrail does not show', () => {
   });
 });
 
+describe('from-trail --diff-against with data events for some services only', () => {
+  it('keeps the data-plane grants of a service without data events as unknown, never as unused', async () => {
+    const events = await write([
+      trailEvent({ role: 'app', source: 'dynamodb', name: 'DescribeTable', params: { tableName: 'orders' } }),
+      {
+        ...trailEvent({ role: 'app', source: 's3', name: 'PutObject', params: { bucketName: 'out', key: 'a.csv' } }),
+        eventCategory: 'Data',
+        managementEvent: false,
+      },
+    ]);
+    const table = `arn:aws:dynamodb:us-east-1:${testAccount}:table/orders`;
+    await writeFile(
+      join(dir, 'current.json'),
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['dynamodb:DescribeTable', 'dynamodb:GetItem'], Resource: table },
+          { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::out/*' },
+        ],
+      }),
+    );
+    const result = await runCliCaptured(
+      [
+        'from-trail',
+        '--role',
+        'app',
+        '--events',
+        events,
+        '--diff-against',
+        'current.json',
+        '--diff-format',
+        'json',
+        '--diff-out',
+        'diff.json',
+      ],
+      dir,
+    );
+    expect(result.code).toBe(0);
+    const diff = JSON.parse(await readFile(join(dir, 'diff.json'), 'utf8')) as {
+      removed: { action: string; reason: string }[];
+    };
+    expect(Object.fromEntries(diff.removed.map((r) => [r.action, r.reason]))).toEqual({
+      'dynamodb:GetItem': 'unknown-data-plane',
+      's3:GetObject': 'not-seen-in-window',
+    });
+  });
+});
+
 describe.skipIf(!motoAvailable())('from-trail --iam-snapshot iam (moto)', () => {
   it('resolves the instance profile through live IAM', async () => {
     const moto = await startMoto();
