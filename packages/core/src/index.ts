@@ -2,9 +2,11 @@ export type { AccessSetState, ObservedAccess, Sighting } from './access-set.js';
 export { AccessSet } from './access-set.js';
 export type {
   AnalysisOptions,
+  CallOccurrence,
   CountedPair,
   DeniedCall,
   EventSpan,
+  PreparedCall,
   PrincipalActivity,
   PrincipalAnalysisState,
   PrincipalCounts,
@@ -42,7 +44,7 @@ export type { MappingOutcome } from './mapping/index.js';
 export { mapEvent } from './mapping/index.js';
 export { resourceRequestFields } from './mapping/request-fields.js';
 export type { RecordOrIssue } from './normalize.js';
-export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './normalize.js';
+export { describeOrigin, isIssue, normalizeEventTime, normalizeRecord, recordsOfDocument } from './normalize.js';
 export type { PolicyKind } from './packing.js';
 export { attachableDocuments, policySize, policySizeLimits } from './packing.js';
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';
