@@ -4,7 +4,7 @@ import type { PolicyDocument } from '../policy-document.js';
 import type { Access } from '../types.js';
 import type { Widening } from './replace.js';
 import { applyWidenings } from './replace.js';
-import { resourceNameOf, typeWildcardAllowed } from './resource-name.js';
+import { resourceNameOf, widenable } from './resource-name.js';
 import type { Generalization, GeneralizationRule } from './types.js';
 import { stablePrefix } from './volatile.js';
 
@@ -52,9 +52,9 @@ function fitWidenings(
   const groups = new Map<string, { into: string; names: Set<string>; resources: Set<string> }>();
   for (const access of accesses) {
     const named = resourceNameOf(access.action, access.resource, catalog);
-    if (named === undefined) continue;
+    if (named === undefined || !widenable(named.container)) continue;
     const prefix = rule === 'fit-type' ? '' : fitPrefix(named.name);
-    if (prefix === undefined || (prefix === '' && !typeWildcardAllowed(named.container))) continue;
+    if (prefix === undefined) continue;
     const into = `${named.container}${prefix}*`;
     const group = getOrCreate(groups, into, () => ({ into, names: new Set<string>(), resources: new Set<string>() }));
     group.names.add(named.name);

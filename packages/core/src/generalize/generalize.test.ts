@@ -170,15 +170,23 @@ describe('generalizeAccesses', () => {
     expect(resources(unrelated.accesses)).toEqual([`${users}alpha`, `${users}beta`]);
   });
 
-  it('never gives buckets, whose ARNs name no account, the type wildcard', () => {
-    const result = generalizeAccesses(
-      [
-        { action: 's3:CreateBucket', resource: 'arn:aws:s3:::alpha' },
-        { action: 's3:CreateBucket', resource: 'arn:aws:s3:::beta' },
-      ],
-      { generalize: 'broad', objectPrefixThreshold: 20, catalog },
-    );
-    expect(resources(result.accesses)).toEqual(['arn:aws:s3:::alpha', 'arn:aws:s3:::beta']);
+  it('widens bucket names (their ARNs name no account) only by the prefix of buckets the principal creates', () => {
+    for (const mode of ['safe', 'broad'] as const) {
+      const result = generalizeAccesses(
+        [
+          { action: 's3:CreateBucket', resource: 'arn:aws:s3:::exports-2024-06-01' },
+          { action: 's3:CreateBucket', resource: 'arn:aws:s3:::exports-2024-06-02' },
+          { action: 's3:GetBucketAcl', resource: 'arn:aws:s3:::logs-2024-06-01' },
+          { action: 's3:GetBucketAcl', resource: 'arn:aws:s3:::logs-2024-06-02' },
+        ],
+        { generalize: mode, objectPrefixThreshold: 20, catalog },
+      );
+      expect(resources(result.accesses)).toEqual([
+        'arn:aws:s3:::exports-*',
+        'arn:aws:s3:::logs-2024-06-01',
+        'arn:aws:s3:::logs-2024-06-02',
+      ]);
+    }
   });
 
   it('collapses date-partitioned keys to the stable prefix with two samples', () => {

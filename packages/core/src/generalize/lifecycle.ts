@@ -3,7 +3,7 @@ import type { IamCatalog } from '../iam-catalog.js';
 import type { Access } from '../types.js';
 import type { Widening } from './replace.js';
 import { applyWidenings } from './replace.js';
-import { resourceNameOf, typeWildcardAllowed } from './resource-name.js';
+import { resourceNameOf, widenable } from './resource-name.js';
 import type { GeneralizeMode, RuleResult } from './types.js';
 import { sharedPrefix, stablePrefix } from './volatile.js';
 
@@ -97,8 +97,8 @@ export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeM
     // stay exact unless the pattern covers them. Without named creations, every name of the kind counts.
     const made = [...resources].filter(([arn]) => creation?.resources.has(arn) === true).map(([, name]) => name);
     const basis = sortedUnique(made.length > 0 ? made : resources.values());
-    // IAM identities and policies are never widened to the whole type: that would reach every admin.
-    const wildcard = typeWildcardAllowed(container) && !kind.startsWith('iam:');
+    // IAM identities and policies never get the whole type (it would reach every admin), nor do bucket names.
+    const wildcard = !kind.startsWith('iam:') && widenable(container);
     const prefix = mode === 'broad' && wildcard ? '' : lifecyclePrefix(basis);
     if (prefix === undefined || (prefix === '' && !wildcard)) continue;
     const because = `${kind.replace(':', ' ')} created by ${creation?.action ?? ''} in the window`;

@@ -92,10 +92,12 @@ function shapeSplit(service: string, resource: string, rest: string): ResourceNa
 }
 
 /**
- * Whether `container*` stays inside what was observed. A container naming no account and nothing below the service
- * (`arn:aws:s3:::`, the bucket namespace) would reach other accounts' resources, so it gets no type wildcard.
+ * Whether names in this container may be widened beyond the principal's own naming scheme. Bucket names are one
+ * global namespace and their ARNs name no account: a wildcard, a cut at a date, or a prefix forced by the size
+ * limit would also match buckets other accounts create. Only buckets the principal creates itself keep a shared
+ * prefix (the lifecycle rule).
  */
-export function typeWildcardAllowed(container: string): boolean {
+export function widenable(container: string): boolean {
   const parts = /^arn:[^:]*:[^:]*:([^:]*):([^:]*):(.*)$/.exec(container);
   return parts !== null && !(parts[2] === '' && parts[3] === '');
 }

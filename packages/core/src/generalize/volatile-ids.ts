@@ -3,7 +3,7 @@ import type { IamCatalog } from '../iam-catalog.js';
 import type { Access } from '../types.js';
 import type { Widening } from './replace.js';
 import { applyWidenings } from './replace.js';
-import { resourceNameOf } from './resource-name.js';
+import { resourceNameOf, widenable } from './resource-name.js';
 import type { RuleResult } from './types.js';
 import { stablePrefix } from './volatile.js';
 
@@ -20,7 +20,7 @@ export function generalizeVolatileIds(
   const groups = new Map<string, { into: string; names: Set<string>; resources: Set<string> }>();
   for (const access of accesses) {
     const named = resourceNameOf(access.action, access.resource, catalog);
-    if (named === undefined) continue;
+    if (named === undefined || !widenable(named.container)) continue;
     const prefix = stablePrefix(named.name);
     if (prefix === undefined || (prefix === '' && named.kind !== 's3:object')) continue;
     const into = `${named.container}${prefix}*`;
