@@ -9,6 +9,7 @@ import type {
 import { compareCodePoints } from '@iamgen/core';
 import type { CacheStats } from './cache.js';
 import type { ReadContext } from './principal-policy.js';
+import type { AthenaRunSummary } from './sources/athena-query.js';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
@@ -64,6 +65,8 @@ export interface RunReport {
   readonly dataEventGaps?: readonly DataEventGap[];
   readonly cache?: CacheStats;
   readonly problems: readonly string[];
+  /** The Athena query the events came from, when they came from one. */
+  readonly athena?: AthenaRunSummary;
 }
 
 export function buildReport(
@@ -110,6 +113,7 @@ export function buildReport(
     generalizations: shaped?.generalizations ?? [],
     ...(context.cache === undefined ? {} : { cache: context.cache }),
     problems: read.problems.map((p) => p.message),
+    ...(context.athena === undefined ? {} : { athena: context.athena }),
   };
   if (shaped === undefined) return report;
   return {
