@@ -1,25 +1,16 @@
 #!/usr/bin/env node
-import { removePendingWrites } from './atomic-write.js';
 import { runCli } from './main.js';
+import { exitOnInterrupt, interruption, signalExitCodes } from './signals.js';
 
-// Ctrl-C or a scheduler's TERM: leave no temporary file behind, say so in one line, exit as shells expect (128 + n).
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-] as const) {
-  process.once(signal, () => {
-    removePendingWrites();
-    process.stderr.write(
-      `${process.stderr.isTTY ? '\n' : ''}iamgen: interrupted by ${signal}; no partial file was left\n`,
-    );
-    process.exit(code);
-  });
-}
+exitOnInterrupt(process.stderr);
 
-process.exitCode = await runCli(process.argv.slice(2), {
+const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   cwd: process.cwd(),
   env: process.env,
   stderrIsTTY: process.stderr.isTTY === true,
 });
+// A run that wound down after an interrupt still ends with the signal's code.
+const signal = interruption();
+process.exitCode = signal === undefined ? code : signalExitCodes[signal];

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { generalizeModes } from '@iamgen/core';
 import type { Argv } from 'yargs';
 import yargs from 'yargs';
 import type { AwsConnection } from './aws-connection.js';
@@ -11,6 +12,7 @@ import { fromTrail } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 import type { SourceOptions } from './feed-analysis.js';
 import { policyFormats, policyKinds } from './principal-policy.js';
+import type { AthenaTable } from './sources/athena-query.js';
 import { maxFileBytesLimit } from './sources/log-content.js';
 import { safeWriter } from './terminal.js';
 
@@ -78,15 +80,74 @@ const lookupEventsOption = {
 
 const awsOptions = (parser: Argv) =>
   parser
-    .option('profile', { type: 'string', describe: 'AWS profile for S3 and IAM (as the AWS CLI)' })
-    .option('region', { type: 'string', describe: 'AWS region for S3 and IAM clients' })
-    .option('endpoint-url', { type: 'string', describe: 'S3/IAM endpoint (GovCloud, China, a local test server)' })
+    .option('profile', { type: 'string', describe: 'AWS profile for S3, IAM and Athena (as the AWS CLI)' })
+    .option('region', { type: 'string', describe: 'AWS region for S3, IAM and Athena clients' })
+    .option('endpoint-url', {
+      type: 'string',
+      describe: 'S3/IAM/Athena endpoint (GovCloud, China, a local test server)',
+    })
     .option('connect-timeout', { type: 'number', describe: 'seconds to wait for a connection to AWS (default 60)' })
     .option('read-timeout', {
       type: 'number',
       describe:
         'seconds an AWS response may stall before the attempt fails (default 60); AWS_MAX_ATTEMPTS bounds retries (default 5)',
     });
+
+const athenaRegionsOption = {
+  type: 'string',
+  array: true,
+  describe: 'regions (partitions) of the Athena table to read; required with --athena-table',
+} as const;
+
+/** `--athena-table` and its companions: the trail read through Athena, aggregated there. */
+const athenaOptions = (parser: Argv) =>
+  parser
+    .option('athena-table', {
+      type: 'string',
+      describe: 'read the trail through this Athena table (database.table, see iamgen athena ddl)',
+    })
+    .option('athena-regions', athenaRegionsOption)
+    .option('athena-workgroup', { type: 'string', describe: 'Athena workgroup (default: primary)' })
+    .option('athena-output', {
+      type: 'string',
+      describe: 's3:// location for query results, if the workgroup has none',
+    })
+    .option('athena-catalog', { type: 'string', describe: 'data catalog (default: AwsDataCatalog)' })
+    .option('athena-timeout', {
+      type: 'number',
+      default: 1800,
+      describe: 'seconds the query may run before it is stopped and the run fails',
+    });
+
+/** The Athena table flags, when `--athena-table` was given. */
+function athenaTableOf(argv: Record<string, unknown>): AthenaTable | undefined {
+  const table = argv.athenaTable as string | undefined;
+  if (table === undefined) return undefined;
+  const regions = (argv.athenaRegions as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [];
+  if (regions.length === 0) throw new UsageError('--athena-table needs --athena-regions (the regions to read)');
+  const timeoutSeconds = argv.athenaTimeout as number;
+  if (!(timeoutSeconds > 0)) throw new UsageError('--athena-timeout must be a positive number of seconds');
+  const checked = (flag: string, value: unknown, pattern: RegExp, what: string) => {
+    if (value !== undefined && !pattern.test(String(value))) throw new UsageError(`--${flag} ${value}: ${what}`);
+  };
+  // Athena's own name rules, checked here so a typo is a usage error rather than a failed run.
+  checked('athena-workgroup', argv.athenaWorkgroup, /^[A-Za-z0-9._-]{1,128}$/, 'not a workgroup name');
+  checked('athena-catalog', argv.athenaCatalog, /^[A-Za-z0-9_@-]{1,256}$/, 'not a data catalog name');
+  checked(
+    'athena-output',
+    argv.athenaOutput,
+    /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/,
+    'not an s3://bucket/prefix/ location',
+  );
+  return {
+    table,
+    regions,
+    timeoutSeconds,
+    workgroup: argv.athenaWorkgroup as string | undefined,
+    outputLocation: argv.athenaOutput as string | undefined,
+    catalog: argv.athenaCatalog as string | undefined,
+  };
+}
 
 /** The AWS connection flags, as the AWS CLI spells them, and its `AWS_MAX_ATTEMPTS`. */
 function connectionOf(argv: Record<string, unknown>, io: CliIo): AwsConnection {
@@ -117,6 +178,7 @@ function sourceOf(argv: Record<string, unknown>, io: CliIo): SourceOptions {
     workers: (argv.workers as number | undefined) ?? 'auto',
     maxFileBytes: maxFileBytesOf(argv.maxFileBytes),
     cache: argv.cache as string | undefined,
+    athena: athenaTableOf(argv),
     ...connectionOf(argv, io),
   };
 }
@@ -125,7 +187,7 @@ const fromTrailCommand: CommandDefinition = {
   name: 'from-trail',
   describe: 'Generate a least-privilege policy from what a role or user did',
   builder: (parser) =>
-    awsOptions(parser)
+    athenaOptions(awsOptions(parser))
       .option('role', {
         type: 'string',
         array: true,
@@ -152,12 +214,24 @@ const fromTrailCommand: CommandDefinition = {
       .option('policy-kind', {
         choices: policyKinds,
         default: 'managed' as const,
-        describe: 'size limit to split against: managed 6144, role-inline 10240, user-inline 2048',
+        describe:
+          'size limit to split against (managed 6144, role-inline 10240, user-inline 2048) and how many can be attached (10 managed, 1 inline)',
       })
       .option('object-prefix-threshold', {
         type: 'number',
         default: 20,
         describe: 'distinct S3 keys under one prefix that collapse to prefix/* (0 = never)',
+      })
+      .option('generalize', {
+        choices: generalizeModes,
+        default: 'safe' as const,
+        describe:
+          'exact: resources as seen; safe: also widen what the principal creates and volatile ids to their stable prefix; broad: created types to their wildcard',
+      })
+      .option('iam-snapshot', {
+        type: 'string',
+        describe:
+          'resolve instance profiles to their roles for iam:PassRole: a get-account-authorization-details dump, or iam (live)',
       })
       .option('diff-against', { type: 'string', describe: 'also diff against the current policy: FILE or iam (live)' })
       .option('diff-format', { choices: diffFormats, default: 'text' as const, describe: 'format of the diff' })
@@ -173,6 +247,10 @@ const fromTrailCommand: CommandDefinition = {
       .example(
         '$0 from-trail --role arn:aws:iam::123456789012:role/ci/ci-deployer --events logs/ --format terraform --out policy.tf --report run.json',
         'Terraform output plus a JSON report',
+      )
+      .example(
+        '$0 from-trail --role orders-api-handler --athena-table security.cloudtrail --athena-regions us-east-1 --since 90d',
+        'the same, aggregated by Athena over the whole trail',
       )
       .example(
         "$0 from-trail --role 'orders-*' --role ci-deployer --events s3://trail-bucket/AWSLogs/ --out-dir policies/",
@@ -199,6 +277,8 @@ const fromTrailCommand: CommandDefinition = {
         includeDenied: argv.includeDenied as boolean,
         policyKind: argv.policyKind as (typeof policyKinds)[number],
         objectPrefixThreshold: argv.objectPrefixThreshold as number,
+        generalize: argv.generalize as (typeof generalizeModes)[number],
+        iamSnapshot: argv.iamSnapshot as string | undefined,
         diffAgainst: argv.diffAgainst as string | undefined,
         diffFormat: argv.diffFormat as (typeof diffFormats)[number],
         diffOut: argv.diffOut as string | undefined,
@@ -234,54 +314,86 @@ const rolesCommand: CommandDefinition = {
 
 const athenaCommand: CommandDefinition = {
   name: 'athena <statement>',
-  describe: 'Print the Athena DDL for a CloudTrail table, or the aggregated activity query for a principal',
+  describe: 'Print the Athena DDL for a CloudTrail table, or the aggregated activity query from-trail runs',
   builder: (parser) =>
     parser
       .positional('statement', {
         choices: ['ddl', 'query'] as const,
-        describe: 'ddl: CREATE TABLE; query: activity of one principal',
+        describe: 'ddl: CREATE TABLE; query: activity of the selected principals',
       })
       .option('table', { type: 'string', default: 'cloudtrail_logs', describe: 'table name (database.table allowed)' })
-      .option('location', { type: 'string', describe: 'ddl: s3://bucket/prefix/AWSLogs/<account>/CloudTrail/' })
+      .option('location', {
+        type: 'string',
+        describe:
+          'ddl: s3://bucket/prefix/AWSLogs/<account>/CloudTrail/ or, for an organization trail, …/AWSLogs/<org-id>/',
+      })
+      .option('accounts', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'ddl: member accounts of an organization trail (account partition values)',
+      })
       .option('projection-start', {
         type: 'string',
         default: '2020/01/01',
         describe: 'ddl: first day partition projection covers (YYYY/MM/DD)',
       })
-      .option('principal', { type: 'string', describe: 'query: role or user ARN' })
-      .option('regions', { type: 'string', array: true, default: ['us-east-1'], describe: 'query: regions to read' })
-      .option('since', { type: 'string', default: '90d', describe: 'query: window start (90d, 2024-06-01, ISO time)' })
+      .option('role', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'query: role name, ARN or glob',
+      })
+      .option('user', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'query: user name, ARN or glob',
+      })
+      .option('all', { type: 'boolean', default: false, describe: 'query: every principal' })
+      .option('regions', { ...athenaRegionsOption, alias: 'athena-regions', describe: 'query: regions to read' })
+      .option('since', { type: 'string', describe: 'query: window start (default 90d; 2024-06-01, ISO time)' })
       .option('until', { type: 'string', describe: 'query: window end (default now)' })
       .option('format', {
         choices: ['sql', 'json'] as const,
         default: 'sql' as const,
-        describe: 'SQL text or { sql, parameters }',
+        describe: "SQL text or { sql, parameters } (parameters as StartQueryExecution's ExecutionParameters)",
       })
       .example(
         '$0 athena ddl --table security.cloudtrail --location s3://trail-bucket/AWSLogs/123456789012/CloudTrail/',
         'table DDL',
       )
       .example(
-        '$0 athena query --principal arn:aws:iam::123456789012:role/app --regions us-east-1 eu-west-1 --since 90d',
-        'what the role did',
+        '$0 athena ddl --table security.org_trail --location s3://trail-bucket/AWSLogs/o-abc123def4/ --accounts 111111111111 222222222222',
+        'table DDL for an organization trail',
+      )
+      .example(
+        "$0 athena query --table security.cloudtrail --role 'orders-*' --regions us-east-1 eu-west-1 --since 90d",
+        'what the orders roles did, as from-trail --athena-table runs it',
       ),
-  run: (argv, io) =>
-    Promise.resolve(
-      athena(
-        {
-          statement: argv.statement as 'ddl' | 'query',
-          table: argv.table as string,
-          location: argv.location as string | undefined,
-          projectionStart: argv.projectionStart as string,
-          principal: argv.principal as string | undefined,
-          regions: (argv.regions as string[]).flatMap((r) => r.split(',')),
-          since: argv.since as string,
-          until: argv.until as string | undefined,
-          format: argv.format as 'sql' | 'json',
-        },
-        io,
-      ),
-    ),
+  run: (argv, io) => {
+    const regions = (argv.regions as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [];
+    if (argv.statement === 'query' && regions.length === 0) {
+      throw new UsageError('athena query needs --regions (the regions to read)');
+    }
+    return athena(
+      {
+        statement: argv.statement as 'ddl' | 'query',
+        table: argv.table as string,
+        location: argv.location as string | undefined,
+        accounts: (argv.accounts as string[]).flatMap((a) => a.split(',')),
+        projectionStart: argv.projectionStart as string,
+        roles: argv.role as string[],
+        users: argv.user as string[],
+        all: argv.all as boolean,
+        regions,
+        since: argv.since as string | undefined,
+        until: argv.until as string | undefined,
+        format: argv.format as 'sql' | 'json',
+      },
+      io,
+    );
+  },
 };
 
 const diffCommand: CommandDefinition = {

@@ -1,7 +1,15 @@
-import type { PrincipalAnalysis, ShapedPolicy, TrailAnalysis } from '@iamgen/core';
+import type {
+  AddedCompanion,
+  DataEventGap,
+  GrantToNarrow,
+  PrincipalAnalysis,
+  ShapedPolicy,
+  TrailAnalysis,
+} from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
 import type { CacheStats } from './cache.js';
 import type { ReadContext } from './principal-policy.js';
+import type { AthenaRunSummary } from './sources/athena-query.js';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
@@ -45,10 +53,20 @@ export interface RunReport {
     readonly sizes: readonly number[];
     readonly limit: number;
     readonly split: boolean;
+    readonly maxDocuments: number;
+    readonly attachable: boolean;
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
+  /** Calls CloudTrail does not log that the policy adds, implied by logged ones. */
+  readonly unloggedCompanions?: readonly AddedCompanion[];
+  /** Privilege-escalation grants left at the account's `role/*`: a person must narrow them. */
+  readonly grantsToNarrow?: readonly GrantToNarrow[];
+  /** Services used whose data-plane calls the source does not show. */
+  readonly dataEventGaps?: readonly DataEventGap[];
   readonly cache?: CacheStats;
   readonly problems: readonly string[];
+  /** The Athena query the events came from, when they came from one. */
+  readonly athena?: AthenaRunSummary;
 }
 
 export function buildReport(
@@ -95,6 +113,7 @@ export function buildReport(
     generalizations: shaped?.generalizations ?? [],
     ...(context.cache === undefined ? {} : { cache: context.cache }),
     problems: read.problems.map((p) => p.message),
+    ...(context.athena === undefined ? {} : { athena: context.athena }),
   };
   if (shaped === undefined) return report;
   return {
@@ -105,6 +124,8 @@ export function buildReport(
       sizes: shaped.sizes,
       limit: shaped.limit,
       split: shaped.documents.length > 1,
+      maxDocuments: shaped.maxDocuments,
+      attachable: shaped.attachable,
     },
   };
 }

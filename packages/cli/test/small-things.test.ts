@@ -70,7 +70,9 @@ describe('progress and colour', () => {
       encoding: 'utf8',
       env: { PATH: process.env.PATH },
     });
-    expect(piped).toMatchObject({ status: 0, stderr: '' });
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).not.toContain('reading [');
+    expect(piped.stderr).not.toContain('\u001b');
   });
 });
 
@@ -90,7 +92,14 @@ describe('what a user sees on stderr', () => {
         ['iamgen', 'from-trail', '--role', 'orders-api-handler', '--events', 'samples/orders-api/logs'],
         { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } },
       );
-      expect(readme.stderr).toBe('warning: 1 denied calls were not granted (--include-denied grants them)\n');
+      const direct = spawnSync(
+        process.execPath,
+        [bin, 'from-trail', '--role', 'orders-api-handler', '--events', 'samples/orders-api/logs'],
+        { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH } },
+      );
+      // Exactly what the binary itself prints: no script echo, no build output, no runtime warning.
+      expect(readme.stderr).toBe(direct.stderr);
+      expect(readme.stderr).toMatch(/^(warning: [^\n]*\n)+$/);
       expect(readme.stdout).toBe(await readFile(join(root, 'samples/orders-api/expected-policy.json'), 'utf8'));
       const aws = spawnSync(
         process.execPath,

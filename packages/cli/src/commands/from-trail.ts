@@ -3,16 +3,19 @@ import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
 import { diffPolicies, isGlob, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
+import type { CacheStats } from '../cache.js';
 import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
+import { readInstanceProfiles } from '../current-policy/instance-profiles.js';
 import type { FedAnalysis, SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
 import { policyFileNames } from '../out-dir.js';
 import type { PolicyFormat, PolicySettings, PrincipalPolicy, ReadContext } from '../principal-policy.js';
 import { policyForPrincipal } from '../principal-policy.js';
 import { buildReport, summaryLines } from '../report.js';
+import { athenaSummaryLine, athenaWindow } from '../sources/athena-query.js';
 import { maskSecrets } from '../terminal.js';
 import { parseTimeBound } from '../time-window.js';
 import type { DiffFormat } from './diff.js';
@@ -33,6 +36,8 @@ export interface FromTrailArgs extends SourceOptions, PolicySettings {
   readonly diffAgainst?: string | undefined;
   readonly diffFormat?: DiffFormat;
   readonly diffOut?: string | undefined;
+  /** Resolves instance profiles to roles for iam:PassRole: an authorization-details dump, or `iam` for live IAM. */
+  readonly iamSnapshot?: string | undefined;
 }
 
 /** How many problem lines go to stderr before the rest is left to `--report`. */
@@ -55,8 +60,12 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     throw new UsageError('--out and --diff-against take one principal; with several use --out-dir (or iamgen propose)');
   }
   if (single && args.outDir !== undefined) throw new UsageError('--out-dir is for several principals; use --out');
-  const since = args.since === undefined ? undefined : parseTimeBound('since', args.since, now);
-  const until = args.until === undefined ? undefined : parseTimeBound('until', args.until, now);
+  // Athena bills every day folder read, so its window always has bounds (90 days by default).
+  const athenaBounds = args.athena === undefined ? undefined : athenaWindow(args.since, args.until, now);
+  const since =
+    athenaBounds?.since ?? (args.since === undefined ? undefined : parseTimeBound('since', args.since, now));
+  const until =
+    athenaBounds?.until ?? (args.until === undefined ? undefined : parseTimeBound('until', args.until, now));
   if (since !== undefined && until !== undefined && since >= until) {
     throw new UsageError(`--since ${args.since} is not before --until ${args.until}`);
   }
@@ -72,19 +81,26 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     files: fed.files,
     ...(fed.cache === undefined ? {} : { cache: fed.cache }),
     dataEventsPossible: fed.dataEventsPossible,
+    ...(fed.athena === undefined ? {} : { athena: fed.athena }),
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
   };
+  if (fed.athena !== undefined) io.stderr.write(`${athenaSummaryLine(fed.athena)}\n`);
   for (const problem of analysis.problems.slice(0, shownProblems)) io.stderr.write(`warning: ${problem.message}\n`);
   const totalProblems = analysis.counts.unreadableFiles + analysis.counts.malformedRecords;
   const hidden = totalProblems - Math.min(shownProblems, analysis.problems.length);
   if (hidden > 0) io.stderr.write(`warning: ${hidden} more unreadable files or records (see --report)\n`);
+  const cacheLine = fed.cache === undefined ? undefined : cacheWarning(args.cache ?? '', fed.cache);
+  if (cacheLine !== undefined) io.stderr.write(`warning: ${cacheLine}\n`);
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
     throw new RunFailure(`no CloudTrail events found in ${describeSources(args)}`);
   }
+  const instanceProfiles =
+    args.iamSnapshot === undefined ? undefined : await readInstanceProfiles(args.iamSnapshot, args, io.cwd);
+  const settings: FromTrailArgs = { ...args, catalog, ...(instanceProfiles === undefined ? {} : { instanceProfiles }) };
   return single
-    ? singlePrincipal(args, fed, context, catalog, io)
-    : severalPrincipals(args, fed, context, selection, io);
+    ? singlePrincipal(settings, fed, context, catalog, io)
+    : severalPrincipals(settings, fed, context, selection, io);
 }
 
 async function singlePrincipal(
@@ -124,6 +140,7 @@ async function singlePrincipal(
   if (current !== undefined) {
     const diff = diffPolicies(current, result.shaped.documents, catalog, {
       dataEventsSeen: principal.sawDataEvents,
+      servicesWithoutDataEvents: new Set((result.report.dataEventGaps ?? []).map((gap) => gap.service)),
       deniedAccesses: principal.deniedAccesses.accesses(),
     });
     await emitDiff(diff, args.diffFormat ?? 'text', args.diffOut, io);
@@ -220,7 +237,25 @@ async function severalPrincipals(
   return failed > 0 ? exitCodes.runFailure : exitCodes.ok;
 }
 
-function selectionOf(args: FromTrailArgs): PrincipalSelection {
+/** `--role`/`--user` (repeatable, globs) and `--all`, as `from-trail` and `athena query` read them. */
+/** One line when the cache could not be trusted or written; the run itself is unaffected (files are read instead). */
+function cacheWarning(dir: string, stats: CacheStats): string | undefined {
+  const parts = [
+    ...(stats.rejected > 0
+      ? [`${stats.rejected} entries could not be trusted (corrupt or foreign) and were rebuilt`]
+      : []),
+    ...(stats.unwritable > 0
+      ? [`${stats.unwritable} entries could not be written (the next run reads those files again)`]
+      : []),
+  ];
+  return parts.length === 0 ? undefined : `cache ${dir}: ${parts.join('; ')}`;
+}
+
+export function selectionOf(args: {
+  readonly roles: readonly string[];
+  readonly users: readonly string[];
+  readonly all: boolean;
+}): PrincipalSelection {
   const selectors: PrincipalSelector[] = [
     ...args.roles.map((value): PrincipalSelector => ({ kind: 'role', value })),
     ...args.users.map((value): PrincipalSelector => ({ kind: 'user', value })),

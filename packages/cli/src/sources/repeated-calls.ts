@@ -11,7 +11,44 @@ type VolatileField = (typeof volatileFields)[number];
 
 /** Calls remembered per thread; a role's distinct calls are few, and this bounds memory at a few tens of MB. */
 const rememberedCalls = 20_000;
-const callsBySelection = new Map<string, Map<string, PreparedCall | null>>();
+
+/**
+ * Remembering pays only where calls repeat. Each window of records measures how often a remembered call came back;
+ * below the bar the shortcut rests for a while (records are parsed as usual), then tries again.
+ */
+const windowSize = 2_000;
+const worthwhileHitRate = 0.3;
+const restingRecords = 20_000;
+
+interface CallMemory {
+  readonly calls: Map<string, PreparedCall | null>;
+  tried: number;
+  hits: number;
+  resting: number;
+}
+
+const memories = new Map<string, CallMemory>();
+
+function memoryOf(selectionKey: string): CallMemory {
+  let memory = memories.get(selectionKey);
+  if (memory === undefined) {
+    memory = { calls: new Map(), tried: 0, hits: 0, resting: 0 };
+    memories.set(selectionKey, memory);
+  }
+  return memory;
+}
+
+function countTry(memory: CallMemory, hit: boolean): void {
+  memory.tried += 1;
+  if (hit) memory.hits += 1;
+  if (memory.tried < windowSize) return;
+  if (memory.hits / memory.tried < worthwhileHitRate) {
+    memory.resting = restingRecords;
+    memory.calls.clear();
+  }
+  memory.tried = 0;
+  memory.hits = 0;
+}
 
 interface CutRecord {
   readonly key: string;
@@ -19,20 +56,21 @@ interface CutRecord {
 }
 
 /**
- * The record's text without the values of its volatile fields, or undefined when that cannot be done safely: a
- * field name occurs more than once (it may be nested), is spelled with escapes, or its value is not a plain string.
+ * The record's text without the values of its volatile fields (their first occurrences), or undefined when a value
+ * is not a plain string. Whether those occurrences are the record's own fields is proved once per key, when the
+ * call is remembered (`provesOwnFields`): records with an equal key have equal text outside the cut values, and the
+ * values hold no quote or backslash, so what was proved for one holds for all.
  */
 function cutVolatile(text: string): CutRecord | undefined {
-  if (text.includes('\\u')) return undefined;
   const spans: { field: VolatileField; start: number; end: number }[] = [];
   for (const field of volatileFields) {
     const name = `"${field}"`;
     const at = text.indexOf(name);
     if (at === -1) continue;
-    if (text.indexOf(name, at + 1) !== -1 || !text.startsWith(':"', at + name.length)) return undefined;
+    if (!text.startsWith(':"', at + name.length)) return undefined;
     const start = at + name.length + 2;
     const end = text.indexOf('"', start);
-    if (end === -1 || text.charCodeAt(end - 1) === 92) return undefined;
+    if (end === -1) return undefined;
     spans.push({ field, start, end });
   }
   spans.sort((a, b) => a.start - b.start);
@@ -40,11 +78,33 @@ function cutVolatile(text: string): CutRecord | undefined {
   let key = '';
   let from = 0;
   for (const { field, start, end } of spans) {
+    const value = text.slice(start, end);
+    if (value.includes('\\')) return undefined;
     key += text.slice(from, start);
-    values[field] = text.slice(start, end);
+    values[field] = value;
     from = end;
   }
   return { key: key + text.slice(from), values };
+}
+
+/**
+ * Whether the cut values are this record's own fields: each name occurs once in its text, nothing is spelled with
+ * `\u` escapes (an escaped name would not be found), and the parsed record holds the cut values where the pipeline
+ * reads them.
+ */
+function provesOwnFields(text: string, record: unknown, values: CutRecord['values']): boolean {
+  if (text.includes('\\u')) return false;
+  for (const field of volatileFields) {
+    const name = `"${field}"`;
+    const at = text.indexOf(name);
+    if (at !== -1 && text.indexOf(name, at + 1) !== -1) return false;
+  }
+  return cutsAreTopLevel(record, values);
+}
+
+/** A string that shares no memory with the text it was cut from (a slice of a string keeps all of it alive). */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** Whether the parsed record holds, at the places the pipeline reads, the values cut out of its text. */
@@ -73,13 +133,16 @@ export function addRecordText(
   origin: { source: string; index: number },
   selectionKey: string,
 ): void {
-  const cut = cutVolatile(text);
-  let calls = callsBySelection.get(selectionKey);
-  if (calls === undefined) {
-    calls = new Map();
-    callsBySelection.set(selectionKey, calls);
+  const memory = memoryOf(selectionKey);
+  if (memory.resting > 0) {
+    memory.resting -= 1;
+    analysis.addRecord(JSON.parse(text), origin);
+    return;
   }
+  const { calls } = memory;
+  const cut = cutVolatile(text);
   const known = cut === undefined ? null : calls.get(cut.key);
+  if (cut !== undefined) countTry(memory, known !== undefined && known !== null);
   if (cut !== undefined && known !== undefined && known !== null) {
     analysis.addCall(known, {
       eventTime: normalizeEventTime(cut.values.eventTime),
@@ -95,10 +158,14 @@ export function addRecordText(
     return;
   }
   const call = analysis.prepare(event);
+  analysis.addCall(call, { eventTime: event.eventTime, eventId: event.eventId, origin });
   if (cut !== undefined && known === undefined) {
     if (calls.size >= rememberedCalls) calls.clear();
+    // Remembered calls outlive their file: copies, so no string still points into the file's text.
     // null remembers a key whose cut values were not the record's own: never use the shortcut for it.
-    calls.set(cut.key, cutsAreTopLevel(record, cut.values) ? call : null);
+    calls.set(
+      ownCopy(cut.key),
+      provesOwnFields(text, record, cut.values) ? analysis.prepare(structuredClone(event)) : null,
+    );
   }
-  analysis.addCall(call, { eventTime: event.eventTime, eventId: event.eventId, origin });
 }
