@@ -16,6 +16,7 @@ import { runCliCaptured } from '../src/run-captured.js';
 import { localRecords } from './athena-twin.js';
 import type { Moto } from './moto.js';
 import { motoAvailable, startMoto } from './moto.js';
+import { reliability } from './reliability.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const samples = ['orders-api', 'image-processor', 'ci-deploy'].map((s) => join(root, 'samples', s, 'logs'));
@@ -250,29 +251,38 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     }
   });
 
-  it('retries throttling and server errors within its bound', async () => {
-    const catalog = await loadIamCatalog();
-    const records = await localRecords([samples[0] ?? '']);
-    await seed(
-      projectionTwin(
-        records.map((r) => r.record),
-        resourceRequestFields(catalog),
-      ),
-    );
-    proxy.set((operation, call) =>
-      operation === 'GetQueryExecution' && call <= 2
-        ? athenaError(
-            call === 1 ? 'ThrottlingException' : 'InternalServerException',
-            'slow down',
-            call === 1 ? 400 : 500,
-          )
-        : undefined,
-    );
-    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
-    expect(proxy.calls.filter((c) => c === 'GetQueryExecution').length).toBeGreaterThanOrEqual(3);
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).Statement.length).toBeGreaterThan(0);
-  });
+  it(
+    '[reliability] Athena throttling and server errors: retries throttling and server errors within its bound',
+    reliability({
+      area: 'fault',
+      fault: 'Athena GetQueryExecution throttled (400), then 500',
+      produced: 'loopback proxy in front of moto answers ThrottlingException, then InternalServerException',
+      expected: 'retried with backoff; exit 0; the policy',
+    }),
+    async () => {
+      const catalog = await loadIamCatalog();
+      const records = await localRecords([samples[0] ?? '']);
+      await seed(
+        projectionTwin(
+          records.map((r) => r.record),
+          resourceRequestFields(catalog),
+        ),
+      );
+      proxy.set((operation, call) =>
+        operation === 'GetQueryExecution' && call <= 2
+          ? athenaError(
+              call === 1 ? 'ThrottlingException' : 'InternalServerException',
+              'slow down',
+              call === 1 ? 400 : 500,
+            )
+          : undefined,
+      );
+      const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
+      expect(proxy.calls.filter((c) => c === 'GetQueryExecution').length).toBeGreaterThanOrEqual(3);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout).Statement.length).toBeGreaterThan(0);
+    },
+  );
 
   it.each([
     [
@@ -346,23 +356,32 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     30_000,
   );
 
-  it('a row it cannot read fails the run rather than grant too little', async () => {
-    const catalog = await loadIamCatalog();
-    const records = await localRecords([samples[0] ?? '']);
-    const rows = projectionTwin(
-      records.map((r) => r.record),
-      resourceRequestFields(catalog),
-    );
-    await seed([...rows, { ...rows[0], request_subset: '{"bucketName": tru' }]);
-    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(
-      new RegExp(
-        `^iamgen: Athena query \\S+ returned a row iamgen cannot read \\(row ${rows.length + 1}: .*not JSON\\)\n$`,
-      ),
-    );
-  });
+  it(
+    '[reliability] Athena rows: a row it cannot read fails the run rather than grant too little',
+    reliability({
+      area: 'fault',
+      fault: 'an Athena result row iamgen cannot read',
+      produced: 'loopback proxy rewrites a result row',
+      expected: 'one line naming the query and row, exit 1, no policy',
+    }),
+    async () => {
+      const catalog = await loadIamCatalog();
+      const records = await localRecords([samples[0] ?? '']);
+      const rows = projectionTwin(
+        records.map((r) => r.record),
+        resourceRequestFields(catalog),
+      );
+      await seed([...rows, { ...rows[0], request_subset: '{"bucketName": tru' }]);
+      const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^iamgen: Athena query \\S+ returned a row iamgen cannot read \\(row ${rows.length + 1}: .*not JSON\\)\n$`,
+        ),
+      );
+    },
+  );
 
   it('a query cancelled in Athena fails the run', async () => {
     await seed([]);
@@ -387,7 +406,15 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     expect(stopped.QueryExecution?.Status?.State).toBe('CANCELLED');
   });
 
-  it('Ctrl-C stops the query in Athena and ends the run with 130', async () => {
+  it('[reliability] SIGINT during an Athena query: Ctrl-C stops the query in Athena and ends the run with 130', {
+    ...reliability({
+      area: 'signal',
+      fault: 'SIGINT (Ctrl-C) while an Athena query runs',
+      produced: 'the built binary polls a query moto keeps running; the test sends SIGINT',
+      expected: 'the query is stopped in Athena (CANCELLED), one line, exit 130, no policy',
+    }),
+    timeout: 30_000,
+  }, async () => {
     await seed([]);
     await setTransition({ progression: 'manual', times: 1_000_000 });
     const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), ...viaAthena('--role', 'app')], {
@@ -408,7 +435,7 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     expect(stderr).toBe(`iamgen: interrupted (SIGINT); Athena query ${queryId} was stopped\n`);
     const stopped = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
     expect(stopped.QueryExecution?.Status?.State).toBe('CANCELLED');
-  }, 30_000);
+  });
 
   /** The id of the query the CLI started, once it polls it. */
   async function startedQuery(): Promise<string> {
