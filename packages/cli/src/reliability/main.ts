@@ -46,7 +46,7 @@ try {
     if (committed !== text) {
       process.stderr.write('reliability: docs/reliability.md is out of date; run pnpm reliability and commit it\n');
       process.exitCode = 1;
-    }
+    } else process.stderr.write(`reliability: docs/reliability.md is current (${rows.length} rows)\n`);
   } else {
     await writeFile(page, text);
     process.stderr.write(`reliability: ${rows.length} rows written to docs/reliability.md\n`);
