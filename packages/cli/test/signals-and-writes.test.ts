@@ -36,7 +36,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function interruptMidRun(signal: 'SIGINT' | 'SIGTERM') {
+async function interruptMidRun(signal: 'SIGINT' | 'SIGTERM', output: readonly string[] = ['--out', 'policy.json']) {
   const work = await mkdtemp(join(dir, 'run-'));
   await writeFile(join(work, 'policy.json'), 'previous policy\n');
   const arrived = new Promise<void>((resolve) => {
@@ -53,8 +53,7 @@ async function interruptMidRun(signal: 'SIGINT' | 'SIGTERM') {
       'us-east-1',
       '--endpoint-url',
       endpoint,
-      '--out',
-      'policy.json',
+      ...output,
       '--report',
       'report.json',
     ],
@@ -96,6 +95,22 @@ describe('signals', () => {
       expect(result.stdout).toBe('');
       expect(result.files).toEqual(['policy.json']);
       expect(result.policy).toBe('previous policy\n');
+    },
+  );
+
+  it(
+    '[reliability] SIGINT mid-run with several principals: --out-dir left as it was',
+    reliability({
+      area: 'signal',
+      fault: 'SIGINT while reading for --all --out-dir',
+      produced: 'as above, with --all --out-dir out (policies are all made before any is written)',
+      expected: 'exit 130, one line, no out folder content, no report, no temporary file',
+    }),
+    async () => {
+      const result = await interruptMidRun('SIGINT', ['--all', '--out-dir', 'out']);
+      expect(result.code).toBe(130);
+      expect(result.stderr).toBe('iamgen: interrupted by SIGINT; no partial file was left\n');
+      expect(result.files).toEqual(['policy.json']);
     },
   );
 

@@ -186,13 +186,17 @@ async function severalPrincipals(
     extensions[args.format],
   );
   const entries: IndexEntry[] = [];
+  // Every policy is made before any is written, so an interrupt while they are made leaves the folder as it was.
+  const writes: { file: string; text: string }[] = [];
   let failed = 0;
   for (const principal of principals) {
     const arns = [...principal.matchedPrincipals].sort();
+    // Let a Ctrl-C in between principals be handled now, not after the last one.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
       const result = policyForPrincipal(fed.analysis, principal, context, args);
       const file = names.get(principal.target.key) ?? `${principal.target.name}.${extensions[args.format]}`;
-      await writeFileAtomic(join(outDir, file), result.text, join(args.outDir ?? '.', file));
+      writes.push({ file, text: result.text });
       for (const line of result.warnings) {
         io.stderr.write(
           `warning: ${line.startsWith(principal.target.label) ? line : `${principal.target.label}: ${line}`}\n`,
@@ -206,6 +210,7 @@ async function severalPrincipals(
       entries.push({ principal: principal.target.label, arns, status: 'failed', error: error.message });
     }
   }
+  for (const { file, text } of writes) await writeFileAtomic(join(outDir, file), text, join(args.outDir ?? '.', file));
   const c = fed.analysis.counts;
   const index = {
     window: {
