@@ -8,6 +8,7 @@ import { fromTrail, policyFormats, policyKinds } from './commands/from-trail.js'
 import { roles } from './commands/roles.js';
 import type { AwsConnection } from './current-policy/index.js';
 import type { SourceOptions } from './feed-analysis.js';
+import { propose } from './propose/run.js';
 
 type Command = () => Promise<number>;
 
@@ -246,7 +247,49 @@ const diffCommand: CommandDefinition = {
     ),
 };
 
-const commands: readonly CommandDefinition[] = [fromTrailCommand, rolesCommand, diffCommand, athenaCommand];
+const proposeCommand: CommandDefinition = {
+  name: 'propose',
+  describe: 'Open pull requests that shrink the policies of a config to what their principals used (nightly job)',
+  builder: (parser) =>
+    parser
+      .option('config', {
+        type: 'string',
+        default: 'iamgen.config.yaml',
+        describe: 'config file (YAML or JSON): sources, window, policies, safeguards, pull request settings',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'do everything but write, commit, push and call GitHub; print what would be proposed',
+      })
+      .option('only', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'only these principals (names)',
+      })
+      .option('report', { type: 'string', describe: 'write a JSON report of every principal to FILE' })
+      .example('$0 propose --config iamgen.config.yaml --dry-run', 'what the nightly run would propose')
+      .example('$0 propose --only orders-api-handler', 'one principal (GITHUB_TOKEN and GITHUB_REPOSITORY set)'),
+  run: (argv, io) =>
+    propose(
+      {
+        config: argv.config as string,
+        dryRun: argv.dryRun as boolean,
+        only: (argv.only as string[]).flatMap((name) => name.split(',')).filter((name) => name !== ''),
+        report: argv.report as string | undefined,
+      },
+      io,
+    ),
+};
+
+const commands: readonly CommandDefinition[] = [
+  fromTrailCommand,
+  rolesCommand,
+  diffCommand,
+  athenaCommand,
+  proposeCommand,
+];
 
 /** Runs one CLI invocation and returns its exit code; never throws for user errors. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

@@ -8,7 +8,14 @@ export { compareCodePoints } from './collections.js';
 export type { CoverageResult } from './coverage.js';
 export { describeAccess, proveCoverage } from './coverage.js';
 export type { DiffOptions, Grant, PolicyDiff, RemovalReason, RemovedGrant } from './diff/index.js';
-export { diffAsJson, diffPolicies, renderDiffMarkdown, renderDiffText } from './diff/index.js';
+export {
+  diffAsJson,
+  diffPolicies,
+  expandGrants,
+  isDataPlaneAction,
+  renderDiffMarkdown,
+  renderDiffText,
+} from './diff/index.js';
 export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
 export { evaluate, wildcardMatch } from './evaluate/index.js';
 export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.js';

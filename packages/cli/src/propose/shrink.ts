@@ -1,0 +1,271 @@
+import type {
+  Access,
+  Grant,
+  IamCatalog,
+  ObservedAccess,
+  PolicyDiff,
+  PolicyDocument,
+  PolicyStatement,
+} from '@iamgen/core';
+import {
+  compareCodePoints,
+  describeAccess,
+  diffPolicies,
+  evaluate,
+  expandGrants,
+  isDataPlaneAction,
+  shapePolicy,
+} from '@iamgen/core';
+
+/** Why a statement of the current policy (or part of it) is carried into the proposal instead of being shrunk. */
+export type CarryReason = 'keep-sid' | 'deny' | 'unknown-data-plane' | 'recent-grant' | 'conditional';
+
+/** An observed access with the event that shows it; `sampleEventId` comes with the estate read. */
+export type Observation = ObservedAccess & { readonly sampleEventId?: string };
+
+export interface ShrinkInput {
+  readonly current: PolicyDocument;
+  /** What the principal was seen doing (authorized calls only). */
+  readonly observed: readonly Observation[];
+  readonly catalog: IamCatalog;
+  readonly keepSid: RegExp;
+  /** Services whose data events the source holds; their data-plane grants are judged by use, others kept. */
+  readonly dataEventServices: ReadonlySet<string>;
+  /** Grants the file gained within the grace period. */
+  readonly recentGrants: readonly Grant[];
+  readonly objectPrefixThreshold: number;
+}
+
+export interface StatementEvidence {
+  readonly sid: string;
+  /** Set when the statement was carried over from the current policy rather than built from the logs. */
+  readonly carried?: readonly CarryReason[];
+  readonly actions: readonly string[];
+  readonly events: number;
+  readonly firstSeen?: string;
+  readonly lastSeen?: string;
+  readonly sampleEventId?: string;
+}
+
+export interface Shrunk {
+  readonly next: PolicyDocument;
+  readonly diff: PolicyDiff;
+  /** Observed and authorized, but not by this file (another policy of the principal grants it): for humans. */
+  readonly notGranted: readonly Observation[];
+  readonly evidence: readonly StatementEvidence[];
+}
+
+/** The proposal cannot be made safely (it would widen the file); a bug or an odd file, never a silent result. */
+export class ShrinkFailure extends Error {
+  override readonly name = 'ShrinkFailure';
+}
+
+const asList = (value: string | readonly string[] | undefined): readonly string[] =>
+  value === undefined ? [] : typeof value === 'string' ? [value] : value;
+const serviceOf = (action: string) => action.slice(0, action.indexOf(':')).toLowerCase();
+const requestOf = (access: Access) =>
+  access.context === undefined
+    ? { action: access.action, resource: access.resource }
+    : { action: access.action, resource: access.resource, context: access.context };
+const single = (version: PolicyDocument['Version'], statement: PolicyStatement): PolicyDocument => ({
+  Version: version,
+  Statement: [statement],
+});
+const withoutCondition = ({ Condition: _dropped, ...rest }: PolicyStatement): PolicyStatement => rest;
+
+/**
+ * The proposal for one file: the intersection of what the file grants and what the principal was seen using,
+ * shaped like `from-trail` output, plus what the safeguards carry over. It never grants what the file does not.
+ */
+export function shrinkPolicy(input: ShrinkInput): Shrunk {
+  const { current, catalog } = input;
+  const statements = current.Statement;
+  const carryWhole = new Map<number, CarryReason[]>();
+  statements.forEach((statement, index) => {
+    if (statement.Effect === 'Deny') carryWhole.set(index, ['deny']);
+    else if (statement.Sid !== undefined && input.keepSid.test(statement.Sid)) carryWhole.set(index, ['keep-sid']);
+  });
+  const partial = new Map<number, { actions: Set<string>; reasons: Set<CarryReason> }>();
+  const carryPart = (index: number, action: string, reason: CarryReason) => {
+    let entry = partial.get(index);
+    if (entry === undefined) {
+      entry = { actions: new Set(), reasons: new Set() };
+      partial.set(index, entry);
+    }
+    entry.actions.add(action);
+    entry.reasons.add(reason);
+  };
+
+  const toShape: Access[] = [];
+  const notGranted: Observation[] = [];
+  const keptAllows = statements.filter((s, i) => s.Effect === 'Allow' && carryWhole.has(i));
+  for (const entry of input.observed) {
+    const request = requestOf(entry.access);
+    if (evaluate([current], request).decision === 'explicit-deny') {
+      notGranted.push(entry);
+      continue;
+    }
+    if (
+      keptAllows.length > 0 &&
+      evaluate([{ Version: current.Version, Statement: keptAllows }], request).decision === 'allow'
+    )
+      continue;
+    const matching = statements
+      .map((statement, index) => ({ statement, index }))
+      .filter(
+        ({ statement, index }) =>
+          statement.Effect === 'Allow' &&
+          !carryWhole.has(index) &&
+          evaluate([single(current.Version, withoutCondition(statement))], request).decision === 'allow',
+      );
+    if (matching.length === 0) notGranted.push(entry);
+    else if (matching.some(({ statement }) => statement.Condition === undefined)) toShape.push(entry.access);
+    // The file grants it only under conditions iamgen cannot check (source IP, tags…): keep those conditions.
+    else for (const { index } of matching) carryPart(index, entry.access.action, 'conditional');
+  }
+
+  const recent = new Set(input.recentGrants.map((g) => `${g.action}\u0000${g.resource}`));
+  const grantsOf = statements.map((statement) =>
+    statement.Effect === 'Allow' ? expandGrants([single(current.Version, statement)], catalog) : [],
+  );
+  grantsOf.forEach((grants, index) => {
+    if (carryWhole.has(index)) return;
+    for (const grant of grants) {
+      if (isDataPlaneAction(grant.action) && !input.dataEventServices.has(serviceOf(grant.action)))
+        carryPart(index, grant.action, 'unknown-data-plane');
+      if (recent.has(`${grant.action}\u0000${grant.resource}`)) carryPart(index, grant.action, 'recent-grant');
+    }
+  });
+
+  const carried: { statement: PolicyStatement; reasons: CarryReason[] }[] = [];
+  const usedSids = new Set(statements.flatMap((s) => (s.Sid === undefined ? [] : [s.Sid])));
+  statements.forEach((statement, index) => {
+    const whole = carryWhole.get(index);
+    if (whole !== undefined) {
+      carried.push({ statement, reasons: whole });
+      return;
+    }
+    const part = partial.get(index);
+    if (part === undefined) return;
+    const reasons = [...part.reasons].sort(compareCodePoints);
+    const allActions = new Set(grantsOf[index]?.map((g) => g.action));
+    if (part.actions.size >= allActions.size) {
+      carried.push({ statement, reasons });
+      return;
+    }
+    const { Sid, Action: _action, NotAction: _notAction, Effect, ...rest } = statement;
+    carried.push({
+      statement: {
+        Sid: Sid ?? uniqueSid(sidFor(reasons), usedSids),
+        Effect,
+        Action: [...part.actions].sort(compareCodePoints),
+        ...rest,
+      },
+      reasons,
+    });
+  });
+
+  const attempt = (threshold: number) => {
+    const shaped = shapePolicy(toShape, { policyKind: 'managed', objectPrefixThreshold: threshold });
+    const taken = new Set(usedSids);
+    const built = shaped.documents
+      .flatMap((document) => document.Statement)
+      .map((statement) => ({ ...statement, Sid: uniqueSid(statement.Sid ?? 'Allow', taken) }));
+    const next: PolicyDocument = {
+      Version: current.Version,
+      ...(current.Id === undefined ? {} : { Id: current.Id }),
+      Statement: [...carried.map((c) => c.statement), ...built],
+    };
+    return { next, diff: diffPolicies([current], [next], catalog, { dataEventsSeen: true }) };
+  };
+  let result = attempt(input.objectPrefixThreshold);
+  // Generalizing object keys to a prefix can reach past what the file grants; the exact keys never do.
+  if (result.diff.added.length > 0) result = attempt(0);
+  if (result.diff.added.length > 0) {
+    const named = result.diff.added
+      .slice(0, 3)
+      .map((g) => `${g.action} on ${g.resource}`)
+      .join('; ');
+    throw new ShrinkFailure(`the proposal would grant what the file does not (${named}); nothing proposed`);
+  }
+  requireSameCoverage(current, result.next, input.observed);
+  return {
+    next: result.next,
+    // Data-plane grants of services without data events were carried over, so every removal is "not seen".
+    diff: result.diff,
+    notGranted,
+    evidence: evidenceOf(result.next, carried, input.observed),
+  };
+}
+
+/** Everything the file allowed that was observed, the proposal allows too (conditions the logs cannot show aside). */
+function requireSameCoverage(current: PolicyDocument, next: PolicyDocument, observed: readonly Observation[]): void {
+  const loose = (document: PolicyDocument): PolicyDocument => ({
+    ...document,
+    Statement: document.Statement.map((s) => (s.Effect === 'Allow' ? withoutCondition(s) : s)),
+  });
+  for (const { access } of observed) {
+    const request = requestOf(access);
+    const before =
+      evaluate([current], request).decision === 'allow' || evaluate([loose(current)], request).decision === 'allow';
+    const after =
+      evaluate([next], request).decision === 'allow' || evaluate([loose(next)], request).decision === 'allow';
+    if (before && !after)
+      throw new ShrinkFailure(`coverage proof failed: the proposal would not allow ${describeAccess(access)}`);
+  }
+}
+
+const sidNames: Readonly<Record<CarryReason, string>> = {
+  'keep-sid': 'Keep',
+  deny: 'Deny',
+  'unknown-data-plane': 'UnverifiedDataPlane',
+  'recent-grant': 'RecentGrant',
+  conditional: 'ConditionalGrant',
+};
+const sidFor = (reasons: readonly CarryReason[]) => reasons.map((r) => sidNames[r]).join('');
+
+function uniqueSid(base: string, taken: Set<string>): string {
+  let sid = base;
+  for (let n = 2; taken.has(sid); n += 1) sid = `${base}${n}`;
+  taken.add(sid);
+  return sid;
+}
+
+function evidenceOf(
+  next: PolicyDocument,
+  carried: readonly { statement: PolicyStatement; reasons: CarryReason[] }[],
+  observed: readonly Observation[],
+): StatementEvidence[] {
+  const reasonsOf = new Map(carried.map((c) => [c.statement, c.reasons]));
+  return next.Statement.map((statement, index) => {
+    const document = single(next.Version, statement.Effect === 'Allow' ? withoutCondition(statement) : statement);
+    const uses =
+      statement.Effect === 'Allow'
+        ? observed.filter((o) => evaluate([document], requestOf(o.access)).decision === 'allow')
+        : [];
+    let events = 0;
+    let firstSeen: string | undefined;
+    let lastSeen: string | undefined;
+    let sample: Observation | undefined;
+    for (const use of uses) {
+      events += use.count;
+      if (use.firstSeen !== undefined && (firstSeen === undefined || use.firstSeen < firstSeen))
+        firstSeen = use.firstSeen;
+      if (use.lastSeen !== undefined && (lastSeen === undefined || use.lastSeen > lastSeen)) {
+        lastSeen = use.lastSeen;
+        if (use.sampleEventId !== undefined) sample = use;
+      }
+      if (sample === undefined && use.sampleEventId !== undefined) sample = use;
+    }
+    const reasons = reasonsOf.get(statement);
+    return {
+      sid: statement.Sid ?? `#${index + 1}`,
+      ...(reasons === undefined ? {} : { carried: reasons }),
+      actions: asList(statement.Action ?? statement.NotAction),
+      events,
+      ...(firstSeen === undefined ? {} : { firstSeen }),
+      ...(lastSeen === undefined ? {} : { lastSeen }),
+      ...(sample?.sampleEventId === undefined ? {} : { sampleEventId: sample.sampleEventId }),
+    };
+  });
+}
