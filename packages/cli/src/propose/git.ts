@@ -53,6 +53,8 @@ export class Git {
           }
         },
       );
+      // A command that reads no input may exit before the write lands; its exit code is what counts.
+      child.stdin?.on('error', () => {});
       child.stdin?.end(options.input ?? '');
     });
   }
