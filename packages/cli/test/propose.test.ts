@@ -185,7 +185,7 @@ describe('propose end to end', () => {
       'role orders-api-handler: would push iamgen/orders-api-handler and open or update its pull request',
     );
     expect(result.stdout).toContain('privilege: 5 of 8 current grants removed or narrowed');
-    expect(s.branches()).toEqual(['main ' + s.git(s.repo, ['rev-parse', 'HEAD']).trim()]);
+    expect(s.branches()).toEqual([`main ${s.git(s.repo, ['rev-parse', 'HEAD']).trim()}`]);
     expect(s.github.calls).toHaveLength(0);
   });
 

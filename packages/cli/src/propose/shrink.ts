@@ -138,7 +138,10 @@ export function shrinkPolicy(input: ShrinkInput): Shrunk {
   });
 
   const carried: { statement: PolicyStatement; reasons: CarryReason[] }[] = [];
-  const usedSids = new Set(statements.flatMap((s) => (s.Sid === undefined ? [] : [s.Sid])));
+  // Sids of statements that are rebuilt from the logs are free again, so a rerun names them the same way.
+  const usedSids = new Set(
+    statements.flatMap((s, i) => (s.Sid !== undefined && (carryWhole.has(i) || partial.has(i)) ? [s.Sid] : [])),
+  );
   statements.forEach((statement, index) => {
     const whole = carryWhole.get(index);
     if (whole !== undefined) {
@@ -165,8 +168,14 @@ export function shrinkPolicy(input: ShrinkInput): Shrunk {
     });
   });
 
+  // What the carried statements already allow needs no second grant.
+  const carriedAllows: PolicyDocument = {
+    Version: current.Version,
+    Statement: carried.map((c) => c.statement).filter((st) => st.Effect === 'Allow'),
+  };
+  const rest = toShape.filter((access) => evaluate([carriedAllows], requestOf(access)).decision !== 'allow');
   const attempt = (threshold: number) => {
-    const shaped = shapePolicy(toShape, { policyKind: 'managed', objectPrefixThreshold: threshold });
+    const shaped = shapePolicy(rest, { policyKind: 'managed', objectPrefixThreshold: threshold });
     const taken = new Set(usedSids);
     const built = shaped.documents
       .flatMap((document) => document.Statement)

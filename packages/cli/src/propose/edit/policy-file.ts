@@ -2,7 +2,7 @@ import type { Location, PolicyTarget } from './located.js';
 import { locateInStructuredFile } from './structured-file.js';
 import { locateInTerraform } from './terraform-file.js';
 
-export type { LocatedPolicy, Location, PolicyTarget, Unsupported } from './located.js';
+export type { Location, PolicyTarget } from './located.js';
 export { isUnsupported } from './located.js';
 
 /**
