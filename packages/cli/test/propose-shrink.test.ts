@@ -1,8 +1,8 @@
-import type { Access, IamCatalog, PolicyDocument, PolicyStatement } from '@iamgen/core';
+import type { Access, IamCatalog, ObservedAccess, PolicyDocument, PolicyStatement } from '@iamgen/core';
 import { diffPolicies, evaluate, loadIamCatalog } from '@iamgen/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Observation, ShrinkInput } from '../src/propose/shrink.js';
+import type { ShrinkInput } from '../src/propose/shrink.js';
 import { ShrinkFailure, shrinkPolicy } from '../src/propose/shrink.js';
 
 let catalog: IamCatalog;
@@ -13,13 +13,13 @@ beforeAll(async () => {
 const table = 'arn:aws:dynamodb:us-east-1:123456789012:table';
 const bucket = 'arn:aws:s3:::invoices';
 const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
-const seen = (access: Access, count = 1): Observation => ({
+const seen = (access: Access, count = 1): ObservedAccess => ({
   access,
   count,
   firstSeen: '2024-04-01T00:00:00Z',
   lastSeen: '2024-05-01T00:00:00Z',
 });
-const shrink = (current: PolicyDocument, observed: Observation[], overrides: Partial<ShrinkInput> = {}) =>
+const shrink = (current: PolicyDocument, observed: ObservedAccess[], overrides: Partial<ShrinkInput> = {}) =>
   shrinkPolicy({
     current,
     observed,
@@ -43,7 +43,7 @@ describe('shrinkPolicy', () => {
   const cases: {
     name: string;
     current: PolicyDocument;
-    observed: Observation[];
+    observed: ObservedAccess[];
     input?: Partial<ShrinkInput>;
     actions: string[];
     notGranted?: string[];

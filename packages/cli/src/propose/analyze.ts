@@ -1,11 +1,11 @@
-import type { Access, IamCatalog } from '@iamgen/core';
-import { isDataPlaneAction } from '@iamgen/core';
+import type { Access, IamCatalog, ObservedAccess } from '@iamgen/core';
+import { isDataPlaneAction, selectorTarget } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
 import { UsageError } from '../cli-io.js';
 import type { SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
+import { defaultWorkers } from '../sources/analysis-pool.js';
 import type { PolicyEntry, ProposeConfig } from './config.js';
-import type { Observation } from './shrink.js';
 
 /** What the logs say about one principal of the config. */
 export interface PrincipalActivityRead {
@@ -14,7 +14,7 @@ export interface PrincipalActivityRead {
   readonly firstSeen?: string | undefined;
   readonly lastSeen?: string | undefined;
   /** Authorized accesses, with counts and first/last seen. */
-  readonly observed: readonly Observation[];
+  readonly observed: readonly ObservedAccess[];
   readonly denied: readonly Access[];
   /** Services whose data events the source held for this principal. */
   readonly dataEventServices: ReadonlySet<string>;
@@ -45,14 +45,12 @@ export function sourceOfConfig(config: ProposeConfig): SourceOptions {
     events: config.events,
     lookupRegions: config.lookupEvents,
     concurrency: config.concurrency,
+    workers: config.workers ?? defaultWorkers(),
     ...config.aws,
   };
 }
 
-/**
- * The per-principal reads of one run. Kept to this one function so that the single-read estate analysis can
- * replace the per-principal reads without touching the rest of `propose`.
- */
+/** One read of the sources for every principal of the config. */
 export async function analyzePrincipals(
   entries: readonly PolicyEntry[],
   source: SourceOptions,
@@ -60,50 +58,53 @@ export async function analyzePrincipals(
   catalog: IamCatalog,
   io: CliIo,
 ): Promise<EstateRead> {
-  const principals = new Map<PolicyEntry, PrincipalActivityRead>();
+  const selectors = entries.map((entry) => ({ kind: entry.kind, value: entry.principal }));
+  const { analysis, dataEventsPossible } = await feedAnalysis(
+    catalog,
+    {
+      selection: { selectors, all: false },
+      since: window.since,
+      ...(window.until === undefined ? {} : { until: window.until }),
+    },
+    source,
+    io,
+  );
   let newestEvent: string | undefined;
-  let dataEventsPossible = true;
-  for (const entry of entries) {
-    const { analysis, dataEventsPossible: possible } = await feedAnalysis(
-      catalog,
-      {
-        selector: { kind: entry.kind, value: entry.principal },
-        since: window.since,
-        ...(window.until === undefined ? {} : { until: window.until }),
-      },
-      source,
-      io,
-    );
-    dataEventsPossible = possible;
+  for (const activity of analysis.principals.values())
+    if (activity.lastSeen !== undefined && (newestEvent === undefined || activity.lastSeen > newestEvent))
+      newestEvent = activity.lastSeen;
+  const principals = new Map<PolicyEntry, PrincipalActivityRead>();
+  entries.forEach((entry, index) => {
+    const selector = selectors[index];
+    const principal = selector === undefined ? undefined : analysis.analysis(selectorTarget(selector).key);
+    if (principal === undefined) return;
     let firstSeen: string | undefined;
     let lastSeen: string | undefined;
-    for (const activity of analysis.principals.values()) {
-      if (activity.lastSeen !== undefined && (newestEvent === undefined || activity.lastSeen > newestEvent))
-        newestEvent = activity.lastSeen;
-      if (!analysis.matchedPrincipals.has(activity.arn)) continue;
-      if (activity.firstSeen !== undefined && (firstSeen === undefined || activity.firstSeen < firstSeen))
+    for (const arn of principal.matchedPrincipals) {
+      const activity = analysis.principals.get(arn);
+      if (activity?.firstSeen !== undefined && (firstSeen === undefined || activity.firstSeen < firstSeen))
         firstSeen = activity.firstSeen;
-      if (activity.lastSeen !== undefined && (lastSeen === undefined || activity.lastSeen > lastSeen))
+      if (activity?.lastSeen !== undefined && (lastSeen === undefined || activity.lastSeen > lastSeen))
         lastSeen = activity.lastSeen;
     }
-    const observed = analysis.granted.entries();
-    const denied = analysis.deniedAccesses.accesses();
+    const observed = principal.granted.entries();
+    const denied = principal.deniedAccesses.accesses();
     const dataEventServices = new Set(
-      possible
+      dataEventsPossible
         ? [...observed.map((o) => o.access), ...denied]
             .filter((access) => isDataPlaneAction(access.action))
             .map((access) => access.action.slice(0, access.action.indexOf(':')).toLowerCase())
         : [],
     );
     principals.set(entry, {
-      events: analysis.counts.matched,
+      events: principal.counts.matched,
       firstSeen,
       lastSeen,
       observed,
       denied,
       dataEventServices,
-      unmapped: analysis.counts.unmapped,
+      unmapped: principal.counts.unmapped,
     });
-  }
+  });
   return { principals, newestEvent, dataEventsPossible, sources: describeSources(source) };
 }

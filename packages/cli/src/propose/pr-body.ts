@@ -1,6 +1,6 @@
-import type { Grant, PolicyDiff, PolicyDocument } from '@iamgen/core';
+import type { Grant, ObservedAccess, PolicyDiff, PolicyDocument } from '@iamgen/core';
 import type { PolicyEntry } from './config.js';
-import type { CarryReason, Observation, StatementEvidence } from './shrink.js';
+import type { CarryReason, StatementEvidence } from './shrink.js';
 
 export interface ProposalFacts {
   readonly entry: PolicyEntry;
@@ -8,7 +8,7 @@ export interface ProposalFacts {
   readonly where: string;
   readonly diff: PolicyDiff;
   readonly evidence: readonly StatementEvidence[];
-  readonly notGranted: readonly Observation[];
+  readonly notGranted: readonly ObservedAccess[];
   readonly previous: PolicyDocument;
   readonly window: { readonly since: string; readonly until: string };
   readonly sources: string;

@@ -20,13 +20,10 @@ import {
 /** Why a statement of the current policy (or part of it) is carried into the proposal instead of being shrunk. */
 export type CarryReason = 'keep-sid' | 'deny' | 'unknown-data-plane' | 'recent-grant' | 'conditional';
 
-/** An observed access with the event that shows it; `sampleEventId` comes with the estate read. */
-export type Observation = ObservedAccess & { readonly sampleEventId?: string };
-
 export interface ShrinkInput {
   readonly current: PolicyDocument;
   /** What the principal was seen doing (authorized calls only). */
-  readonly observed: readonly Observation[];
+  readonly observed: readonly ObservedAccess[];
   readonly catalog: IamCatalog;
   readonly keepSid: RegExp;
   /** Services whose data events the source holds; their data-plane grants are judged by use, others kept. */
@@ -51,7 +48,7 @@ export interface Shrunk {
   readonly next: PolicyDocument;
   readonly diff: PolicyDiff;
   /** Observed and authorized, but not by this file (another policy of the principal grants it): for humans. */
-  readonly notGranted: readonly Observation[];
+  readonly notGranted: readonly ObservedAccess[];
   readonly evidence: readonly StatementEvidence[];
 }
 
@@ -97,7 +94,7 @@ export function shrinkPolicy(input: ShrinkInput): Shrunk {
   };
 
   const toShape: Access[] = [];
-  const notGranted: Observation[] = [];
+  const notGranted: ObservedAccess[] = [];
   const keptAllows = statements.filter((s, i) => s.Effect === 'Allow' && carryWhole.has(i));
   for (const entry of input.observed) {
     const request = requestOf(entry.access);
@@ -208,7 +205,7 @@ export function shrinkPolicy(input: ShrinkInput): Shrunk {
 }
 
 /** Everything the file allowed that was observed, the proposal allows too (conditions the logs cannot show aside). */
-function requireSameCoverage(current: PolicyDocument, next: PolicyDocument, observed: readonly Observation[]): void {
+function requireSameCoverage(current: PolicyDocument, next: PolicyDocument, observed: readonly ObservedAccess[]): void {
   const loose = (document: PolicyDocument): PolicyDocument => ({
     ...document,
     Statement: document.Statement.map((s) => (s.Effect === 'Allow' ? withoutCondition(s) : s)),
@@ -243,7 +240,7 @@ function uniqueSid(base: string, taken: Set<string>): string {
 function evidenceOf(
   next: PolicyDocument,
   carried: readonly { statement: PolicyStatement; reasons: CarryReason[] }[],
-  observed: readonly Observation[],
+  observed: readonly ObservedAccess[],
 ): StatementEvidence[] {
   const reasonsOf = new Map(carried.map((c) => [c.statement, c.reasons]));
   return next.Statement.map((statement, index) => {
@@ -255,7 +252,7 @@ function evidenceOf(
     let events = 0;
     let firstSeen: string | undefined;
     let lastSeen: string | undefined;
-    let sample: Observation | undefined;
+    let sample: ObservedAccess | undefined;
     for (const use of uses) {
       events += use.count;
       if (use.firstSeen !== undefined && (firstSeen === undefined || use.firstSeen < firstSeen))
