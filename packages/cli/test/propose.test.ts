@@ -136,7 +136,9 @@ describe('propose end to end', () => {
     ])
       expect(pull?.body).toContain(section);
     // Evidence names one real event of the logs for each statement built from them.
-    expect(pull?.body).toMatch(/\| `AllowDynamodb` \| `dynamodb:GetItem` \| 8 \| \d{4}-\d\d-\d\d \| \d{4}-\d\d-\d\d \| `a-get-0` \|/);
+    expect(pull?.body).toMatch(
+      /\| `AllowDynamodb` \| `dynamodb:GetItem` \| 8 \| \d{4}-\d\d-\d\d \| \d{4}-\d\d-\d\d \| `a-get-0` \|/,
+    );
     const reportText = await readFile(report, 'utf8');
     expect(JSON.parse(reportText).principals.map((p: { status: string }) => p.status)).toEqual(['opened', 'opened']);
     for (const text of [first.stdout, first.stderr, reportText, pull?.body ?? '']) expect(text).not.toContain(token);

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/propose/config.js';
+import { code, escapeMarkdown, pullRequestTitle } from '../src/propose/pr-body.js';
+import { branchName } from '../src/propose/run.js';
+
+const minimal = { events: ['./logs'], policies: [{ role: 'app', file: 'policy.json' }] };
+
+describe('propose config', () => {
+  it('fills in the documented defaults', () => {
+    const config = parseConfig(minimal, 'iamgen.config.yaml');
+    expect(config).toMatchObject({
+      since: '90d',
+      branchPrefix: 'iamgen/',
+      labels: [],
+      reviewers: [],
+      draft: false,
+      policies: [
+        {
+          kind: 'role',
+          principal: 'app',
+          name: 'app',
+          file: 'policy.json',
+          safeguards: { minObservedDays: 30, minEvents: 10, maxDataAgeDays: 3, keepSidPattern: 'Keep', graceDays: 14 },
+        },
+      ],
+    });
+  });
+
+  it('merges safeguards: defaults, then the top level, then the entry', () => {
+    const config = parseConfig(
+      {
+        ...minimal,
+        safeguards: { minEvents: 1, graceDays: 7 },
+        policies: [{ user: 'arn:aws:iam::123456789012:user/ops/deployer', file: 'a.tf', safeguards: { graceDays: 0 } }],
+      },
+      'c.yaml',
+    );
+    expect(config.policies[0]).toMatchObject({
+      kind: 'user',
+      name: 'deployer',
+      safeguards: { minEvents: 1, graceDays: 0, minObservedDays: 30 },
+    });
+  });
+
+  const errors: [string, unknown, string][] = [
+    ['no policies', { events: ['x'] }, 'c.yaml: policies: is required'],
+    ['an unknown key', { ...minimal, reviewer: ['a'] }, 'c.yaml: unknown key "reviewer"'],
+    [
+      'a wrong type deep inside',
+      { ...minimal, safeguards: { minEvents: 'ten' } },
+      'c.yaml: safeguards.minEvents: expected number, received string',
+    ],
+    [
+      'role and user both',
+      { ...minimal, policies: [{ role: 'a', user: 'b', file: 'f' }] },
+      'c.yaml: policies[0]: give exactly one of role or user',
+    ],
+    ['a bad window', { ...minimal, since: 'last week' }, 'c.yaml: since: expected a duration such as 90d'],
+    [
+      'a bad keep pattern',
+      { ...minimal, safeguards: { keepSidPattern: '(' } },
+      'c.yaml: safeguards.keepSidPattern: is not a valid regular expression',
+    ],
+    ['no source', { policies: minimal.policies }, 'c.yaml: give events, lookupEvents or athena'],
+    [
+      'a principal listed twice',
+      {
+        ...minimal,
+        policies: [
+          { role: 'app', file: 'a' },
+          { role: 'arn:aws:iam::1:role/app', file: 'b' },
+        ],
+      },
+      'c.yaml: policies[1].role: arn:aws:iam::1:role/app is already listed at policies[0]; one entry per principal',
+    ],
+  ];
+  for (const [name, raw, message] of errors) {
+    it(`names the key for ${name}`, () => {
+      expect(() => parseConfig(raw, 'c.yaml')).toThrow(message);
+    });
+  }
+});
+
+describe('pull request text', () => {
+  it('escapes Markdown and HTML in prose', () => {
+    expect(escapeMarkdown('a|b <img src=x> *bold* [link](u)')).toBe(
+      'a\\|b \\<img src=x\\> \\*bold\\* \\[link\\]\\(u\\)',
+    );
+  });
+
+  it('keeps code spans intact around backticks and table pipes', () => {
+    expect(code('arn:aws:s3:::b/a|b')).toBe('`arn:aws:s3:::b/a\\|b`');
+    expect(code('x`y')).toBe('``x`y``');
+    expect(code('`edge')).toBe('`` `edge ``');
+  });
+
+  it('fills the title template', () => {
+    const entry = parseConfig(minimal, 'c.yaml').policies[0];
+    if (entry === undefined) throw new Error('no entry');
+    const diff = { reductionPercent: 42.5 } as Parameters<typeof pullRequestTitle>[1]['diff'];
+    expect(pullRequestTitle('{kind} {principal} in {file}: -{reduction}%', { entry, diff })).toBe(
+      'role app in policy.json: -42.5%',
+    );
+  });
+
+  it('makes branch names git accepts from any principal name', () => {
+    expect(branchName('iamgen/', 'orders-api-handler')).toBe('iamgen/orders-api-handler');
+    expect(branchName('iamgen/', 'svc+deploy@corp,ci=1')).toBe('iamgen/svc-deploy-corp-ci-1');
+    expect(branchName('iamgen/', '..weird..name.lock')).toBe('iamgen/weird.name');
+  });
+});
