@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../src/propose/config.js';
 import { code, escapeMarkdown, pullRequestTitle } from '../src/propose/pr-body.js';
 import { branchName } from '../src/propose/run.js';
@@ -107,5 +110,25 @@ describe('pull request text', () => {
     expect(branchName('iamgen/', 'orders-api-handler')).toBe('iamgen/orders-api-handler');
     expect(branchName('iamgen/', 'svc+deploy@corp,ci=1')).toBe('iamgen/svc-deploy-corp-ci-1');
     expect(branchName('iamgen/', '..weird..name.lock')).toBe('iamgen/weird.name');
+  });
+});
+
+describe('samples/nightly', () => {
+  const dir = join(import.meta.dirname, '..', '..', '..', 'samples', 'nightly');
+
+  it('the example config is valid and uses every safeguard', async () => {
+    const text = await readFile(join(dir, 'iamgen.config.yaml'), 'utf8');
+    const config = parseConfig(parseYaml(text), 'iamgen.config.yaml');
+    expect(config.policies.map((p) => p.name)).toEqual(['orders-api-handler', 'image-processor', 'ci-deployer']);
+    expect(config.policies[2]?.safeguards.minObservedDays).toBe(60);
+  });
+
+  it('the workflow is scheduled, assumes a role through OIDC and may push and open pull requests', async () => {
+    const workflow = parseYaml(await readFile(join(dir, 'iamgen-nightly.yml'), 'utf8'));
+    expect(workflow.on.schedule[0].cron).toMatch(/^\S+ \S+ \* \* \*$/);
+    expect(workflow.permissions).toEqual({ contents: 'write', 'pull-requests': 'write', 'id-token': 'write' });
+    const steps = workflow.jobs.propose.steps as { uses?: string; run?: string }[];
+    expect(steps.some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))).toBe(true);
+    expect(steps.some((s) => s.run?.startsWith('iamgen propose --config iamgen.config.yaml'))).toBe(true);
   });
 });

@@ -109,6 +109,10 @@ export class Git {
     return sha === '' ? undefined : sha;
   }
 
+  async isShallow(): Promise<boolean> {
+    return (await this.run(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
+  }
+
   async remoteUrl(): Promise<string | undefined> {
     return (await this.maybe(['remote', 'get-url', 'origin']))?.trim();
   }

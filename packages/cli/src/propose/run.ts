@@ -189,7 +189,7 @@ export function branchName(prefix: string, principal: string): string {
 }
 
 async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<PrincipalResult> {
-  const { git, config, now, read } = context;
+  const { git, config, read } = context;
   const path = repositoryPath(context, entry.file);
   const text = await git.show(context.baseSha, path);
   if (text === undefined) throw new ShrinkFailure(`${entry.file}: not found on ${context.base}`);
@@ -198,7 +198,9 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
 
   const guard = entry.safeguards;
   const activity = read.principals.get(entry);
-  const newestAllowed = new Date(now.getTime() - guard.maxDataAgeDays * dayMs).toISOString();
+  // Ages count back from the end of the window: now for a nightly run, `until` when a past window was asked for.
+  const end = Date.parse(context.window.until);
+  const newestAllowed = new Date(end - guard.maxDataAgeDays * dayMs).toISOString();
   if (read.newestEvent === undefined || read.newestEvent < newestAllowed)
     throw new HeldBack(
       `newest event read is ${read.newestEvent ?? 'none'}, older than maxDataAgeDays ${guard.maxDataAgeDays}`,
@@ -207,7 +209,7 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
   if (activity === undefined || activity.events === 0) throw new HeldBack('not seen in the window');
   if (activity.events < guard.minEvents)
     throw new HeldBack(`${activity.events} events in the window, fewer than minEvents ${guard.minEvents}`);
-  const observedSince = new Date(now.getTime() - guard.minObservedDays * dayMs).toISOString();
+  const observedSince = new Date(end - guard.minObservedDays * dayMs).toISOString();
   if (activity.firstSeen === undefined || activity.firstSeen > observedSince)
     throw new HeldBack(
       `first event ${activity.firstSeen ?? 'unknown'} is less than minObservedDays ${guard.minObservedDays} ago`,
@@ -256,7 +258,7 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
   const github = context.github;
   if (github === undefined) {
     context.io.stdout.write(
-      `${entry.kind} ${entry.name}: ${entry.file} (${located.where}):\n${renderDiffText(diff).replace(/^/gm, '  ')}`,
+      `${entry.kind} ${entry.name}: ${entry.file} (${located.where}):\n${renderDiffText(diff).replace(/^(?=.)/gm, '  ')}`,
     );
     return {
       ...common,
@@ -331,6 +333,10 @@ async function recentGrants(
   const then = await git.commitAsOf(context.baseSha, cutoff);
   const oldText = then === undefined ? undefined : await git.show(then, path);
   const old = oldText === undefined ? undefined : locatePolicy(oldText, path, entry);
+  if (then === undefined && (await git.isShallow()))
+    throw new HeldBack(
+      `the checkout is shallow, so graceDays ${graceDays} cannot be checked: fetch the full history (actions/checkout fetch-depth: 0)`,
+    );
   if (old === undefined || isUnsupported(old))
     throw new HeldBack(
       `the policy is younger than graceDays ${graceDays} (not in ${entry.file} as of ${cutoff.slice(0, 10)})`,
@@ -357,5 +363,5 @@ function summaryLine(results: readonly PrincipalResult[]): string {
   const counts = new Map<Status, number>();
   for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   const parts = [...counts.entries()].map(([status, n]) => `${n} ${status.replace(/-/g, ' ')}`);
-  return `propose: ${results.length} principals: ${parts.join(', ')}`;
+  return `propose: ${results.length} principal${results.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
