@@ -10,6 +10,8 @@ const cases = readdirSync(root, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name)
   .sort();
+/** Policies that are inline in a role, user or group (their size limit differs from a managed policy's). */
+const inlineCases = new Set(['cfn-yaml-role-inline', 'cfn-json-role-policy', 'sam-function', 'tf-heredoc']);
 /** Set UPDATE_GOLDEN=1 to rewrite the expected files after a deliberate change; review the diff before committing. */
 const update = process.env.UPDATE_GOLDEN === '1';
 
@@ -33,6 +35,7 @@ describe('editing a policy in place (golden files)', () => {
         return;
       }
       if (isUnsupported(located)) throw new Error(located.unsupported);
+      expect(located.inline).toBe(inlineCases.has(name));
       const expectedPath = join(dir, `expected${input.slice(input.indexOf('.'))}`);
       const currentPath = join(dir, 'current.json');
       const rewritten = located.rewrite(next);

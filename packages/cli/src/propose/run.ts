@@ -1,7 +1,15 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Grant, IamCatalog, PolicyDocument } from '@iamgen/core';
-import { diffPolicies, isDataPlaneAction, loadIamCatalog, renderDiffText, renderJson } from '@iamgen/core';
+import {
+  diffPolicies,
+  isDataPlaneAction,
+  loadIamCatalog,
+  policySize,
+  policySizeLimits,
+  renderDiffText,
+  renderJson,
+} from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
@@ -236,6 +244,14 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
   const common = { ...identity(entry), grants, evidence: shrunk.evidence, notGranted: shrunk.notGranted.length };
   if (diff.removed.length + diff.narrowed.length === 0)
     return { ...common, status: 'no-change', detail: 'every grant of the file was used (or is kept by a safeguard)' };
+  const limit = !located.inline
+    ? policySizeLimits.managed
+    : policySizeLimits[entry.kind === 'user' ? 'user-inline' : 'role-inline'];
+  const size = policySize(shrunk.next);
+  if (size > limit)
+    throw new ShrinkFailure(
+      `the proposal is ${size} characters, over IAM's ${limit} for this policy (explicit ARNs are longer than wildcards); nothing proposed`,
+    );
   const newText = located.rewrite(shrunk.next);
   const facts: ProposalFacts = {
     entry,

@@ -13,6 +13,8 @@ export interface LocatedPolicy {
   readonly policy: PolicyDocument;
   /** Where in the file, for messages: `Resources.OrdersPolicy.Properties.PolicyDocument`. */
   readonly where: string;
+  /** An inline policy of a role, user or group (their size limits differ from a managed policy's). */
+  readonly inline: boolean;
   /** The whole file with only the policy replaced. */
   rewrite(next: PolicyDocument): string;
 }

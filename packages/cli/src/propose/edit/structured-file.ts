@@ -18,6 +18,7 @@ const inlineListTypes = new Set(['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::
 interface Candidate {
   readonly where: string;
   readonly node: Node;
+  readonly inline: boolean;
 }
 
 /**
@@ -37,10 +38,10 @@ export function locateInStructuredFile(text: string, file: string, target: Polic
   else if (root.has('Statement')) {
     if (target.resource !== undefined)
       return { unsupported: `resource ${target.resource} was given, but the file is a bare policy document` };
-    candidate = { where: 'the policy document', node: root };
+    candidate = { where: 'the policy document', node: root, inline: false };
   } else return { unsupported: 'neither a policy document nor a CloudFormation template' };
   if ('unsupported' in candidate) return candidate;
-  const { node, where } = candidate;
+  const { node, where, inline } = candidate;
   const intrinsic = intrinsicIn(node);
   if (intrinsic !== undefined)
     return {
@@ -54,6 +55,7 @@ export function locateInStructuredFile(text: string, file: string, target: Polic
   return {
     policy,
     where,
+    inline,
     rewrite: (next) => {
       const replaced = text.slice(start, end);
       const trailing = /\s*$/.exec(replaced)?.[0] ?? '';
@@ -97,7 +99,9 @@ function candidatesOf(id: string, pair: Pair, target: PolicyTarget): Candidate[]
   const base = `Resources.${id}.Properties`;
   if (typeof type === 'string' && documentTypes.has(type)) {
     const node = properties.get('PolicyDocument', true);
-    return node === undefined ? [] : [{ where: `${base}.PolicyDocument`, node: node as Node }];
+    return node === undefined
+      ? []
+      : [{ where: `${base}.PolicyDocument`, node: node as Node, inline: type !== 'AWS::IAM::ManagedPolicy' }];
   }
   if (typeof type === 'string' && inlineListTypes.has(type)) {
     const list = properties.get('Policies', true);
@@ -115,17 +119,20 @@ function candidatesOf(id: string, pair: Pair, target: PolicyTarget): Candidate[]
         unsupported: `${id} has ${chosen.length} inline policies (${chosen.map((e) => String(e.name)).join(', ')}); say which with policyName`,
       };
     return chosen.flatMap((entry) =>
-      entry.node === undefined ? [] : [{ where: `${base}.Policies[${String(entry.name)}]`, node: entry.node }],
+      entry.node === undefined
+        ? []
+        : [{ where: `${base}.Policies[${String(entry.name)}]`, node: entry.node, inline: true }],
     );
   }
   if (type === 'AWS::Serverless::Function') {
     const policies = properties.get('Policies', true);
-    if (isMap(policies) && policies.has('Statement')) return [{ where: `${base}.Policies`, node: policies }];
+    if (isMap(policies) && policies.has('Statement'))
+      return [{ where: `${base}.Policies`, node: policies, inline: true }];
     if (isSeq(policies)) {
       const inline = policies.items.filter((item) => isMap(item) && item.has('Statement')) as Node[];
       if (inline.length > 1)
         return { unsupported: `${id} has ${inline.length} inline policy documents in Policies; merge them into one` };
-      return inline.map((node) => ({ where: `${base}.Policies[inline]`, node }));
+      return inline.map((node) => ({ where: `${base}.Policies[inline]`, node, inline: true }));
     }
   }
   return [];

@@ -66,6 +66,7 @@ function policyArgument(text: string, block: Block): Location {
   const argument = findArgument(text, block, 'policy');
   if (argument === undefined) throw new HclUnsupported('no policy argument');
   const where = `${block.address}.policy`;
+  const inline = block.type !== 'aws_iam_policy';
   const indent = lineIndentAt(text, argument);
   const jsonencode = /jsonencode\s*\(/y;
   jsonencode.lastIndex = argument;
@@ -78,6 +79,7 @@ function policyArgument(text: string, block: Block): Location {
     return {
       policy,
       where,
+      inline,
       rewrite: (next) => `${text.slice(0, argument)}jsonencode(${hclValue(next, indent)})${text.slice(close + 1)}`,
     };
   }
@@ -98,6 +100,7 @@ function policyArgument(text: string, block: Block): Location {
     return {
       policy,
       where,
+      inline,
       rewrite: (next) => {
         const json = escapeTemplate(JSON.stringify(next, null, 2))
           .split('\n')
