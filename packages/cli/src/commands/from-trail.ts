@@ -166,7 +166,11 @@ async function severalPrincipals(
       const result = policyForPrincipal(fed.analysis, principal, context, args);
       const file = names.get(principal.target.key) ?? `${principal.target.name}.${extensions[args.format]}`;
       await writeFileAtomic(join(outDir, file), result.text);
-      for (const line of result.warnings) io.stderr.write(`warning: ${line}\n`);
+      for (const line of result.warnings) {
+        io.stderr.write(
+          `warning: ${line.startsWith(principal.target.label) ? line : `${principal.target.label}: ${line}`}\n`,
+        );
+      }
       entries.push({ principal: principal.target.label, arns, status: 'ok', file, report: result.report });
     } catch (error) {
       if (!(error instanceof RunFailure)) throw error;
@@ -188,6 +192,7 @@ async function severalPrincipals(
       malformedRecords: c.malformedRecords,
       outsideWindow: c.outsideWindow,
       prefiltered: c.prefiltered,
+      workerThreads: fed.workerThreads,
     },
     principals: entries,
     excludedFromAll: [...fed.analysis.excludedFromAll]

@@ -4,7 +4,6 @@ import type { CliIo } from '../cli-io.js';
 import { UsageError } from '../cli-io.js';
 import type { SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
-import { defaultWorkers } from '../sources/analysis-pool.js';
 import type { PolicyEntry, ProposeConfig } from './config.js';
 
 /** What the logs say about one principal of the config. */
@@ -45,7 +44,7 @@ export function sourceOfConfig(config: ProposeConfig): SourceOptions {
     events: config.events,
     lookupRegions: config.lookupEvents,
     concurrency: config.concurrency,
-    workers: config.workers ?? defaultWorkers(),
+    workers: config.workers ?? 'auto',
     ...config.aws,
   };
 }

@@ -71,7 +71,7 @@ const configSchema = z
     until: timeBound('until').optional(),
     aws: z.object({ profile: name, region: name, endpointUrl: name }).partial().strict().default({}),
     concurrency: z.number().int().min(1).default(4),
-    /** Worker threads for reading log files; one per core when absent, 0 for none. */
+    /** Worker threads for reading log files; chosen by the size of the read when absent, 0 for none. */
     workers: z.number().int().min(0).optional(),
     objectPrefixThreshold: z.number().int().min(0).default(20),
     policies: z.array(policyEntry).min(1, 'list at least one policy'),
