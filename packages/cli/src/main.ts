@@ -114,6 +114,11 @@ const fromTrailCommand: CommandDefinition = {
       .option('diff-against', { type: 'string', describe: 'also diff against the current policy: FILE or iam (live)' })
       .option('diff-format', { choices: diffFormats, default: 'text' as const, describe: 'format of the diff' })
       .option('diff-out', { type: 'string', describe: 'write the diff to FILE instead of stderr' })
+      .option('explain', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the evidence for each statement to stderr: events, first/last seen, a sample event id',
+      })
       .option('concurrency', concurrencyOption)
       .option('workers', workersOption)
       .example(
@@ -148,6 +153,7 @@ const fromTrailCommand: CommandDefinition = {
         diffAgainst: argv.diffAgainst as string | undefined,
         diffFormat: argv.diffFormat as (typeof diffFormats)[number],
         diffOut: argv.diffOut as string | undefined,
+        explain: argv.explain as boolean,
         ...connectionOf(argv),
       },
       io,

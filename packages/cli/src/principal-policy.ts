@@ -18,6 +18,7 @@ import { stringify as toYaml } from 'yaml';
 import { RunFailure } from './cli-io.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
+import { statementEvidence } from './statement-evidence.js';
 
 export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as const;
 export type PolicyFormat = (typeof policyFormats)[number];
@@ -77,7 +78,11 @@ export function policyForPrincipal(
     objectPrefixThreshold: settings.objectPrefixThreshold,
   });
   const coverage = requireCoverage(target.label, shaped.documents, granted);
-  const report = { ...buildReport(read, principal, context, shaped), coverage };
+  const evidence = statementEvidence(
+    shaped.documents.flatMap((document) => document.Statement),
+    principal.granted.entries(),
+  );
+  const report = { ...buildReport(read, principal, context, shaped), coverage, evidence };
   const text = renderPolicy(shaped, settings.format, { principalName: target.name, principalKind: target.kind });
   return { shaped, report, text, warnings: [...warnings, ...warningLines(report)] };
 }

@@ -1,5 +1,6 @@
 import type { PrincipalAnalysis, ShapedPolicy, TrailAnalysis } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
+import type { StatementEvidence } from './statement-evidence.js';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
@@ -45,6 +46,8 @@ export interface RunReport {
     readonly split: boolean;
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
+  /** Per statement of the policy: the events it allowed, first and last seen, one sample event id. */
+  readonly evidence?: readonly StatementEvidence[];
   readonly problems: readonly string[];
 }
 

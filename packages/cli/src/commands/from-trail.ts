@@ -12,6 +12,7 @@ import { policyFileNames } from '../out-dir.js';
 import type { PolicyFormat, PolicySettings, PrincipalPolicy, ReadContext } from '../principal-policy.js';
 import { policyForPrincipal } from '../principal-policy.js';
 import { buildReport, summaryLines } from '../report.js';
+import { explainLines } from '../statement-evidence.js';
 import { parseTimeBound } from '../time-window.js';
 import type { DiffFormat } from './diff.js';
 import { emitDiff } from './diff.js';
@@ -31,6 +32,8 @@ export interface FromTrailArgs extends SourceOptions, PolicySettings {
   readonly diffAgainst?: string | undefined;
   readonly diffFormat?: DiffFormat;
   readonly diffOut?: string | undefined;
+  /** Print the evidence for every statement (events, first/last seen, a sample event id) to stderr. */
+  readonly explain?: boolean;
 }
 
 /** How many problem lines go to stderr before the rest is left to `--report`. */
@@ -123,6 +126,7 @@ async function singlePrincipal(
     });
     await emitDiff(diff, args.diffFormat ?? 'text', args.diffOut, io);
   }
+  if (args.explain) for (const line of explainLines(result.report.evidence ?? [])) io.stderr.write(`${line}\n`);
   if (io.stderrIsTTY) for (const line of summaryLines(result.report)) io.stderr.write(`${line}\n`);
   return exitCodes.ok;
 }

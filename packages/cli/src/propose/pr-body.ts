@@ -1,13 +1,13 @@
 import type { Grant, ObservedAccess, PolicyDiff, PolicyDocument } from '@iamgen/core';
 import type { PolicyEntry } from './config.js';
-import type { CarryReason, StatementEvidence } from './shrink.js';
+import type { CarryReason, ProposalEvidence } from './shrink.js';
 
 export interface ProposalFacts {
   readonly entry: PolicyEntry;
   /** Where in the file the policy sits. */
   readonly where: string;
   readonly diff: PolicyDiff;
-  readonly evidence: readonly StatementEvidence[];
+  readonly evidence: readonly ProposalEvidence[];
   readonly notGranted: readonly ObservedAccess[];
   readonly previous: PolicyDocument;
   readonly window: { readonly since: string; readonly until: string };

@@ -24,7 +24,7 @@ import type { PullRequests } from './github.js';
 import { GitHubError, gitHubPullRequests, gitHubSettings } from './github.js';
 import type { ProposalFacts } from './pr-body.js';
 import { pullRequestBody, pullRequestTitle } from './pr-body.js';
-import type { StatementEvidence } from './shrink.js';
+import type { ProposalEvidence } from './shrink.js';
 import { ShrinkFailure, shrinkPolicy } from './shrink.js';
 
 export interface ProposeArgs {
@@ -46,7 +46,7 @@ interface PrincipalResult {
   readonly branch?: string;
   readonly pullRequest?: { readonly number: number; readonly url: string };
   readonly grants?: { current: number; removed: number; narrowed: number; kept: number; reductionPercent: number };
-  readonly evidence?: readonly StatementEvidence[];
+  readonly evidence?: readonly ProposalEvidence[];
   readonly notGranted?: number;
   /** The data was too old to judge: the run as a whole is refused. */
   readonly stale?: boolean;

@@ -16,6 +16,8 @@ import {
   isDataPlaneAction,
   shapePolicy,
 } from '@iamgen/core';
+import type { StatementEvidence } from '../statement-evidence.js';
+import { statementEvidence } from '../statement-evidence.js';
 
 /** Why a statement of the current policy (or part of it) is carried into the proposal instead of being shrunk. */
 export type CarryReason = 'keep-sid' | 'deny' | 'unknown-data-plane' | 'recent-grant' | 'conditional';
@@ -33,15 +35,9 @@ export interface ShrinkInput {
   readonly objectPrefixThreshold: number;
 }
 
-export interface StatementEvidence {
-  readonly sid: string;
-  /** Set when the statement was carried over from the current policy rather than built from the logs. */
+/** Evidence for a statement of the proposal, and why it was carried over when it was. */
+export interface ProposalEvidence extends StatementEvidence {
   readonly carried?: readonly CarryReason[];
-  readonly actions: readonly string[];
-  readonly events: number;
-  readonly firstSeen?: string;
-  readonly lastSeen?: string;
-  readonly sampleEventId?: string;
 }
 
 export interface Shrunk {
@@ -49,7 +45,7 @@ export interface Shrunk {
   readonly diff: PolicyDiff;
   /** Observed and authorized, but not by this file (another policy of the principal grants it): for humans. */
   readonly notGranted: readonly ObservedAccess[];
-  readonly evidence: readonly StatementEvidence[];
+  readonly evidence: readonly ProposalEvidence[];
 }
 
 /** The proposal cannot be made safely (it would widen the file); a bug or an odd file, never a silent result. */
@@ -57,8 +53,6 @@ export class ShrinkFailure extends Error {
   override readonly name = 'ShrinkFailure';
 }
 
-const asList = (value: string | readonly string[] | undefined): readonly string[] =>
-  value === undefined ? [] : typeof value === 'string' ? [value] : value;
 const serviceOf = (action: string) => action.slice(0, action.indexOf(':')).toLowerCase();
 const requestOf = (access: Access) =>
   access.context === undefined
@@ -241,37 +235,12 @@ function evidenceOf(
   next: PolicyDocument,
   carried: readonly { statement: PolicyStatement; reasons: CarryReason[] }[],
   observed: readonly ObservedAccess[],
-): StatementEvidence[] {
+): ProposalEvidence[] {
   const reasonsOf = new Map(carried.map((c) => [c.statement, c.reasons]));
+  const evidence = statementEvidence(next.Statement, observed);
   return next.Statement.map((statement, index) => {
-    const document = single(next.Version, statement.Effect === 'Allow' ? withoutCondition(statement) : statement);
-    const uses =
-      statement.Effect === 'Allow'
-        ? observed.filter((o) => evaluate([document], requestOf(o.access)).decision === 'allow')
-        : [];
-    let events = 0;
-    let firstSeen: string | undefined;
-    let lastSeen: string | undefined;
-    let sample: ObservedAccess | undefined;
-    for (const use of uses) {
-      events += use.count;
-      if (use.firstSeen !== undefined && (firstSeen === undefined || use.firstSeen < firstSeen))
-        firstSeen = use.firstSeen;
-      if (use.lastSeen !== undefined && (lastSeen === undefined || use.lastSeen > lastSeen)) {
-        lastSeen = use.lastSeen;
-        if (use.sampleEventId !== undefined) sample = use;
-      }
-      if (sample === undefined && use.sampleEventId !== undefined) sample = use;
-    }
     const reasons = reasonsOf.get(statement);
-    return {
-      sid: statement.Sid ?? `#${index + 1}`,
-      ...(reasons === undefined ? {} : { carried: reasons }),
-      actions: asList(statement.Action ?? statement.NotAction),
-      events,
-      ...(firstSeen === undefined ? {} : { firstSeen }),
-      ...(lastSeen === undefined ? {} : { lastSeen }),
-      ...(sample?.sampleEventId === undefined ? {} : { sampleEventId: sample.sampleEventId }),
-    };
+    const base = evidence[index] as StatementEvidence;
+    return reasons === undefined ? base : { ...base, carried: reasons };
   });
 }
