@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../src/propose/config.js';
+import { redact } from '../src/propose/git.js';
+import { gitHubSettings } from '../src/propose/github.js';
 import { code, escapeMarkdown, pullRequestTitle } from '../src/propose/pr-body.js';
 import { branchName } from '../src/propose/run.js';
 
@@ -130,5 +132,41 @@ describe('samples/nightly', () => {
     const steps = workflow.jobs.propose.steps as { uses?: string; run?: string }[];
     expect(steps.some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))).toBe(true);
     expect(steps.some((s) => s.run?.startsWith('iamgen propose --config iamgen.config.yaml'))).toBe(true);
+  });
+});
+
+describe('GitHub settings and secrets', () => {
+  it('reads the variables GitHub Actions sets, and falls back to the origin URL for the repository', () => {
+    expect(
+      gitHubSettings(
+        { GITHUB_TOKEN: 't0ken', GITHUB_API_URL: 'https://ghe.example.com/api/v3/', GITHUB_REPOSITORY: 'acme/infra' },
+        undefined,
+      ),
+    ).toEqual({ token: 't0ken', apiUrl: 'https://ghe.example.com/api/v3', owner: 'acme', repo: 'infra' });
+    for (const url of [
+      'git@github.com:acme/infra.git',
+      'https://github.com/acme/infra',
+      'https://x-access-token:abc@github.com/acme/infra.git',
+      'ssh://git@ghe.example.com/acme/infra.git',
+    ])
+      expect(gitHubSettings({ GITHUB_TOKEN: 't' }, url)).toMatchObject({
+        apiUrl: 'https://api.github.com',
+        owner: 'acme',
+        repo: 'infra',
+      });
+  });
+
+  it('asks for what is missing', () => {
+    expect(() => gitHubSettings({}, 'git@github.com:acme/infra.git')).toThrow('set GITHUB_TOKEN');
+    expect(() => gitHubSettings({ GITHUB_TOKEN: 't' }, '/srv/git/infra.git')).toThrow('set GITHUB_REPOSITORY');
+  });
+
+  it('removes credentials from messages that quote a remote or a secret', () => {
+    expect(
+      redact(
+        'fatal: unable to access https://x-access-token:ghs_abc123@github.com/acme/infra.git/ (token ghs_abc123)',
+        ['ghs_abc123'],
+      ),
+    ).toBe('fatal: unable to access https://***@github.com/acme/infra.git/ (token ***)');
   });
 });

@@ -191,6 +191,11 @@ describe('propose end to end', () => {
     expect(result.stdout).toContain('privilege: 5 of 8 current grants removed or narrowed');
     expect(s.branches()).toEqual([`main ${s.git(s.repo, ['rev-parse', 'HEAD']).trim()}`]);
     expect(s.github.calls).toHaveLength(0);
+    const withoutToken = await s.run([], { GITHUB_TOKEN: undefined });
+    expect(withoutToken).toMatchObject({
+      code: 2,
+      stderr: 'iamgen: set GITHUB_TOKEN to open pull requests (or run with --dry-run)\n',
+    });
   });
 
   it('a failing principal does not stop the others; the exit code and summary name it', async () => {
