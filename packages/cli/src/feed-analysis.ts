@@ -10,8 +10,6 @@ import type { FileTask } from './sources/file-worker.js';
 import { unreadableFileState } from './sources/file-worker.js';
 import { listLocalLogFiles } from './sources/local-files.js';
 import { inOrder } from './sources/log-content.js';
-import { cloudTrailClient, readLookupEvents } from './sources/lookup-events.js';
-import { isS3Url, listS3LogObjects, s3Client } from './sources/s3-objects.js';
 
 export interface SourceOptions extends AwsConnection {
   /** Local files and folders, and `s3://bucket/prefix` trail locations. */
@@ -34,6 +32,10 @@ export interface FedAnalysis {
   readonly dataEventsPossible: boolean;
   /** Worker threads the read used (0: all in the main thread). */
   readonly workerThreads: number;
+}
+
+function isS3Url(value: string): boolean {
+  return value.startsWith('s3://');
 }
 
 /** At least one place to read events from, or a usage error. */
@@ -62,7 +64,7 @@ export async function feedAnalysis(
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = fileProgress(io, 'reading');
-  const pool = analysisPool(source.workers, catalog);
+  const pool = analysisPool(source.workers);
   let files = 0;
   let workerThreads = 0;
   try {
@@ -81,10 +83,14 @@ export async function feedAnalysis(
     for await (const state of inOrder(fileTasks(source, options, window, io), runTask(pool), inFlight, hooks)) {
       analysis.merge(state);
     }
-    for (const region of source.lookupRegions) {
-      for await (const item of readLookupEvents(cloudTrailClient(source, region), region, window)) {
-        if (isIssue(item)) analysis.addIssue(item);
-        else analysis.addRecord(item.record, item.origin, item.sighting);
+    if (source.lookupRegions.length > 0) {
+      // The AWS SDK is loaded only by runs that talk to AWS: it is most of the CLI's start-up time.
+      const { cloudTrailClient, readLookupEvents } = await import('./sources/lookup-events.js');
+      for (const region of source.lookupRegions) {
+        for await (const item of readLookupEvents(cloudTrailClient(source, region), region, window)) {
+          if (isIssue(item)) analysis.addIssue(item);
+          else analysis.addRecord(item.record, item.origin, item.sighting);
+        }
       }
     }
     workerThreads = pool.threadsUsed();
@@ -118,9 +124,11 @@ async function* fileTasks(
     }
   }
   const remote = source.events.filter(isS3Url);
-  const client = remote.length === 0 ? undefined : s3Client(source);
+  if (remote.length === 0) return;
+  const { listS3LogObjects, s3Client } = await import('./sources/s3-objects.js');
+  const client = s3Client(source);
   for (const url of remote) {
-    for await (const object of listS3LogObjects(url, client ?? s3Client(source), window)) {
+    for await (const object of listS3LogObjects(url, client, window)) {
       yield {
         kind: 'remote',
         load: async () => {

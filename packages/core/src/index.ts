@@ -27,7 +27,7 @@ export {
 } from './diff/index.js';
 export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
 export { evaluate, wildcardMatch } from './evaluate/index.js';
-export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.js';
+export type { AccessLevel, CatalogAction, CatalogService, CatalogSource, ServiceData } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
 export { mapEvent } from './mapping/index.js';

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { PrincipalSelection, PrincipalSelector } from '@iamgen/core';
-import { diffPolicies, isGlob, loadIamCatalog, renderJson } from '@iamgen/core';
+import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
+import { diffPolicies, isGlob, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
+import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
@@ -61,7 +62,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   if (since !== undefined && until !== undefined && since >= until) {
     throw new UsageError(`--since ${args.since} is not before --until ${args.until}`);
   }
-  const catalog = await loadIamCatalog();
+  const catalog = iamCatalog();
   const fed = await feedAnalysis(
     catalog,
     { selection, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) },
@@ -91,7 +92,7 @@ async function singlePrincipal(
   args: FromTrailArgs,
   fed: FedAnalysis,
   context: ReadContext,
-  catalog: Awaited<ReturnType<typeof loadIamCatalog>>,
+  catalog: IamCatalog,
   io: CliIo,
 ): Promise<number> {
   const principal = fed.analysis.analyses()[0];

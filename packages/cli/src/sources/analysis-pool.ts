@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { IamCatalog, TrailAnalysisState } from '@iamgen/core';
+import type { TrailAnalysisState } from '@iamgen/core';
 import { Piscina } from 'piscina';
 import type { FileTask } from './file-worker.js';
 import { analyzeFileTask } from './file-worker.js';
@@ -16,7 +16,7 @@ const workerScript = new URL('./file-worker.js', import.meta.url);
 
 /**
  * Bytes read in the main thread before workers start (gzip counted at a typical 8× ratio): a small read is over
- * before a thread holding the catalog would be ready, about a second on two cores.
+ * before threads would be up.
  */
 const bytesBeforeWorkers = 4 * 1024 * 1024;
 
@@ -26,7 +26,7 @@ const bytesBeforeWorkers = 4 * 1024 * 1024;
  * with 0 workers, or when running from TypeScript sources (tests), every file is analyzed by the same function in
  * the main thread. Where a file was analyzed never changes the result: results are merged in the order files were found.
  */
-export function analysisPool(asked: number | 'auto', catalog: IamCatalog): AnalysisPool {
+export function analysisPool(asked: number | 'auto'): AnalysisPool {
   const workers = asked === 'auto' ? availableParallelism() : asked;
   const threshold = asked === 'auto' ? bytesBeforeWorkers : 0;
   if (workers <= 0 || import.meta.url.endsWith('.ts')) {
@@ -45,9 +45,8 @@ export function analysisPool(asked: number | 'auto', catalog: IamCatalog): Analy
         minThreads: workers,
         maxThreads: workers,
         idleTimeout: 1000,
-        workerData: { catalog: catalog.services() },
       });
-      return piscina.run(task);
+      return piscina.run(task, { name: 'analyzeFileTask' });
     },
     close: async () => {
       await piscina?.close({ force: true });

@@ -10,10 +10,6 @@ export interface S3Window {
   readonly until?: string;
 }
 
-export function isS3Url(value: string): boolean {
-  return value.startsWith('s3://');
-}
-
 export function s3Client(connection: AwsConnection): S3Client {
   return new S3Client({
     region: connection.region ?? 'us-east-1',
