@@ -1,13 +1,14 @@
 import type { Access, IamCatalog, ObservedAccess, PolicyDocument, PolicyStatement } from '@iamgen/core';
-import { diffPolicies, evaluate, loadIamCatalog } from '@iamgen/core';
+import { diffPolicies, evaluate } from '@iamgen/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { iamCatalog } from '../src/catalog.js';
 import type { ShrinkInput } from '../src/propose/shrink.js';
 import { ShrinkFailure, shrinkPolicy } from '../src/propose/shrink.js';
 
 let catalog: IamCatalog;
-beforeAll(async () => {
-  catalog = await loadIamCatalog();
+beforeAll(() => {
+  catalog = iamCatalog();
 });
 
 const table = 'arn:aws:dynamodb:us-east-1:123456789012:table';

@@ -4,13 +4,13 @@ import type { Grant, IamCatalog, PolicyDocument } from '@iamgen/core';
 import {
   diffPolicies,
   isDataPlaneAction,
-  loadIamCatalog,
   policySize,
   policySizeLimits,
   renderDiffText,
   renderJson,
 } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
+import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import { parseTimeBound } from '../time-window.js';
@@ -106,7 +106,7 @@ export async function propose(args: ProposeArgs, io: CliIo, now = new Date()): P
     since: parseTimeBound('since', config.since, now),
     until: config.until === undefined ? now.toISOString() : parseTimeBound('until', config.until, now),
   };
-  const catalog = await loadIamCatalog();
+  const catalog = iamCatalog();
   const read = await analyzePrincipals(entries, source, window, catalog, io);
   const context: RunContext = {
     config,
