@@ -1,4 +1,4 @@
-import type { Access, IamCatalog, ObservedAccess } from '@iamgen/core';
+import type { IamCatalog, ObservedAccess } from '@iamgen/core';
 import { isDataPlaneAction, selectorTarget } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
 import { UsageError } from '../cli-io.js';
@@ -11,11 +11,9 @@ export interface PrincipalActivityRead {
   /** Events of the principal in the window (all kinds, before mapping). */
   readonly events: number;
   readonly firstSeen?: string | undefined;
-  readonly lastSeen?: string | undefined;
-  /** Authorized accesses, with counts and first/last seen. */
+  /** Authorized accesses, with counts, first/last seen and a sample event. */
   readonly observed: readonly ObservedAccess[];
-  readonly denied: readonly Access[];
-  /** Services whose data events the source held for this principal. */
+  /** Services whose data events the source held for this principal (none when it cannot hold any). */
   readonly dataEventServices: ReadonlySet<string>;
   /** Events that mapped to no IAM action: the logs cannot vouch for what they needed. */
   readonly unmapped: number;
@@ -23,10 +21,8 @@ export interface PrincipalActivityRead {
 
 export interface EstateRead {
   readonly principals: ReadonlyMap<PolicyEntry, PrincipalActivityRead>;
-  /** The newest event time seen in the window, any principal: the freshness of the source. */
+  /** The newest event time read in the window: the freshness of the source. */
   readonly newestEvent?: string | undefined;
-  /** False when every source was one that holds no data events (LookupEvents). */
-  readonly dataEventsPossible: boolean;
   readonly sources: string;
 }
 
@@ -78,13 +74,10 @@ export async function analyzePrincipals(
     const principal = selector === undefined ? undefined : analysis.analysis(selectorTarget(selector).key);
     if (principal === undefined) return;
     let firstSeen: string | undefined;
-    let lastSeen: string | undefined;
     for (const arn of principal.matchedPrincipals) {
       const activity = analysis.principals.get(arn);
       if (activity?.firstSeen !== undefined && (firstSeen === undefined || activity.firstSeen < firstSeen))
         firstSeen = activity.firstSeen;
-      if (activity?.lastSeen !== undefined && (lastSeen === undefined || activity.lastSeen > lastSeen))
-        lastSeen = activity.lastSeen;
     }
     const observed = principal.granted.entries();
     const denied = principal.deniedAccesses.accesses();
@@ -98,12 +91,10 @@ export async function analyzePrincipals(
     principals.set(entry, {
       events: principal.counts.matched,
       firstSeen,
-      lastSeen,
       observed,
-      denied,
       dataEventServices,
       unmapped: principal.counts.unmapped,
     });
   });
-  return { principals, newestEvent, dataEventsPossible, sources: describeSources(source) };
+  return { principals, newestEvent, sources: describeSources(source) };
 }

@@ -52,6 +52,9 @@ interface PrincipalResult {
   readonly stale?: boolean;
 }
 
+/** An entry that cannot be proposed (file missing, unsupported, outside the repository): reported, others go on. */
+class EntryFailure extends Error {}
+
 /** A per-principal stop that is not an error: a safeguard held the change back. */
 class HeldBack extends Error {
   constructor(
@@ -169,7 +172,11 @@ function selectEntries(config: ProposeConfig, only: readonly string[]): readonly
 function failure(entry: PolicyEntry, error: unknown, token: string | undefined): PrincipalResult {
   if (error instanceof HeldBack)
     return { ...identity(entry), status: 'held-back', detail: error.message, ...(error.stale ? { stale: true } : {}) };
-  const known = error instanceof GitError || error instanceof GitHubError || error instanceof ShrinkFailure;
+  const known =
+    error instanceof EntryFailure ||
+    error instanceof GitError ||
+    error instanceof GitHubError ||
+    error instanceof ShrinkFailure;
   const message = error instanceof Error ? error.message : String(error);
   return {
     ...identity(entry),
@@ -184,7 +191,7 @@ const identity = (entry: PolicyEntry) => ({ kind: entry.kind, principal: entry.n
 function repositoryPath(context: RunContext, file: string): string {
   const absolute = resolve(context.configDir, file);
   const inRepo = relative(context.root, absolute);
-  if (inRepo.startsWith('..') || isAbsolute(inRepo)) throw new ShrinkFailure(`${file} is outside the repository`);
+  if (inRepo.startsWith('..') || isAbsolute(inRepo)) throw new EntryFailure(`${file} is outside the repository`);
   return inRepo.split(sep).join('/');
 }
 
@@ -200,9 +207,9 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
   const { git, config, read } = context;
   const path = repositoryPath(context, entry.file);
   const text = await git.show(context.baseSha, path);
-  if (text === undefined) throw new ShrinkFailure(`${entry.file}: not found on ${context.base}`);
+  if (text === undefined) throw new EntryFailure(`${entry.file}: not found on ${context.base}`);
   const located = locatePolicy(text, path, entry);
-  if (isUnsupported(located)) throw new ShrinkFailure(`${entry.file}: unsupported: ${located.unsupported}`);
+  if (isUnsupported(located)) throw new EntryFailure(`${entry.file}: unsupported: ${located.unsupported}`);
 
   const guard = entry.safeguards;
   const activity = read.principals.get(entry);
@@ -249,7 +256,7 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
     : policySizeLimits[entry.kind === 'user' ? 'user-inline' : 'role-inline'];
   const size = policySize(shrunk.next);
   if (size > limit)
-    throw new ShrinkFailure(
+    throw new EntryFailure(
       `the proposal is ${size} characters, over IAM's ${limit} for this policy (explicit ARNs are longer than wildcards); nothing proposed`,
     );
   const newText = located.rewrite(shrunk.next);
