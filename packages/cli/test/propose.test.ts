@@ -131,6 +131,7 @@ describe('propose end to end', () => {
       '| `AllowDynamodb` | `dynamodb:GetItem` | 8 |',
       '`KeepBreakGlass` \\(kept: marked to keep\\)',
       'The source holds no data events for `s3`',
+      'Data events were seen for `dynamodb`',
       '### How to opt out',
       '"sns:ListTopics"',
     ])

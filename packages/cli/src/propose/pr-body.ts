@@ -1,4 +1,5 @@
 import type { Grant, ObservedAccess, PolicyDiff, PolicyDocument } from '@iamgen/core';
+import { isDataPlaneAction } from '@iamgen/core';
 import type { PolicyEntry } from './config.js';
 import type { CarryReason, ProposalEvidence } from './shrink.js';
 
@@ -127,6 +128,13 @@ export function pullRequestBody(facts: ProposalFacts): string {
     out.push(
       `- The source holds no data events for ${facts.unknownDataPlaneServices.map(code).join(', ')}: object-, item- and invoke-level grants of these services are kept (statements marked "data-plane use unknown").`,
     );
+  const judgedDataPlane = [...diff.removed, ...diff.narrowed].filter((g) => isDataPlaneAction(g.action));
+  if (judgedDataPlane.length > 0) {
+    const services = [...new Set(judgedDataPlane.map((g) => g.action.split(':')[0] ?? ''))].sort();
+    out.push(
+      `- Data events were seen for ${services.map(code).join(', ')}, so their unused object-, item- and message-level grants are removed or narrowed; trails often log data events for some buckets, tables or queues only: check those ${judgedDataPlane.length} grants before merging.`,
+    );
+  }
   if (facts.unmappedEvents > 0)
     out.push(
       `- ${facts.unmappedEvents} events could not be mapped to an IAM action; what they needed is not in this proposal's evidence.`,
