@@ -1,20 +1,14 @@
 import type {
-  Access,
+  CoverageResult,
   PolicyDocument,
   PrincipalAnalysis,
   PrincipalSelector,
   ShapedPolicy,
   TrailAnalysis,
 } from '@iamgen/core';
-import {
-  cloudFormationTemplate,
-  describeAccess,
-  proveCoverage,
-  renderJson,
-  renderTerraform,
-  shapePolicy,
-} from '@iamgen/core';
+import { cloudFormationTemplate, describeAccess, principalPolicy, renderJson, renderTerraform } from '@iamgen/core';
 import { stringify as toYaml } from 'yaml';
+import type { CacheStats } from './cache.js';
 import { RunFailure } from './cli-io.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
@@ -35,6 +29,8 @@ export interface PolicySettings {
 /** What the read was, for reports: how many files, the window, whether data events could be in it. */
 export interface ReadContext {
   readonly files: number;
+  /** How `--cache` served the read. */
+  readonly cache?: CacheStats;
   readonly dataEventsPossible: boolean;
   readonly since?: string;
   readonly until?: string;
@@ -60,24 +56,18 @@ export function policyForPrincipal(
   settings: PolicySettings,
 ): PrincipalPolicy {
   const target = principal.target;
-  if (principal.counts.matched === 0) {
-    throw new RunFailure(unseenPrincipalMessage(target.kind, target.label, read));
-  }
-  const granted = principal.granted.accesses();
-  const accesses = settings.includeDenied ? [...granted, ...principal.deniedAccesses.accesses()] : granted;
+  const outcome = principalPolicy(principal, settings);
+  if (outcome.status === 'not-seen') throw new RunFailure(unseenPrincipalMessage(target.kind, target.label, read));
+  const { shaped } = outcome;
+  const coverage = requireCoverage(target.label, outcome.coverage);
   const warnings: string[] = [];
-  if (accesses.length === 0) {
+  if (shaped.statementCount === 0) {
     // A true result, not a failure: the principal used no permission that a policy can grant.
     const c = principal.counts;
     warnings.push(
       `${target.label}: none of the ${c.matched} matched events needs a permission that can be granted (denied ${c.denied}, unmapped ${c.unmapped}, needing no permission ${c.matched - c.denied - c.unmapped}); the policy has no statements`,
     );
   }
-  const shaped = shapePolicy(accesses, {
-    policyKind: settings.policyKind,
-    objectPrefixThreshold: settings.objectPrefixThreshold,
-  });
-  const coverage = requireCoverage(target.label, shaped.documents, granted);
   const evidence = statementEvidence(
     shaped.documents.flatMap((document) => document.Statement),
     principal.granted.entries(),
@@ -154,15 +144,10 @@ function warningLines(report: RunReport): string[] {
 }
 
 /**
- * The coverage proof: the documents must allow every authorized access that was observed, with its context.
- * A miss is a bug in iamgen, so the principal fails naming it and no policy is written for it.
+ * The coverage proof's verdict: the documents must allow every authorized access that was observed, with its
+ * context. A miss is a bug in iamgen, so the principal fails naming it and no policy is written for it.
  */
-export function requireCoverage(
-  label: string,
-  documents: readonly PolicyDocument[],
-  observed: readonly Access[],
-): { checked: number; allowed: number } {
-  const result = proveCoverage(documents, observed);
+export function requireCoverage(label: string, result: CoverageResult): { checked: number; allowed: number } {
   if (result.misses.length > 0) {
     const named = result.misses.slice(0, 5).map(describeAccess).join('; ');
     const more = result.misses.length > 5 ? ` and ${result.misses.length - 5} more` : '';

@@ -1,5 +1,7 @@
 import type { PrincipalAnalysis, ShapedPolicy, TrailAnalysis } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
+import type { CacheStats } from './cache.js';
+import type { ReadContext } from './principal-policy.js';
 import type { StatementEvidence } from './statement-evidence.js';
 
 export interface RunReport {
@@ -48,13 +50,14 @@ export interface RunReport {
   readonly coverage?: { readonly checked: number; readonly allowed: number };
   /** Per statement of the policy: the events it allowed, first and last seen, one sample event id. */
   readonly evidence?: readonly StatementEvidence[];
+  readonly cache?: CacheStats;
   readonly problems: readonly string[];
 }
 
 export function buildReport(
   read: TrailAnalysis,
   analysis: PrincipalAnalysis,
-  context: { files: number; dataEventsPossible: boolean; since?: string; until?: string },
+  context: ReadContext,
   shaped: ShapedPolicy | undefined,
 ): RunReport {
   const r = read.counts;
@@ -93,6 +96,7 @@ export function buildReport(
       .map(([action, events]) => ({ action, events }))
       .sort((a, b) => compareCodePoints(a.action, b.action)),
     generalizations: shaped?.generalizations ?? [],
+    ...(context.cache === undefined ? {} : { cache: context.cache }),
     problems: read.problems.map((p) => p.message),
   };
   if (shaped === undefined) return report;

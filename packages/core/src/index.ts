@@ -4,6 +4,7 @@ export type {
   AnalysisOptions,
   CountedPair,
   DeniedCall,
+  EventSpan,
   PrincipalActivity,
   PrincipalAnalysisState,
   PrincipalCounts,
@@ -27,6 +28,13 @@ export {
 } from './diff/index.js';
 export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
 export { evaluate, wildcardMatch } from './evaluate/index.js';
+export type {
+  GeneratedPolicies,
+  GeneratePoliciesOptions,
+  PolicyOptions,
+  PrincipalPolicyOutcome,
+} from './generate.js';
+export { generatePolicies, principalPolicy } from './generate.js';
 export type { AccessLevel, CatalogAction, CatalogService, CatalogSource, ServiceData } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
@@ -39,6 +47,7 @@ export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
 export type { PrincipalSelection, PrincipalTarget } from './selection.js';
 export {
+  emptySelection,
   exclusionFromAll,
   isGlob,
   mayBelongToSelection,

@@ -72,6 +72,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const { analysis } = fed;
   const context: ReadContext = {
     files: fed.files,
+    ...(fed.cache === undefined ? {} : { cache: fed.cache }),
     dataEventsPossible: fed.dataEventsPossible,
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
@@ -199,6 +200,7 @@ async function severalPrincipals(
       prefiltered: c.prefiltered,
       workerThreads: fed.workerThreads,
     },
+    ...(fed.cache === undefined ? {} : { cache: fed.cache }),
     principals: entries,
     excludedFromAll: [...fed.analysis.excludedFromAll]
       .map(([arn, reason]) => ({ arn, reason }))
