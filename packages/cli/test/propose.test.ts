@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scenario, spread, token } from './propose-scenario.js';
@@ -183,8 +183,10 @@ describe('propose end to end', () => {
   });
 
   it('--dry-run prints the proposals and writes nothing, without a token', async () => {
-    const s = await estate();
+    const s = await estate({ cache: '../cache' });
     const result = await s.run(['--dry-run'], { GITHUB_TOKEN: undefined });
+    // The read went through the per-file cache the config names (relative to the config file).
+    expect((await readdir(join(s.dir, 'cache'))).length).toBeGreaterThan(0);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
       'role orders-api-handler: would push iamgen/orders-api-handler and open or update its pull request',

@@ -1,9 +1,10 @@
+import { resolve } from 'node:path';
 import type { IamCatalog, ObservedAccess } from '@iamgen/core';
 import { isDataPlaneAction, selectorTarget } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
 import { UsageError } from '../cli-io.js';
 import type { SourceOptions } from '../feed-analysis.js';
-import { describeSources, feedAnalysis } from '../feed-analysis.js';
+import { feedAnalysis } from '../feed-analysis.js';
 import type { PolicyEntry, ProposeConfig } from './config.js';
 
 /** What the logs say about one principal of the config. */
@@ -23,7 +24,6 @@ export interface EstateRead {
   readonly principals: ReadonlyMap<PolicyEntry, PrincipalActivityRead>;
   /** The newest event time read in the window: the freshness of the source. */
   readonly newestEvent?: string | undefined;
-  readonly sources: string;
 }
 
 export interface Window {
@@ -31,18 +31,25 @@ export interface Window {
   readonly until?: string | undefined;
 }
 
-export function sourceOfConfig(config: ProposeConfig): SourceOptions {
+/** Where to read, with local paths (events, cache) taken relative to the config file like its policy files. */
+export function sourceOfConfig(config: ProposeConfig, configDir: string): SourceOptions {
   if (config.athena !== undefined)
     throw new UsageError(
       `${config.path}: athena: reading through Athena is not available in propose yet; use events or lookupEvents`,
     );
   return {
-    events: config.events,
+    events: config.events.map((location) => (location.startsWith('s3://') ? location : resolve(configDir, location))),
     lookupRegions: config.lookupEvents,
     concurrency: config.concurrency,
     workers: config.workers ?? 'auto',
+    ...(config.cache === undefined ? {} : { cache: resolve(configDir, config.cache) }),
     ...config.aws,
   };
+}
+
+/** The sources as the config names them (not as resolved on this machine), for pull requests and reports. */
+export function describeConfigSources(config: ProposeConfig): string {
+  return [...config.events, ...config.lookupEvents.map((region) => `LookupEvents ${region}`)].join(', ');
 }
 
 /** One read of the sources for every principal of the config. */
@@ -96,5 +103,5 @@ export async function analyzePrincipals(
       unmapped: principal.counts.unmapped,
     });
   });
-  return { principals, newestEvent, sources: describeSources(source) };
+  return { principals, newestEvent };
 }

@@ -71,6 +71,8 @@ const configSchema = z
     until: timeBound('until').optional(),
     aws: z.object({ profile: name, region: name, endpointUrl: name }).partial().strict().default({}),
     concurrency: z.number().int().min(1).default(4),
+    /** Folder of per-file analyses kept between runs, so each night reads only the new log files. */
+    cache: name.optional(),
     /** Worker threads for reading log files; chosen by the size of the read when absent, 0 for none. */
     workers: z.number().int().min(0).optional(),
     objectPrefixThreshold: z.number().int().min(0).default(20),

@@ -15,7 +15,7 @@ import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import { parseTimeBound } from '../time-window.js';
 import type { EstateRead } from './analyze.js';
-import { analyzePrincipals, sourceOfConfig } from './analyze.js';
+import { analyzePrincipals, describeConfigSources, sourceOfConfig } from './analyze.js';
 import type { PolicyEntry, ProposeConfig } from './config.js';
 import { loadConfig } from './config.js';
 import { isUnsupported, locatePolicy } from './edit/policy-file.js';
@@ -90,7 +90,6 @@ interface RunContext {
 export async function propose(args: ProposeArgs, io: CliIo, now = new Date()): Promise<number> {
   const config = await loadConfig(args.config, io.cwd);
   const entries = selectEntries(config, args.only);
-  const source = sourceOfConfig(config);
   const token = io.env.GITHUB_TOKEN;
   const git = new Git(io.cwd, io.env, [token]);
   const root = await git.topLevel().catch(() => {
@@ -105,6 +104,8 @@ export async function propose(args: ProposeArgs, io: CliIo, now = new Date()): P
   } catch (error) {
     throw new RunFailure(error instanceof Error ? error.message : String(error));
   }
+  const configDir = await realpath(dirname(resolve(io.cwd, args.config)));
+  const source = sourceOfConfig(config, configDir);
   const window = {
     since: parseTimeBound('since', config.since, now),
     until: config.until === undefined ? now.toISOString() : parseTimeBound('until', config.until, now),
@@ -121,7 +122,7 @@ export async function propose(args: ProposeArgs, io: CliIo, now = new Date()): P
     base,
     baseSha,
     root: await realpath(root),
-    configDir: await realpath(dirname(resolve(io.cwd, args.config))),
+    configDir,
     catalog,
     read,
     window,
@@ -141,7 +142,7 @@ export async function propose(args: ProposeArgs, io: CliIo, now = new Date()): P
         baseCommit: baseSha,
         dryRun: args.dryRun,
         window,
-        sources: read.sources,
+        sources: describeConfigSources(config),
         principals: results,
       }),
     );
@@ -268,7 +269,7 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
     notGranted: shrunk.notGranted,
     previous: located.policy,
     window: context.window,
-    sources: read.sources,
+    sources: describeConfigSources(config),
     unknownDataPlaneServices: unknownDataPlane(located.policy, context.catalog, activity.dataEventServices),
     unmappedEvents: activity.unmapped,
     keepSidPattern: guard.keepSidPattern,
