@@ -245,6 +245,53 @@ describe('propose end to end', () => {
     expect(s.github.pulls).toHaveLength(1);
   });
 
+  it('edits the chosen inline policy of a CloudFormation template, leaving the rest of the file as it was', async () => {
+    const template = `# Orders stack
+Resources:
+  OrdersRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: orders-api-handler # keep
+      Policies:
+        - PolicyName: logs
+          PolicyDocument:
+            Statement:
+              - { Effect: Allow, Action: 'logs:*', Resource: '*' }
+        - PolicyName: data
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement:
+              - Effect: Allow
+                Action: ['dynamodb:GetItem', 'dynamodb:Scan', 'sqs:ListQueues']
+                Resource: '*'
+  Queue:
+    Type: AWS::SQS::Queue # untouched
+`;
+    scenario = await Scenario.create([{ files: { 'stack/template.yaml': template }, daysAgo: 60 }]);
+    const s = scenario;
+    await s.writeConfig({
+      policies: [
+        { role: 'orders-api-handler', file: 'stack/template.yaml', resource: 'OrdersRole', policyName: 'data' },
+      ],
+    });
+    await s.writeLogs('a.json', ordersUse('cfn'));
+    const result = await s.run([]);
+    expect(result.stdout).toContain('role orders-api-handler: opened pull request #1');
+    const edited = s.onOrigin(ordersBranch, 'stack/template.yaml') ?? '';
+    // Everything before the data policy's document and after it is byte for byte the same.
+    expect(edited.startsWith(template.slice(0, template.indexOf("            Version: '2012-10-17'")))).toBe(true);
+    expect(edited.endsWith(template.slice(template.indexOf('  Queue:')))).toBe(true);
+    expect(edited).toContain(`            Statement:
+              - Sid: AllowDynamodb
+                Effect: Allow
+                Action:
+                  - dynamodb:GetItem
+                Resource:
+                  - ${table}/orders
+`);
+    expect(edited).not.toContain('dynamodb:Scan');
+  });
+
   it('reports config mistakes by key, with exit code 2', async () => {
     const s = await estate({ safeguards: { minObservedDay: 3 }, policies: [{ role: 'x' }] });
     const result = await s.run([]);
