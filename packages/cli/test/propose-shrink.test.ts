@@ -96,6 +96,21 @@ describe('shrinkPolicy', () => {
       actions: ['sqs:ListQueues'],
     },
     {
+      name: 'a use covered by a conditional Keep statement is neither granted again nor reported as missing',
+      current: doc(
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: '*' },
+        {
+          Sid: 'KeepOffice',
+          Effect: 'Allow',
+          Action: 'sqs:ListQueues',
+          Resource: '*',
+          Condition: { IpAddress: { 'aws:SourceIp': ['10.0.0.0/8'] } },
+        },
+      ),
+      observed: [getOrders, seen({ action: 'sqs:ListQueues', resource: '*' })],
+      actions: ['dynamodb:GetItem', 'sqs:ListQueues'],
+    },
+    {
       name: 'NotAction statements shrink to the actions used',
       current: doc({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }),
       observed: [getOrders],

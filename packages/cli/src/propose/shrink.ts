@@ -89,7 +89,8 @@ export function shrinkPolicy(input: ShrinkInput): Shrunk {
 
   const toShape: Access[] = [];
   const notGranted: ObservedAccess[] = [];
-  const keptAllows = statements.filter((s, i) => s.Effect === 'Allow' && carryWhole.has(i));
+  // Conditions set aside: a statement kept whole keeps its conditions, and what it covers needs no other grant.
+  const keptAllows = statements.filter((s, i) => s.Effect === 'Allow' && carryWhole.has(i)).map(withoutCondition);
   for (const entry of input.observed) {
     const request = requestOf(entry.access);
     if (evaluate([current], request).decision === 'explicit-deny') {
