@@ -13,6 +13,7 @@ export interface FakePull {
   labels: string[];
   reviewers: string[];
   team_reviewers: string[];
+  comments: string[];
 }
 
 export interface FakeCall {
@@ -99,23 +100,29 @@ export class FakeGitHub {
         labels: [],
         reviewers: [],
         team_reviewers: [],
+        comments: [],
       };
       this.pulls.push(pull);
       return { status: 201, body: this.#render(pull) };
     }
     const pullMatch = /^\/pulls\/(\d+)(\/requested_reviewers)?$/.exec(path);
-    const issueMatch = /^\/issues\/(\d+)\/labels$/.exec(path);
+    const issueMatch = /^\/issues\/(\d+)\/(labels|comments)$/.exec(path);
     const pull = this.pulls.find((p) => p.number === Number(pullMatch?.[1] ?? issueMatch?.[1]));
     if (pull === undefined) return { status: 404, body: { message: 'Not Found' } };
     if (method === 'PATCH' && pullMatch !== null && pullMatch[2] === undefined) {
       if (typeof body.title === 'string') pull.title = body.title;
       if (typeof body.body === 'string') pull.body = body.body;
+      if (body.state === 'open' || body.state === 'closed') pull.state = body.state;
       return { status: 200, body: this.#render(pull) };
     }
     if (method === 'POST' && pullMatch?.[2] !== undefined) {
       pull.reviewers.push(...((body.reviewers as string[] | undefined) ?? []));
       pull.team_reviewers.push(...((body.team_reviewers as string[] | undefined) ?? []));
       return { status: 201, body: this.#render(pull) };
+    }
+    if (method === 'POST' && issueMatch?.[2] === 'comments') {
+      pull.comments.push(String(body.body));
+      return { status: 201, body: { id: pull.comments.length, body: body.body } };
     }
     if (method === 'POST' && issueMatch !== null) {
       pull.labels.push(...((body.labels as string[] | undefined) ?? []));

@@ -292,6 +292,23 @@ Resources:
     expect(edited).not.toContain('dynamodb:Scan');
   });
 
+  it('closes its open pull request once the base branch has nothing left to remove', async () => {
+    const s = await estate({ policies: [{ role: 'orders-api-handler', file: ordersFile }] });
+    await s.run([]);
+    // The proposal is applied by hand on main; the pull request is still open.
+    await s.commit({ files: { [ordersFile]: s.onOrigin(ordersBranch, ordersFile) ?? '' }, daysAgo: 30 });
+    const result = await s.run([]);
+    expect(result.stdout).toContain(
+      'role orders-api-handler: closed pull request #1: every grant of the file was used',
+    );
+    expect(s.github.pulls[0]).toMatchObject({
+      state: 'closed',
+      comments: [expect.stringContaining('no longer proposes')],
+    });
+    const again = await s.run([]);
+    expect(again.stdout).toContain('role orders-api-handler: no change:');
+  });
+
   it('reports config mistakes by key, with exit code 2', async () => {
     const s = await estate({ safeguards: { minObservedDay: 3 }, policies: [{ role: 'x' }] });
     const result = await s.run([]);

@@ -21,6 +21,8 @@ export interface PullRequests {
   find(branch: string): Promise<PullRequest | undefined>;
   create(branch: string, base: string, content: PullRequestContent, draft: boolean): Promise<PullRequest>;
   update(number: number, content: PullRequestContent): Promise<void>;
+  /** Closes a pull request with a comment saying why. */
+  close(number: number, comment: string): Promise<void>;
   label(number: number, labels: readonly string[]): Promise<void>;
   requestReviews(number: number, reviewers: readonly string[]): Promise<void>;
 }
@@ -123,6 +125,11 @@ export function gitHubPullRequests(settings: GitHubSettings): PullRequests {
     update: (number, content) =>
       call(`updating pull request #${number}`, async () => {
         await octokit.rest.pulls.update({ owner, repo, pull_number: number, ...content });
+      }),
+    close: (number, comment) =>
+      call(`closing pull request #${number}`, async () => {
+        await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body: comment });
+        await octokit.rest.pulls.update({ owner, repo, pull_number: number, state: 'closed' });
       }),
     label: (number, labels) =>
       call(`labelling pull request #${number}`, async () => {

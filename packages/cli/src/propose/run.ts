@@ -35,7 +35,16 @@ export interface ProposeArgs {
   readonly report?: string | undefined;
 }
 
-type Status = 'opened' | 'updated' | 'up-to-date' | 'declined' | 'would-propose' | 'no-change' | 'held-back' | 'failed';
+type Status =
+  | 'opened'
+  | 'updated'
+  | 'up-to-date'
+  | 'declined'
+  | 'would-propose'
+  | 'no-change'
+  | 'withdrawn'
+  | 'held-back'
+  | 'failed';
 
 interface PrincipalResult {
   readonly kind: 'role' | 'user';
@@ -250,8 +259,26 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
     reductionPercent: diff.reductionPercent,
   };
   const common = { ...identity(entry), grants, evidence: shrunk.evidence, notGranted: shrunk.notGranted.length };
-  if (diff.removed.length + diff.narrowed.length === 0)
-    return { ...common, status: 'no-change', detail: 'every grant of the file was used (or is kept by a safeguard)' };
+  if (diff.removed.length + diff.narrowed.length === 0) {
+    const nothing = 'every grant of the file was used (or is kept by a safeguard)';
+    const branch = branchName(config.branchPrefix, entry.name);
+    const open = context.github === undefined ? undefined : await context.github.find(branch);
+    if (context.github === undefined || open?.state !== 'open')
+      return { ...common, status: 'no-change', detail: nothing };
+    // The policy on the base branch no longer has anything to remove (applied by hand, or the principal grew):
+    // an open proposal would only mislead.
+    await context.github.close(
+      open.number,
+      `iamgen no longer proposes a change for this ${entry.kind}: ${nothing} in ${entry.file} on ${context.base}.`,
+    );
+    return {
+      ...common,
+      status: 'withdrawn',
+      branch,
+      pullRequest: open,
+      detail: `closed pull request #${open.number}: ${nothing}`,
+    };
+  }
   const limit = !located.inline
     ? policySizeLimits.managed
     : policySizeLimits[entry.kind === 'user' ? 'user-inline' : 'role-inline'];
