@@ -68,6 +68,12 @@ describe('propose config', () => {
     ],
     ['no source', { policies: minimal.policies }, 'c.yaml: give events, lookupEvents or athena'],
     [
+      'a principal named without its ARN when reading Athena',
+      { ...minimal, athena: { table: 't', regions: ['us-east-1'] } },
+      "c.yaml: policies[0].role: athena needs the role's ARN, not its name",
+    ],
+    ['Athena without regions', { ...minimal, athena: { table: 't' } }, 'c.yaml: athena.regions: is required'],
+    [
       'a principal listed twice',
       {
         ...minimal,

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { IamCatalog, ObservedAccess } from '@iamgen/core';
-import { isDataPlaneAction, selectorTarget } from '@iamgen/core';
+import { isDataPlaneAction, selectorTarget, TrailAnalysis } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
-import { UsageError } from '../cli-io.js';
 import type { SourceOptions } from '../feed-analysis.js';
 import { feedAnalysis } from '../feed-analysis.js';
+import type { AthenaTable } from '../sources/athena-activity.js';
 import type { PolicyEntry, ProposeConfig } from './config.js';
 
 /** What the logs say about one principal of the config. */
@@ -33,10 +33,6 @@ export interface Window {
 
 /** Where to read, with local paths (events, cache) taken relative to the config file like its policy files. */
 export function sourceOfConfig(config: ProposeConfig, configDir: string): SourceOptions {
-  if (config.athena !== undefined)
-    throw new UsageError(
-      `${config.path}: athena: reading through Athena is not available in propose yet; use events or lookupEvents`,
-    );
   return {
     events: config.events.map((location) => (location.startsWith('s3://') ? location : resolve(configDir, location))),
     lookupRegions: config.lookupEvents,
@@ -49,28 +45,42 @@ export function sourceOfConfig(config: ProposeConfig, configDir: string): Source
 
 /** The sources as the config names them (not as resolved on this machine), for pull requests and reports. */
 export function describeConfigSources(config: ProposeConfig): string {
-  return [...config.events, ...config.lookupEvents.map((region) => `LookupEvents ${region}`)].join(', ');
+  return [
+    ...config.events,
+    ...config.lookupEvents.map((region) => `LookupEvents ${region}`),
+    ...(config.athena === undefined ? [] : [`Athena ${config.athena.table}`]),
+  ].join(', ');
 }
 
 /** One read of the sources for every principal of the config. */
 export async function analyzePrincipals(
   entries: readonly PolicyEntry[],
   source: SourceOptions,
-  window: Window,
+  athena: AthenaTable | undefined,
+  window: Window & { readonly until: string },
   catalog: IamCatalog,
   io: CliIo,
 ): Promise<EstateRead> {
   const selectors = entries.map((entry) => ({ kind: entry.kind, value: entry.principal }));
-  const { analysis, dataEventsPossible } = await feedAnalysis(
-    catalog,
-    {
-      selection: { selectors, all: false },
-      since: window.since,
-      ...(window.until === undefined ? {} : { until: window.until }),
-    },
-    source,
-    io,
-  );
+  const options = {
+    selection: { selectors, all: false },
+    since: window.since,
+    ...(window.until === undefined ? {} : { until: window.until }),
+  };
+  const fromFiles = source.events.length + source.lookupRegions.length > 0;
+  const { analysis, dataEventsPossible } = fromFiles
+    ? await feedAnalysis(catalog, options, source, io)
+    : { analysis: new TrailAnalysis(catalog, options), dataEventsPossible: false };
+  if (athena !== undefined) {
+    // Athena rows are aggregated events: they fold into the same analysis as records read from files.
+    const { athenaClient, readAthenaActivity } = await import('../sources/athena-activity.js');
+    const client = athenaClient(source);
+    for (const entry of entries) {
+      const rows = readAthenaActivity(client, athena, { kind: entry.kind, arn: entry.principal }, window);
+      for await (const row of rows) analysis.addRecord(row.record, row.origin, row.sighting);
+    }
+  }
+  const dataEventsRead = dataEventsPossible || athena !== undefined;
   let newestEvent: string | undefined;
   for (const activity of analysis.principals.values())
     if (activity.lastSeen !== undefined && (newestEvent === undefined || activity.lastSeen > newestEvent))
@@ -89,7 +99,7 @@ export async function analyzePrincipals(
     const observed = principal.granted.entries();
     const denied = principal.deniedAccesses.accesses();
     const dataEventServices = new Set(
-      dataEventsPossible
+      dataEventsRead
         ? [...observed.map((o) => o.access), ...denied]
             .filter((access) => isDataPlaneAction(access.action))
             .map((access) => access.action.slice(0, access.action.indexOf(':')).toLowerCase())

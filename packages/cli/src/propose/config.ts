@@ -64,7 +64,13 @@ const configSchema = z
     events: stringList.default([]),
     lookupEvents: stringList.default([]),
     athena: z
-      .object({ table: name, workgroup: name.optional(), output: name.optional(), database: name.optional() })
+      .object({
+        table: name,
+        regions: z.array(name).min(1, 'list the regions to read'),
+        workgroup: name.optional(),
+        output: name.optional(),
+        database: name.optional(),
+      })
       .strict()
       .optional(),
     since: timeBound('since').default('90d'),
@@ -175,6 +181,9 @@ export function parseConfig(raw: unknown, path: string): ProposeConfig {
         `${path}: policies[${index}].${kind}: ${principal} is already listed at policies[${earlier}]; one entry per principal`,
       );
     seen.set(`${kind}/${shortName}`, index);
+    // Athena matches the exact ARN (the table has no other name for a principal).
+    if (parsed.athena !== undefined && !principal.startsWith('arn:'))
+      throw new UsageError(`${path}: policies[${index}].${kind}: athena needs the ${kind}'s ARN, not its name`);
     return {
       kind,
       principal,

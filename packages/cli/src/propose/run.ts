@@ -120,7 +120,7 @@ export async function propose(args: ProposeArgs, io: CliIo, now = new Date()): P
     until: config.until === undefined ? now.toISOString() : parseTimeBound('until', config.until, now),
   };
   const catalog = iamCatalog();
-  const read = await analyzePrincipals(entries, source, window, catalog, io);
+  const read = await analyzePrincipals(entries, source, config.athena, window, catalog, io);
   const context: RunContext = {
     config,
     args,
