@@ -116,6 +116,9 @@ export class FakeGitHub {
       return { status: 200, body: this.#render(pull) };
     }
     if (method === 'POST' && pullMatch?.[2] !== undefined) {
+      const unknown = ((body.reviewers as string[] | undefined) ?? []).filter((r) => r.startsWith('nobody'));
+      if (unknown.length > 0)
+        return { status: 422, body: { message: `Reviews may only be requested from collaborators: ${unknown}` } };
       pull.reviewers.push(...((body.reviewers as string[] | undefined) ?? []));
       pull.team_reviewers.push(...((body.team_reviewers as string[] | undefined) ?? []));
       return { status: 201, body: this.#render(pull) };

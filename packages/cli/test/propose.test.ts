@@ -235,6 +235,19 @@ describe('propose end to end', () => {
     expect(s.branches()).toEqual(before);
   });
 
+  it('a reviewer GitHub refuses is a note on the opened pull request, not a failure', async () => {
+    const s = await estate({
+      reviewers: ['nobody-here'],
+      policies: [{ role: 'orders-api-handler', file: ordersFile }],
+    });
+    const result = await s.run([]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /role orders-api-handler: opened pull request #1: .*; GitHub requesting reviews on #1 \(422\): Reviews may only be requested from collaborators/,
+    );
+    expect(s.github.pulls[0]?.labels).toEqual(['least-privilege']);
+  });
+
   it('a closed proposal is not reopened while it stays the same', async () => {
     const s = await estate();
     await s.run(['--only', 'orders-api-handler']);

@@ -75,7 +75,6 @@ export function gitHubPullRequests(settings: GitHubSettings): PullRequests {
     baseUrl: settings.apiUrl,
     userAgent: 'iamgen-propose',
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-    request: { retries: 0 },
   });
   const { owner, repo } = settings;
   const call = async <T>(what: string, request: () => Promise<T>): Promise<T> => {

@@ -356,14 +356,26 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
     };
   }
   const created = await github.create(branch, context.base, content, config.draft);
-  await github.label(created.number, config.labels);
-  await github.requestReviews(created.number, config.reviewers);
+  // The pull request exists from here on: labels and reviewers are extras, and a failure to add them (an unknown
+  // reviewer, the author asked to review) is a note, not a failed principal whose proposal would look missing.
+  const notes: string[] = [];
+  for (const extra of [
+    () => github.label(created.number, config.labels),
+    () => github.requestReviews(created.number, config.reviewers),
+  ]) {
+    try {
+      await extra();
+    } catch (error) {
+      if (!(error instanceof GitHubError)) throw error;
+      notes.push(error.message);
+    }
+  }
   return {
     ...common,
     status: 'opened',
     branch,
     pullRequest: created,
-    detail: `opened pull request #${created.number}: ${summary}`,
+    detail: `opened pull request #${created.number}: ${summary}${notes.map((note) => `; ${note}`).join('')}`,
   };
 }
 
