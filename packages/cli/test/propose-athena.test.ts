@@ -106,7 +106,7 @@ describe.skipIf(!available)('propose reading aggregated activity from Athena', (
         { Sid: 'AllowSqs', Effect: 'Allow', Action: ['sqs:ListQueues'], Resource: ['*'] },
       ]);
       const body = s.github.pulls[0]?.body ?? '';
-      expect(body).toContain('read from Athena security\\.cloudtrail\\_logs');
+      expect(body).toContain('read from `Athena security.cloudtrail_logs`');
       expect(body).toMatch(/\| `AllowDynamodb` \| `dynamodb:GetItem` \| 1200 \| \d{4}-\d\d-\d\d \|/);
     } finally {
       await s.close();

@@ -30,6 +30,11 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
 }
 
+/** Text inside HTML (a `<summary>`), where Markdown escapes would show as backslashes. */
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
 /** An inline code span that survives backticks and table pipes in the value. */
 export function code(text: string): string {
   const flat = text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
@@ -57,7 +62,7 @@ function details(title: string, lines: readonly string[]): string[] {
   const more = lines.length > listed ? [`- … and ${lines.length - listed} more`] : [];
   return [
     '',
-    `<details><summary>${escapeMarkdown(title)} (${lines.length})</summary>`,
+    `<details><summary>${escapeHtml(title)} (${lines.length})</summary>`,
     '',
     ...shown,
     ...more,
@@ -73,7 +78,7 @@ export function pullRequestBody(facts: ProposalFacts): string {
   const out: string[] = [
     `## Least privilege for ${entry.kind} ${code(entry.name)}`,
     '',
-    `iamgen compared what ${code(entry.file)} grants (${escapeMarkdown(facts.where)}) with what the ${entry.kind} did from ${day(facts.window.since)} to ${day(facts.window.until)}, read from ${escapeMarkdown(facts.sources)}, and proposes removing what it never used. It never adds a permission.`,
+    `iamgen compared what ${code(entry.file)} grants (${escapeMarkdown(facts.where)}) with what the ${entry.kind} did from ${day(facts.window.since)} to ${day(facts.window.until)}, read from ${facts.sources.split(', ').map(code).join(', ')}, and proposes removing what it never used. It never adds a permission.`,
     '',
     `**${changed} of ${diff.current} grants removed or narrowed (${diff.reductionPercent}% privilege reduction)**: ${diff.removed.length} removed, ${diff.narrowed.length} narrowed to the resources used, ${diff.kept.length} kept.`,
     '',
@@ -132,7 +137,7 @@ export function pullRequestBody(facts: ProposalFacts): string {
   if (judgedDataPlane.length > 0) {
     const services = [...new Set(judgedDataPlane.map((g) => g.action.split(':')[0] ?? ''))].sort();
     out.push(
-      `- Data events were seen for ${services.map(code).join(', ')}, so their unused object-, item- and message-level grants are removed or narrowed; trails often log data events for some buckets, tables or queues only: check those ${judgedDataPlane.length} grants before merging.`,
+      `- Data events were seen for ${services.map(code).join(', ')}, so their unused object-, item- and message-level grants are removed or narrowed; trails often log data events for some buckets, tables or queues only: check ${judgedDataPlane.length === 1 ? 'that grant' : `those ${judgedDataPlane.length} grants`} before merging.`,
     );
   }
   if (facts.unmappedEvents > 0)
