@@ -26,9 +26,10 @@ export interface EstateRead {
   readonly newestEvent?: string | undefined;
 }
 
+/** The window read: `since` inclusive, `until` exclusive, ISO-8601. */
 export interface Window {
   readonly since: string;
-  readonly until?: string | undefined;
+  readonly until: string;
 }
 
 /** Where to read, with local paths (events, cache) taken relative to the config file like its policy files. */
@@ -57,16 +58,12 @@ export async function analyzePrincipals(
   entries: readonly PolicyEntry[],
   source: SourceOptions,
   athena: AthenaTable | undefined,
-  window: Window & { readonly until: string },
+  window: Window,
   catalog: IamCatalog,
   io: CliIo,
 ): Promise<EstateRead> {
   const selectors = entries.map((entry) => ({ kind: entry.kind, value: entry.principal }));
-  const options = {
-    selection: { selectors, all: false },
-    since: window.since,
-    ...(window.until === undefined ? {} : { until: window.until }),
-  };
+  const options = { selection: { selectors, all: false }, since: window.since, until: window.until };
   const fromFiles = source.events.length + source.lookupRegions.length > 0;
   const { analysis, dataEventsPossible } = fromFiles
     ? await feedAnalysis(catalog, options, source, io)
