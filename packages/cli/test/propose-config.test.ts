@@ -82,7 +82,18 @@ describe('propose config', () => {
           { role: 'arn:aws:iam::1:role/app', file: 'b' },
         ],
       },
-      'c.yaml: policies[1].role: arn:aws:iam::1:role/app is already listed at policies[0]; one entry per principal',
+      'c.yaml: policies[1].role: arn:aws:iam::1:role/app has the name of policies[0]; one entry per principal name',
+    ],
+    [
+      'a role and a user of one name',
+      {
+        ...minimal,
+        policies: [
+          { role: 'deploy', file: 'a' },
+          { user: 'deploy', file: 'b' },
+        ],
+      },
+      'c.yaml: policies[1].user: deploy has the name of policies[0]',
     ],
   ];
   for (const [name, raw, message] of errors) {

@@ -175,12 +175,13 @@ export function parseConfig(raw: unknown, path: string): ProposeConfig {
     const kind = entry.role !== undefined ? 'role' : 'user';
     const principal = entry.role ?? entry.user ?? '';
     const shortName = principal.startsWith('arn:') ? principalName(principal) : principal;
-    const earlier = seen.get(`${kind}/${shortName}`);
+    // Names, not ARNs, pick the branch (`iamgen/<name>`), so a role and a user of one name would share it too.
+    const earlier = seen.get(shortName);
     if (earlier !== undefined)
       throw new UsageError(
-        `${path}: policies[${index}].${kind}: ${principal} is already listed at policies[${earlier}]; one entry per principal`,
+        `${path}: policies[${index}].${kind}: ${principal} has the name of policies[${earlier}]; one entry per principal name (it names the branch)`,
       );
-    seen.set(`${kind}/${shortName}`, index);
+    seen.set(shortName, index);
     // Athena matches the exact ARN (the table has no other name for a principal).
     if (parsed.athena !== undefined && !principal.startsWith('arn:'))
       throw new UsageError(`${path}: policies[${index}].${kind}: athena needs the ${kind}'s ARN, not its name`);
