@@ -12,6 +12,7 @@ import type { CacheStats } from './cache.js';
 import { RunFailure } from './cli-io.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
+import type { AthenaRunSummary } from './sources/athena-query.js';
 import { statementEvidence } from './statement-evidence.js';
 
 export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as const;
@@ -32,6 +33,7 @@ export interface ReadContext {
   /** How `--cache` served the read. */
   readonly cache?: CacheStats;
   readonly dataEventsPossible: boolean;
+  readonly athena?: AthenaRunSummary;
   readonly since?: string;
   readonly until?: string;
 }

@@ -2,6 +2,7 @@ import type { PrincipalAnalysis, ShapedPolicy, TrailAnalysis } from '@iamgen/cor
 import { compareCodePoints } from '@iamgen/core';
 import type { CacheStats } from './cache.js';
 import type { ReadContext } from './principal-policy.js';
+import type { AthenaRunSummary } from './sources/athena-query.js';
 import type { StatementEvidence } from './statement-evidence.js';
 
 export interface RunReport {
@@ -52,6 +53,8 @@ export interface RunReport {
   readonly evidence?: readonly StatementEvidence[];
   readonly cache?: CacheStats;
   readonly problems: readonly string[];
+  /** The Athena query the events came from, when they came from one. */
+  readonly athena?: AthenaRunSummary;
 }
 
 export function buildReport(
@@ -98,6 +101,7 @@ export function buildReport(
     generalizations: shaped?.generalizations ?? [],
     ...(context.cache === undefined ? {} : { cache: context.cache }),
     problems: read.problems.map((p) => p.message),
+    ...(context.athena === undefined ? {} : { athena: context.athena }),
   };
   if (shaped === undefined) return report;
   return {

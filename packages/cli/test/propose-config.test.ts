@@ -68,11 +68,16 @@ describe('propose config', () => {
     ],
     ['no source', { policies: minimal.policies }, 'c.yaml: give events, lookupEvents or athena'],
     [
-      'a principal named without its ARN when reading Athena',
+      'Athena next to other sources',
       { ...minimal, athena: { table: 't', regions: ['us-east-1'] } },
-      "c.yaml: policies[0].role: athena needs the role's ARN, not its name",
+      'c.yaml: athena reads the whole trail; give it without events and lookupEvents',
     ],
     ['Athena without regions', { ...minimal, athena: { table: 't' } }, 'c.yaml: athena.regions: is required'],
+    [
+      'an Athena output that is not an S3 location',
+      { ...minimal, athena: { table: 't', regions: ['us-east-1'], output: '/tmp/out' } },
+      'c.yaml: athena.output: is not an s3://bucket/prefix/ location',
+    ],
     [
       'a principal listed twice',
       {

@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import type { IamCatalog, ObservedAccess } from '@iamgen/core';
-import { isDataPlaneAction, selectorTarget, TrailAnalysis } from '@iamgen/core';
+import { isDataPlaneAction, selectorTarget } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
 import type { SourceOptions } from '../feed-analysis.js';
 import { feedAnalysis } from '../feed-analysis.js';
-import type { AthenaTable } from '../sources/athena-activity.js';
 import type { PolicyEntry, ProposeConfig } from './config.js';
 
 /** What the logs say about one principal of the config. */
@@ -40,6 +39,18 @@ export function sourceOfConfig(config: ProposeConfig, configDir: string): Source
     concurrency: config.concurrency,
     workers: config.workers ?? 'auto',
     ...(config.cache === undefined ? {} : { cache: resolve(configDir, config.cache) }),
+    ...(config.athena === undefined
+      ? {}
+      : {
+          athena: {
+            table: config.athena.table,
+            regions: config.athena.regions,
+            timeoutSeconds: config.athena.timeoutSeconds,
+            workgroup: config.athena.workgroup,
+            outputLocation: config.athena.output,
+            catalog: config.athena.catalog,
+          },
+        }),
     ...config.aws,
   };
 }
@@ -57,27 +68,13 @@ export function describeConfigSources(config: ProposeConfig): string {
 export async function analyzePrincipals(
   entries: readonly PolicyEntry[],
   source: SourceOptions,
-  athena: AthenaTable | undefined,
   window: Window,
   catalog: IamCatalog,
   io: CliIo,
 ): Promise<EstateRead> {
   const selectors = entries.map((entry) => ({ kind: entry.kind, value: entry.principal }));
   const options = { selection: { selectors, all: false }, since: window.since, until: window.until };
-  const fromFiles = source.events.length + source.lookupRegions.length > 0;
-  const { analysis, dataEventsPossible } = fromFiles
-    ? await feedAnalysis(catalog, options, source, io)
-    : { analysis: new TrailAnalysis(catalog, options), dataEventsPossible: false };
-  if (athena !== undefined) {
-    // Athena rows are aggregated events: they fold into the same analysis as records read from files.
-    const { athenaClient, readAthenaActivity } = await import('../sources/athena-activity.js');
-    const client = athenaClient(source);
-    for (const entry of entries) {
-      const rows = readAthenaActivity(client, athena, { kind: entry.kind, arn: entry.principal }, window);
-      for await (const row of rows) analysis.addRecord(row.record, row.origin, row.sighting);
-    }
-  }
-  const dataEventsRead = dataEventsPossible || athena !== undefined;
+  const { analysis, dataEventsPossible } = await feedAnalysis(catalog, options, source, io);
   let newestEvent: string | undefined;
   for (const activity of analysis.principals.values())
     if (activity.lastSeen !== undefined && (newestEvent === undefined || activity.lastSeen > newestEvent))
@@ -96,7 +93,7 @@ export async function analyzePrincipals(
     const observed = principal.granted.entries();
     const denied = principal.deniedAccesses.accesses();
     const dataEventServices = new Set(
-      dataEventsRead
+      dataEventsPossible
         ? [...observed.map((o) => o.access), ...denied]
             .filter((access) => isDataPlaneAction(access.action))
             .map((access) => access.action.slice(0, access.action.indexOf(':')).toLowerCase())

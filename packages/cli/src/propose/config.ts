@@ -63,13 +63,17 @@ const configSchema = z
   .object({
     events: stringList.default([]),
     lookupEvents: stringList.default([]),
+    /** Read the trail through an Athena table: one aggregated query for every principal (as --athena-table). */
     athena: z
       .object({
         table: name,
         regions: z.array(name).min(1, 'list the regions to read'),
-        workgroup: name.optional(),
-        output: name.optional(),
-        database: name.optional(),
+        workgroup: name.regex(/^[A-Za-z0-9._-]{1,128}$/, 'is not a workgroup name').optional(),
+        output: name
+          .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'is not an s3://bucket/prefix/ location')
+          .optional(),
+        catalog: name.regex(/^[A-Za-z0-9_@-]{1,256}$/, 'is not a data catalog name').optional(),
+        timeoutSeconds: z.number().positive().default(1800),
       })
       .strict()
       .optional(),
@@ -170,6 +174,8 @@ export function parseConfig(raw: unknown, path: string): ProposeConfig {
   const parsed = result.data;
   if (parsed.events.length === 0 && parsed.lookupEvents.length === 0 && parsed.athena === undefined)
     throw new UsageError(`${path}: give events, lookupEvents or athena: where to read CloudTrail`);
+  if (parsed.athena !== undefined && parsed.events.length + parsed.lookupEvents.length > 0)
+    throw new UsageError(`${path}: athena reads the whole trail; give it without events and lookupEvents`);
   const seen = new Map<string, number>();
   const policies = parsed.policies.map((entry, index): PolicyEntry => {
     const kind = entry.role !== undefined ? 'role' : 'user';
@@ -182,9 +188,6 @@ export function parseConfig(raw: unknown, path: string): ProposeConfig {
         `${path}: policies[${index}].${kind}: ${principal} has the name of policies[${earlier}]; one entry per principal name (it names the branch)`,
       );
     seen.set(shortName, index);
-    // Athena matches the exact ARN (the table has no other name for a principal).
-    if (parsed.athena !== undefined && !principal.startsWith('arn:'))
-      throw new UsageError(`${path}: policies[${index}].${kind}: athena needs the ${kind}'s ARN, not its name`);
     return {
       kind,
       principal,

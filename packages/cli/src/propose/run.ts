@@ -115,12 +115,14 @@ export async function propose(args: ProposeArgs, io: CliIo, now = new Date()): P
   }
   const configDir = await realpath(dirname(resolve(io.cwd, args.config)));
   const source = sourceOfConfig(config, configDir);
+  // To the second, as CloudTrail writes event times (and as an Athena query takes its bounds).
+  const seconds = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
   const window = {
-    since: parseTimeBound('since', config.since, now),
-    until: config.until === undefined ? now.toISOString() : parseTimeBound('until', config.until, now),
+    since: seconds(parseTimeBound('since', config.since, now)),
+    until: seconds(config.until === undefined ? now.toISOString() : parseTimeBound('until', config.until, now)),
   };
   const catalog = iamCatalog();
-  const read = await analyzePrincipals(entries, source, config.athena, window, catalog, io);
+  const read = await analyzePrincipals(entries, source, window, catalog, io);
   const context: RunContext = {
     config,
     args,
