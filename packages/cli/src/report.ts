@@ -1,4 +1,11 @@
-import type { PrincipalAnalysis, ShapedPolicy, TrailAnalysis } from '@iamgen/core';
+import type {
+  AddedCompanion,
+  DataEventGap,
+  GrantToNarrow,
+  PrincipalAnalysis,
+  ShapedPolicy,
+  TrailAnalysis,
+} from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
 import type { CacheStats } from './cache.js';
 import type { ReadContext } from './principal-policy.js';
@@ -47,10 +54,18 @@ export interface RunReport {
     readonly sizes: readonly number[];
     readonly limit: number;
     readonly split: boolean;
+    readonly maxDocuments: number;
+    readonly attachable: boolean;
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
   /** Per statement of the policy: the events it allowed, first and last seen, one sample event id. */
   readonly evidence?: readonly StatementEvidence[];
+  /** Calls CloudTrail does not log that the policy adds, implied by logged ones. */
+  readonly unloggedCompanions?: readonly AddedCompanion[];
+  /** Privilege-escalation grants left at the account's `role/*`: a person must narrow them. */
+  readonly grantsToNarrow?: readonly GrantToNarrow[];
+  /** Services used whose data-plane calls the source does not show. */
+  readonly dataEventGaps?: readonly DataEventGap[];
   readonly cache?: CacheStats;
   readonly problems: readonly string[];
   /** The Athena query the events came from, when they came from one. */
@@ -112,6 +127,8 @@ export function buildReport(
       sizes: shaped.sizes,
       limit: shaped.limit,
       split: shaped.documents.length > 1,
+      maxDocuments: shaped.maxDocuments,
+      attachable: shaped.attachable,
     },
   };
 }

@@ -111,6 +111,22 @@ describe('shrinkPolicy', () => {
       actions: ['dynamodb:GetItem', 'sqs:ListQueues'],
     },
     {
+      name: 'calls CloudTrail never logs but the observed ones imply are kept where the file grants them',
+      current: doc({
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DeleteLogGroup'],
+        Resource: '*',
+      }),
+      observed: [
+        seen({
+          action: 'logs:CreateLogStream',
+          resource: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders:log-stream:2024/05/01/abc',
+        }),
+      ],
+      input: { dataEventServices: new Set(['logs']) },
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    },
+    {
       name: 'NotAction statements shrink to the actions used',
       current: doc({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }),
       observed: [getOrders],

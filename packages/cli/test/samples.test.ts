@@ -18,12 +18,20 @@ describe('samples', () => {
     expect(samples.length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(samples)('%s reproduces expected-policy.json', async (sample) => {
-    const { args } = JSON.parse(readFileSync(join(root, 'samples', sample, 'sample.json'), 'utf8')) as {
+  // A sample may add variants (other flags, other principals of the same logs), each with its own golden file.
+  const runs = samples.flatMap((sample) => {
+    const spec = JSON.parse(readFileSync(join(root, 'samples', sample, 'sample.json'), 'utf8')) as {
       args: string[];
+      variants?: { args: string[]; expected: string }[];
     };
+    return [{ args: spec.args, expected: 'expected-policy.json' }, ...(spec.variants ?? [])].map(
+      (run) => [sample, run.expected, run.args] as const,
+    );
+  });
+
+  it.each(runs)('%s reproduces %s', async (sample, expected, args) => {
     const result = await runCliCaptured(args, root);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(readFileSync(join(root, 'samples', sample, 'expected-policy.json'), 'utf8'));
+    expect(result.stdout).toBe(readFileSync(join(root, 'samples', sample, expected), 'utf8'));
   });
 });

@@ -17,8 +17,12 @@ export { PrincipalAnalysis, TrailAnalysis } from './analysis.js';
 export type { NonAuthorizationReason, Principal, PrincipalKind, PrincipalSelector } from './attribute.js';
 export { nonAuthorizationReason, principalName, principalOf, selectorMatches } from './attribute.js';
 export { compareCodePoints } from './collections.js';
+export type { AddedCompanion } from './companions.js';
+export { addUnloggedCompanions } from './companions.js';
 export type { CoverageResult } from './coverage.js';
 export { describeAccess, proveCoverage } from './coverage.js';
+export type { DataEventGap } from './data-events.js';
+export { dataEventGaps } from './data-events.js';
 export type { DiffOptions, Grant, PolicyDiff, RemovalReason, RemovedGrant } from './diff/index.js';
 export {
   diffAsJson,
@@ -28,8 +32,11 @@ export {
   renderDiffMarkdown,
   renderDiffText,
 } from './diff/index.js';
+export type { EscalationOptions, GrantToNarrow } from './escalation.js';
 export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
 export { evaluate, wildcardMatch } from './evaluate/index.js';
+export type { Generalization, GeneralizationRule, GeneralizeMode } from './generalize/index.js';
+export { generalizeModes } from './generalize/index.js';
 export type {
   GeneratedPolicies,
   GeneratePoliciesOptions,
@@ -37,6 +44,8 @@ export type {
   PrincipalPolicyOutcome,
 } from './generate.js';
 export { generatePolicies, principalPolicy } from './generate.js';
+export type { GrantPlan } from './grant-plan.js';
+export { planGrants } from './grant-plan.js';
 export type { AccessLevel, CatalogAction, CatalogService, CatalogSource, ServiceData } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
@@ -45,6 +54,8 @@ export type { RequestProjection } from './mapping/request-fields.js';
 export { resourceRequestFields } from './mapping/request-fields.js';
 export type { RecordOrIssue } from './normalize.js';
 export { describeOrigin, isIssue, normalizeEventTime, normalizeRecord, recordsOfDocument } from './normalize.js';
+export type { PolicyKind } from './packing.js';
+export { attachableDocuments, policySize, policySizeLimits } from './packing.js';
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';
 export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
@@ -57,8 +68,8 @@ export {
   prefilterNeedles,
   selectorTarget,
 } from './selection.js';
-export type { Generalization, PolicyKind, ShapedPolicy, ShapeOptions } from './shape.js';
-export { defaultShapeOptions, policySize, policySizeLimits, shapePolicy } from './shape.js';
+export type { ShapedPolicy, ShapeOptions } from './shape.js';
+export { defaultShapeOptions, shapePolicy } from './shape.js';
 export type {
   Access,
   ConditionBlock,

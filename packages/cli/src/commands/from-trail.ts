@@ -3,10 +3,12 @@ import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
 import { diffPolicies, isGlob, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
+import type { CacheStats } from '../cache.js';
 import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
+import { readInstanceProfiles } from '../current-policy/instance-profiles.js';
 import type { FedAnalysis, SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
 import { policyFileNames } from '../out-dir.js';
@@ -36,6 +38,8 @@ export interface FromTrailArgs extends SourceOptions, PolicySettings {
   readonly diffOut?: string | undefined;
   /** Print the evidence for every statement (events, first/last seen, a sample event id) to stderr. */
   readonly explain?: boolean;
+  /** Resolves instance profiles to roles for iam:PassRole: an authorization-details dump, or `iam` for live IAM. */
+  readonly iamSnapshot?: string | undefined;
 }
 
 /** How many problem lines go to stderr before the rest is left to `--report`. */
@@ -88,12 +92,17 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const totalProblems = analysis.counts.unreadableFiles + analysis.counts.malformedRecords;
   const hidden = totalProblems - Math.min(shownProblems, analysis.problems.length);
   if (hidden > 0) io.stderr.write(`warning: ${hidden} more unreadable files or records (see --report)\n`);
+  const cacheLine = fed.cache === undefined ? undefined : cacheWarning(args.cache ?? '', fed.cache);
+  if (cacheLine !== undefined) io.stderr.write(`warning: ${cacheLine}\n`);
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
     throw new RunFailure(`no CloudTrail events found in ${describeSources(args)}`);
   }
+  const instanceProfiles =
+    args.iamSnapshot === undefined ? undefined : await readInstanceProfiles(args.iamSnapshot, args, io.cwd);
+  const settings: FromTrailArgs = { ...args, catalog, ...(instanceProfiles === undefined ? {} : { instanceProfiles }) };
   return single
-    ? singlePrincipal(args, fed, context, catalog, io)
-    : severalPrincipals(args, fed, context, selection, io);
+    ? singlePrincipal(settings, fed, context, catalog, io)
+    : severalPrincipals(settings, fed, context, selection, io);
 }
 
 async function singlePrincipal(
@@ -131,6 +140,7 @@ async function singlePrincipal(
   if (current !== undefined) {
     const diff = diffPolicies(current, result.shaped.documents, catalog, {
       dataEventsSeen: principal.sawDataEvents,
+      servicesWithoutDataEvents: new Set((result.report.dataEventGaps ?? []).map((gap) => gap.service)),
       deniedAccesses: principal.deniedAccesses.accesses(),
     });
     await emitDiff(diff, args.diffFormat ?? 'text', args.diffOut, io);
@@ -224,6 +234,19 @@ async function severalPrincipals(
 }
 
 /** `--role`/`--user` (repeatable, globs) and `--all`, as `from-trail` and `athena query` read them. */
+/** One line when the cache could not be trusted or written; the run itself is unaffected (files are read instead). */
+function cacheWarning(dir: string, stats: CacheStats): string | undefined {
+  const parts = [
+    ...(stats.rejected > 0
+      ? [`${stats.rejected} entries could not be trusted (corrupt or foreign) and were rebuilt`]
+      : []),
+    ...(stats.unwritable > 0
+      ? [`${stats.unwritable} entries could not be written (the next run reads those files again)`]
+      : []),
+  ];
+  return parts.length === 0 ? undefined : `cache ${dir}: ${parts.join('; ')}`;
+}
+
 export function selectionOf(args: {
   readonly roles: readonly string[];
   readonly users: readonly string[];

@@ -1,5 +1,6 @@
 import type {
   Access,
+  GeneralizeMode,
   Grant,
   IamCatalog,
   ObservedAccess,
@@ -8,6 +9,7 @@ import type {
   PolicyStatement,
 } from '@iamgen/core';
 import {
+  addUnloggedCompanions,
   compareCodePoints,
   describeAccess,
   diffPolicies,
@@ -89,6 +91,15 @@ export function shrinkPolicy(input: ShrinkInput): Shrunk {
 
   const toShape: Access[] = [];
   const notGranted: ObservedAccess[] = [];
+  const grantingStatements = (request: ReturnType<typeof requestOf>) =>
+    statements
+      .map((statement, index) => ({ statement, index }))
+      .filter(
+        ({ statement, index }) =>
+          statement.Effect === 'Allow' &&
+          !carryWhole.has(index) &&
+          evaluate([single(current.Version, withoutCondition(statement))], request).decision === 'allow',
+      );
   // Conditions set aside: a statement kept whole keeps its conditions, and what it covers needs no other grant.
   const keptAllows = statements.filter((s, i) => s.Effect === 'Allow' && carryWhole.has(i)).map(withoutCondition);
   for (const entry of input.observed) {
@@ -102,18 +113,22 @@ export function shrinkPolicy(input: ShrinkInput): Shrunk {
       evaluate([{ Version: current.Version, Statement: keptAllows }], request).decision === 'allow'
     )
       continue;
-    const matching = statements
-      .map((statement, index) => ({ statement, index }))
-      .filter(
-        ({ statement, index }) =>
-          statement.Effect === 'Allow' &&
-          !carryWhole.has(index) &&
-          evaluate([single(current.Version, withoutCondition(statement))], request).decision === 'allow',
-      );
+    const matching = grantingStatements(request);
     if (matching.length === 0) notGranted.push(entry);
     else if (matching.some(({ statement }) => statement.Condition === undefined)) toShape.push(entry.access);
     // The file grants it only under conditions iamgen cannot check (source IP, tags…): keep those conditions.
     else for (const { index } of matching) carryPart(index, entry.access.action, 'conditional');
+  }
+
+  // Calls CloudTrail never records but the observed ones imply (PutLogEvents after CreateLogStream): the logs
+  // cannot show them unused, so what the file grants of them stays; what it does not grant is not asked for.
+  const observedAccesses = input.observed.map((o) => o.access);
+  for (const access of addUnloggedCompanions(observedAccesses).accesses.slice(observedAccesses.length)) {
+    const request = requestOf(access);
+    if (evaluate([current], request).decision === 'explicit-deny') continue;
+    const matching = grantingStatements(request);
+    if (matching.some(({ statement }) => statement.Condition === undefined)) toShape.push(access);
+    else for (const { index } of matching) carryPart(index, access.action, 'conditional');
   }
 
   const recent = new Set(input.recentGrants.map((g) => `${g.action}\u0000${g.resource}`));
@@ -166,8 +181,8 @@ export function shrinkPolicy(input: ShrinkInput): Shrunk {
     Statement: carried.map((c) => c.statement).filter((st) => st.Effect === 'Allow'),
   };
   const rest = toShape.filter((access) => evaluate([carriedAllows], requestOf(access)).decision !== 'allow');
-  const attempt = (threshold: number) => {
-    const shaped = shapePolicy(rest, { policyKind: 'managed', objectPrefixThreshold: threshold });
+  const attempt = (shape: { objectPrefixThreshold: number; generalize?: GeneralizeMode }) => {
+    const shaped = shapePolicy(rest, { policyKind: 'managed', maxDocuments: 1, catalog, ...shape });
     const taken = new Set(usedSids);
     const built = shaped.documents
       .flatMap((document) => document.Statement)
@@ -179,9 +194,10 @@ export function shrinkPolicy(input: ShrinkInput): Shrunk {
     };
     return { next, diff: diffPolicies([current], [next], catalog, { dataEventsSeen: true }) };
   };
-  let result = attempt(input.objectPrefixThreshold);
-  // Generalizing object keys to a prefix can reach past what the file grants; the exact keys never do.
-  if (result.diff.added.length > 0) result = attempt(0);
+  let result = attempt({ objectPrefixThreshold: input.objectPrefixThreshold });
+  // Generalizing (object keys to a prefix, names to their stable part) can reach past what the file grants;
+  // the exact resources used never do.
+  if (result.diff.added.length > 0) result = attempt({ objectPrefixThreshold: 0, generalize: 'exact' });
   if (result.diff.added.length > 0) {
     const named = result.diff.added
       .slice(0, 3)
