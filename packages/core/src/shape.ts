@@ -1,6 +1,6 @@
 import { compareCodePoints, getOrCreate, sortedUnique } from './collections.js';
 import type { PolicyDocument, PolicyStatement } from './policy-document.js';
-import type { Grant } from './statements.js';
+import type { Grant, StatementOptions } from './statements.js';
 import { groupStatements } from './statements.js';
 import type { Access } from './types.js';
 
@@ -13,7 +13,7 @@ export const policySizeLimits = {
 
 export type PolicyKind = keyof typeof policySizeLimits;
 
-export interface ShapeOptions {
+export interface ShapeOptions extends StatementOptions {
   readonly policyKind: PolicyKind;
   /** Distinct object keys under one S3 prefix at which they collapse to `prefix/*`. 0 disables. */
   readonly objectPrefixThreshold: number;
@@ -53,7 +53,7 @@ export function shapePolicy(accesses: readonly Access[], options: ShapeOptions =
   const generalized = objects.accesses;
   const generalizations = [...streams.generalizations, ...objects.generalizations];
   const grants = mergeConditions(generalized);
-  const statements = groupStatements(grants);
+  const statements = groupStatements(grants, options);
   const limit = policySizeLimits[options.policyKind];
   const documents = packDocuments(statements, limit);
   return {

@@ -94,6 +94,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const shaped = shapePolicy(accesses, {
     policyKind: args.policyKind,
     objectPrefixThreshold: args.objectPrefixThreshold,
+    accessLevelOf: (action) => catalog.actionByQualifiedName(action)?.accessLevel,
   });
   const coverage = requireCoverage(shaped.documents, granted);
   const report = { ...buildReport(analysis, context, shaped), coverage };
