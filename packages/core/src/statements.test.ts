@@ -47,12 +47,7 @@ describe('groupStatements', () => {
       [table, 'arn:aws:dynamodb:us-east-1:1:table/orders-archive'],
       'DynamodbReadOrdersAndOrdersArchive',
     ],
-    [
-      'three tables',
-      'dynamodb:GetItem',
-      [table, `${table}-a`, `${table}-b`],
-      'DynamodbReadOrdersAnd2More',
-    ],
+    ['three tables', 'dynamodb:GetItem', [table, `${table}-a`, `${table}-b`], 'DynamodbReadOrdersAnd2More'],
     [
       'a log group',
       'logs:PutLogEvents',
