@@ -1,20 +1,27 @@
 import { resolve } from 'node:path';
-import type { AnalysisOptions, IamCatalog } from '@iamgen/core';
+import type { AnalysisOptions, IamCatalog, TrailAnalysisState } from '@iamgen/core';
 import { isIssue, TrailAnalysis } from '@iamgen/core';
 import type { CliIo } from './cli-io.js';
 import { UsageError } from './cli-io.js';
 import type { AwsConnection } from './current-policy/from-iam.js';
 import { fileProgress } from './progress.js';
-import { readLocalRecords } from './sources/local-files.js';
+import { analysisPool } from './sources/analysis-pool.js';
+import type { FileTask } from './sources/file-worker.js';
+import { unreadableFileState } from './sources/file-worker.js';
+import { listLocalLogFiles } from './sources/local-files.js';
+import { inOrder } from './sources/log-content.js';
 import { cloudTrailClient, readLookupEvents } from './sources/lookup-events.js';
-import { isS3Url, readS3Records, s3Client } from './sources/s3-objects.js';
+import { isS3Url, listS3LogObjects, s3Client } from './sources/s3-objects.js';
 
 export interface SourceOptions extends AwsConnection {
   /** Local files and folders, and `s3://bucket/prefix` trail locations. */
   readonly events: readonly string[];
   /** Regions to read through the LookupEvents API (management events of the last 90 days). */
   readonly lookupRegions: readonly string[];
+  /** Files fetched and held at once (at least two per worker). */
   readonly concurrency: number;
+  /** Worker threads that decompress, filter, parse and map files; 0 runs everything in the main thread. */
+  readonly workers: number;
 }
 
 export interface FedAnalysis {
@@ -36,7 +43,11 @@ export function describeSources(source: SourceOptions): string {
   return [...source.events, ...source.lookupRegions.map((region) => `LookupEvents ${region}`)].join(', ');
 }
 
-/** Streams every record of the sources through one analysis; only its folds stay in memory. */
+/**
+ * Reads every source once into one analysis that serves every selected principal. Files go through worker threads
+ * and come back as per-file folds, merged in the order the files were found, so the result does not depend on
+ * timing or on the number of workers; only folds stay in memory.
+ */
 export async function feedAnalysis(
   catalog: IamCatalog,
   options: AnalysisOptions,
@@ -46,39 +57,71 @@ export async function feedAnalysis(
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = fileProgress(io, 'reading');
+  const pool = analysisPool(source.workers);
   let files = 0;
   try {
-    const common = {
+    const window = {
       ...(options.since === undefined ? {} : { since: options.since }),
       ...(options.until === undefined ? {} : { until: options.until }),
-      concurrency: source.concurrency,
+    };
+    const hooks = {
       onFileFound: () => {
         files += 1;
         progress.found();
       },
       onFileDone: () => progress.done(),
     };
-    const local = source.events.filter((e) => !isS3Url(e)).map((path) => resolve(io.cwd, path));
-    const remote = source.events.filter(isS3Url);
-    const client = remote.length === 0 ? undefined : s3Client(source);
-    const streams = [
-      ...(local.length === 0 ? [] : [readLocalRecords(local, { ...common, displayRoot: io.cwd })]),
-      ...remote.map((url) => readS3Records(url, client ?? s3Client(source), common)),
-      ...source.lookupRegions.map((region) =>
-        readLookupEvents(cloudTrailClient(source, region), region, {
-          ...(options.since === undefined ? {} : { since: options.since }),
-          ...(options.until === undefined ? {} : { until: options.until }),
-        }),
-      ),
-    ];
-    for (const records of streams) {
-      for await (const item of records) {
+    const inFlight = Math.max(source.concurrency, pool.threads * 2, 1);
+    for await (const state of inOrder(fileTasks(source, options, window, io), runTask(pool), inFlight, hooks)) {
+      analysis.merge(state);
+    }
+    for (const region of source.lookupRegions) {
+      for await (const item of readLookupEvents(cloudTrailClient(source, region), region, window)) {
         if (isIssue(item)) analysis.addIssue(item);
-        else analysis.addRecord(item.record, item.origin);
+        else analysis.addRecord(item.record, item.origin, item.sighting);
       }
     }
   } finally {
     progress.stop();
+    await pool.close();
   }
   return { analysis, files, dataEventsPossible: source.events.length > 0 };
+}
+
+type PendingTask = FileTask | { readonly kind: 'remote'; load: () => Promise<FileTask | TrailAnalysisState> };
+
+function runTask(pool: ReturnType<typeof analysisPool>): (task: PendingTask) => Promise<TrailAnalysisState> {
+  return async (task) => {
+    if (task.kind !== 'remote') return pool.analyze(task);
+    const loaded = await task.load();
+    return 'kind' in loaded ? pool.analyze(loaded) : loaded;
+  };
+}
+
+async function* fileTasks(
+  source: SourceOptions,
+  options: AnalysisOptions,
+  window: { since?: string; until?: string },
+  io: CliIo,
+): AsyncGenerator<PendingTask> {
+  const local = source.events.filter((e) => !isS3Url(e)).map((path) => resolve(io.cwd, path));
+  if (local.length > 0) {
+    for await (const file of listLocalLogFiles(local, { ...window, displayRoot: io.cwd })) {
+      yield { kind: 'path', path: file.path, display: file.display, options };
+    }
+  }
+  const remote = source.events.filter(isS3Url);
+  const client = remote.length === 0 ? undefined : s3Client(source);
+  for (const url of remote) {
+    for await (const object of listS3LogObjects(url, client ?? s3Client(source), window)) {
+      yield {
+        kind: 'remote',
+        load: async () => {
+          const content = await object.load();
+          if (isIssue(content)) return unreadableFileState(content);
+          return { kind: 'bytes', name: object.key, display: object.display, content, options };
+        },
+      };
+    }
+  }
 }

@@ -4,10 +4,12 @@ import type { CliIo } from './cli-io.js';
 import { exitCodes, RunFailure, UsageError } from './cli-io.js';
 import { athena } from './commands/athena.js';
 import { diff, diffFormats } from './commands/diff.js';
-import { fromTrail, policyFormats, policyKinds } from './commands/from-trail.js';
+import { fromTrail } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 import type { AwsConnection } from './current-policy/index.js';
 import type { SourceOptions } from './feed-analysis.js';
+import { policyFormats, policyKinds } from './principal-policy.js';
+import { defaultWorkers } from './sources/analysis-pool.js';
 
 type Command = () => Promise<number>;
 
@@ -27,7 +29,18 @@ const eventsOption = {
     'CloudTrail log files or folders (.json, .json.gz, .jsonl), or s3://bucket/prefix trail locations; the delivery layout is walked',
 } as const;
 
-const concurrencyOption = { type: 'number', default: 4, describe: 'files read at once' } as const;
+const concurrencyOption = {
+  type: 'number',
+  default: 4,
+  describe: 'files fetched and held at once (at least 2 per worker)',
+} as const;
+
+const workersOption = {
+  type: 'number',
+  default: defaultWorkers(),
+  defaultDescription: 'one per core',
+  describe: 'worker threads that decompress, filter, parse and map log files (0: main thread only)',
+} as const;
 
 const lookupEventsOption = {
   type: 'string',
@@ -56,6 +69,7 @@ function sourceOf(argv: Record<string, unknown>): SourceOptions {
     events: argv.events as string[],
     lookupRegions: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
     concurrency: argv.concurrency as number,
+    workers: argv.workers as number,
     ...connectionOf(argv),
   };
 }
@@ -65,8 +79,21 @@ const fromTrailCommand: CommandDefinition = {
   describe: 'Generate a least-privilege policy from what a role or user did',
   builder: (parser) =>
     awsOptions(parser)
-      .option('role', { type: 'string', describe: 'role name or ARN (assumed-role sessions count as the role)' })
-      .option('user', { type: 'string', describe: 'IAM user name or ARN' })
+      .option('role', {
+        type: 'string',
+        array: true,
+        describe: 'role name, ARN or glob (orders-*); repeatable; assumed-role sessions count as the role',
+      })
+      .option('user', { type: 'string', array: true, describe: 'IAM user name, ARN or glob; repeatable' })
+      .option('all', {
+        type: 'boolean',
+        default: false,
+        describe: 'every role and IAM user seen (service-linked roles and AWS services left out)',
+      })
+      .option('out-dir', {
+        type: 'string',
+        describe: 'with several principals: one policy file per principal plus report.json in DIR',
+      })
       .option('events', eventsOption)
       .option('lookup-events', lookupEventsOption)
       .option('since', { type: 'string', describe: 'only events at or after: 90d, 12h, 2024-06-01 or ISO time' })
@@ -89,6 +116,7 @@ const fromTrailCommand: CommandDefinition = {
       .option('diff-format', { choices: diffFormats, default: 'text' as const, describe: 'format of the diff' })
       .option('diff-out', { type: 'string', describe: 'write the diff to FILE instead of stderr' })
       .option('concurrency', concurrencyOption)
+      .option('workers', workersOption)
       .example(
         '$0 from-trail --role orders-api-handler --events ./AWSLogs --since 90d',
         'policy for a Lambda role from 90 days of logs',
@@ -96,12 +124,19 @@ const fromTrailCommand: CommandDefinition = {
       .example(
         '$0 from-trail --role arn:aws:iam::123456789012:role/ci/ci-deployer --events logs/ --format terraform --out policy.tf --report run.json',
         'Terraform output plus a JSON report',
-      ),
+      )
+      .example(
+        "$0 from-trail --role 'orders-*' --role ci-deployer --events s3://trail-bucket/AWSLogs/ --out-dir policies/",
+        'several roles from one read, one file each',
+      )
+      .example('$0 from-trail --all --events ./AWSLogs --since 30d --out-dir policies/', 'every role and user seen'),
   run: (argv, io) =>
     fromTrail(
       {
-        role: argv.role as string | undefined,
-        user: argv.user as string | undefined,
+        roles: (argv.role as string[] | undefined) ?? [],
+        users: (argv.user as string[] | undefined) ?? [],
+        all: argv.all as boolean,
+        outDir: argv.outDir as string | undefined,
         ...sourceOf(argv),
         since: argv.since as string | undefined,
         until: argv.until as string | undefined,
@@ -129,6 +164,7 @@ const rolesCommand: CommandDefinition = {
       .option('lookup-events', lookupEventsOption)
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
       .option('concurrency', concurrencyOption)
+      .option('workers', workersOption)
       .example('$0 roles --events ./AWSLogs', 'who did what in these logs'),
   run: (argv, io) =>
     roles(

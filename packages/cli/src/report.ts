@@ -1,4 +1,4 @@
-import type { ShapedPolicy, TrailAnalysis } from '@iamgen/core';
+import type { PrincipalAnalysis, ShapedPolicy, TrailAnalysis } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
 
 export interface RunReport {
@@ -9,6 +9,8 @@ export interface RunReport {
     readonly unreadableFiles: number;
     readonly eventsRead: number;
     readonly malformedRecords: number;
+    /** Records whose raw text named no selected principal, counted without being parsed. */
+    readonly prefiltered: number;
     readonly matched: number;
     readonly mapped: number;
     readonly denied: number;
@@ -47,30 +49,33 @@ export interface RunReport {
 }
 
 export function buildReport(
-  analysis: TrailAnalysis,
-  context: { selector: string; files: number; dataEventsPossible: boolean; since?: string; until?: string },
+  read: TrailAnalysis,
+  analysis: PrincipalAnalysis,
+  context: { files: number; dataEventsPossible: boolean; since?: string; until?: string },
   shaped: ShapedPolicy | undefined,
 ): RunReport {
+  const r = read.counts;
   const c = analysis.counts;
-  const matchedArns = [...analysis.principals.keys()].filter((arn) => analysis.matchedPrincipals.has(arn)).sort();
+  const matchedArns = [...analysis.matchedPrincipals].sort(compareCodePoints);
   const window: { since?: string; until?: string } = {};
   if (context.since !== undefined) window.since = context.since;
   if (context.until !== undefined) window.until = context.until;
   const report: RunReport = {
-    principal: { selector: context.selector, matchedArns },
+    principal: { selector: analysis.target.label, matchedArns },
     window,
     counts: {
       files: context.files,
-      unreadableFiles: c.unreadableFiles,
-      eventsRead: c.recordsRead,
-      malformedRecords: c.malformedRecords,
+      unreadableFiles: r.unreadableFiles,
+      eventsRead: r.recordsRead,
+      malformedRecords: r.malformedRecords,
+      prefiltered: r.prefiltered,
       matched: c.matched,
       mapped: c.mapped,
       denied: c.denied,
       unmapped: c.unmapped,
       skipped: {
-        'outside-window': c.outsideWindow,
-        'other-principal': c.otherPrincipals,
+        'outside-window': r.outsideWindow,
+        'other-principal': r.recordsRead - r.malformedRecords - r.outsideWindow - c.matched,
         ...Object.fromEntries(Object.entries(c.notAuthorization).sort(([a], [b]) => compareCodePoints(a, b))),
       },
     },
@@ -85,7 +90,7 @@ export function buildReport(
       .map(([action, events]) => ({ action, events }))
       .sort((a, b) => compareCodePoints(a.action, b.action)),
     generalizations: shaped?.generalizations ?? [],
-    problems: analysis.problems.map((p) => p.message),
+    problems: read.problems.map((p) => p.message),
   };
   if (shaped === undefined) return report;
   return {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { requireCoverage } from '../src/commands/from-trail.js';
+import { requireCoverage } from '../src/principal-policy.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import { trailEvent } from './trail-fixtures.js';
 
@@ -203,14 +203,16 @@ describe('from-trail on bad input', () => {
     const result = await runCliCaptured(['from-trail', '--role', 'ghost', '--events', dir, '--out', out], dir);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      'iamgen: role ghost not seen in the logs; roles seen: arn:aws:iam::123456789012:role/app (2), arn:aws:iam::123456789012:role/other (1)\n',
+      'iamgen: role ghost not seen in the logs (3 records were skipped unparsed: their text does not name it); iamgen roles lists the principals seen\n',
     );
     await expect(readFile(out)).rejects.toThrow();
   });
 
   it.each([
     [['from-trail', '--events', 'x'], /missing --role/],
-    [['from-trail', '--role', 'a', '--user', 'b', '--events', 'x'], /either --role or --user/],
+    [['from-trail', '--role', 'a', '--user', 'b', '--events', 'x'], /several principals need --out-dir/],
+    [['from-trail', '--role', 'app-*', '--events', 'x', '--out', 'p.json'], /several principals need --out-dir/],
+    [['from-trail', '--role', 'a', '--events', 'x', '--out-dir', 'd'], /--out-dir is for several principals/],
     [['from-trail', '--role', 'a'], /--events/],
     [
       ['from-trail', '--role', 'a', '--events', '.', '--since', 'yesterday'],
@@ -301,6 +303,7 @@ describe('coverage proof', () => {
     };
     expect(() =>
       requireCoverage(
+        'role app',
         [broken],
         [
           { action: 'sqs:ListQueues', resource: '*' },
@@ -308,7 +311,7 @@ describe('coverage proof', () => {
         ],
       ),
     ).toThrow(
-      'coverage proof failed: the generated policy does not allow 1 of 2 observed accesses: dynamodb:GetItem on arn:aws:dynamodb:us-east-1:123456789012:table/orders',
+      'role app: coverage proof failed: the generated policy does not allow 1 of 2 observed accesses: dynamodb:GetItem on arn:aws:dynamodb:us-east-1:123456789012:table/orders',
     );
   });
 });

@@ -6,6 +6,16 @@ export interface ObservedAccess {
   count: number;
   firstSeen?: string;
   lastSeen?: string;
+  /** `eventID` of the earliest event that needed this access (ties: the smallest id), as evidence. */
+  sampleEventId?: string;
+}
+
+/** When and where an access was seen: one event, or an aggregated row of `count` events. */
+export interface Sighting {
+  readonly count: number;
+  readonly firstSeen?: string | undefined;
+  readonly lastSeen?: string | undefined;
+  readonly eventId?: string | undefined;
 }
 
 function accessKey(access: Access): string {
@@ -13,25 +23,25 @@ function accessKey(access: Access): string {
   return `${access.action}\u0000${access.resource}\u0000${context}`;
 }
 
+/** Entries as plain data, for crossing a worker boundary or a cache file. */
+export type AccessSetState = readonly (readonly [string, ObservedAccess])[];
+
 /**
  * The fold target of the pipeline: each distinct access once, with how often and when it was seen.
- * Raw events (count 1) and aggregated Athena rows (count n) fold the same way.
+ * Raw events (count 1) and aggregated Athena rows (count n) fold the same way, and two sets merge into the
+ * set their inputs would have made together, whatever the order.
  */
 export class AccessSet {
   readonly #entries = new Map<string, ObservedAccess>();
 
-  add(access: Access, count = 1, seenAt?: string): void {
+  add(access: Access, sighting: Sighting = { count: 1 }): void {
     const key = accessKey(access);
     let entry = this.#entries.get(key);
     if (entry === undefined) {
       entry = { access, count: 0 };
       this.#entries.set(key, entry);
     }
-    entry.count += count;
-    if (seenAt !== undefined) {
-      if (entry.firstSeen === undefined || seenAt < entry.firstSeen) entry.firstSeen = seenAt;
-      if (entry.lastSeen === undefined || seenAt > entry.lastSeen) entry.lastSeen = seenAt;
-    }
+    foldSighting(entry, sighting);
   }
 
   get size(): number {
@@ -46,4 +56,42 @@ export class AccessSet {
   accesses(): Access[] {
     return this.entries().map((entry) => entry.access);
   }
+
+  state(): AccessSetState {
+    return [...this.#entries.entries()];
+  }
+
+  merge(state: AccessSetState): void {
+    for (const [key, other] of state) {
+      const entry = this.#entries.get(key);
+      if (entry === undefined) this.#entries.set(key, { ...other });
+      else
+        foldSighting(entry, {
+          count: other.count,
+          firstSeen: other.firstSeen,
+          lastSeen: other.lastSeen,
+          eventId: other.sampleEventId,
+        });
+    }
+  }
+}
+
+function foldSighting(entry: ObservedAccess, sighting: Sighting): void {
+  entry.count += sighting.count;
+  const first = sighting.firstSeen ?? sighting.lastSeen;
+  const last = sighting.lastSeen ?? sighting.firstSeen;
+  if (sighting.eventId !== undefined && isEarlierSample(first, sighting.eventId, entry)) {
+    entry.sampleEventId = sighting.eventId;
+  }
+  if (first !== undefined && (entry.firstSeen === undefined || first < entry.firstSeen)) entry.firstSeen = first;
+  if (last !== undefined && (entry.lastSeen === undefined || last > entry.lastSeen)) entry.lastSeen = last;
+}
+
+/** The sample is the earliest event, so it does not depend on the order files were read in. */
+function isEarlierSample(time: string | undefined, eventId: string, entry: ObservedAccess): boolean {
+  if (entry.sampleEventId === undefined) return true;
+  const current = entry.firstSeen ?? '';
+  const candidate = time ?? '';
+  if (candidate !== current) return candidate !== '' && (current === '' || candidate < current);
+  return eventId < entry.sampleEventId;
 }

@@ -1,14 +1,19 @@
+import type { AccessSetState, Sighting } from './access-set.js';
 import { AccessSet } from './access-set.js';
-import type { Principal, PrincipalSelector } from './attribute.js';
-import { nonAuthorizationReason, principalOf, selectorMatches } from './attribute.js';
+import type { Principal } from './attribute.js';
+import { nonAuthorizationReason, principalOf } from './attribute.js';
+import { getOrCreate } from './collections.js';
 import type { IamCatalog } from './iam-catalog.js';
+import type { MappingOutcome } from './mapping/index.js';
 import { mapEvent } from './mapping/index.js';
 import { isIssue, normalizeRecord } from './normalize.js';
+import type { PrincipalSelection, PrincipalTarget } from './selection.js';
+import { emptySelection, exclusionFromAll, isGlob, selectorTarget, targetsOf } from './selection.js';
 import type { Access, Issue, Origin, TrailEvent } from './types.js';
 
 export interface AnalysisOptions {
   /** Whose activity to map; without one the analysis only takes a census of principals. */
-  readonly selector?: PrincipalSelector;
+  readonly selection?: PrincipalSelection;
   /** Inclusive lower bound, ISO-8601. */
   readonly since?: string;
   /** Exclusive upper bound, ISO-8601. */
@@ -42,12 +47,18 @@ export interface DeniedCall {
   readonly example: string;
 }
 
-export interface AnalysisCounts {
+/** What the read itself met, whoever the records belonged to. */
+export interface ReadCounts {
   recordsRead: number;
   unreadableFiles: number;
   malformedRecords: number;
   outsideWindow: number;
-  otherPrincipals: number;
+  /** Records whose raw text showed they belong to no selected principal, so they were never parsed. */
+  prefiltered: number;
+}
+
+/** What one principal's records came to. */
+export interface PrincipalCounts {
   matched: number;
   notAuthorization: Record<string, number>;
   mapped: number;
@@ -58,76 +69,24 @@ export interface AnalysisCounts {
 /** How many detailed examples of each problem a report keeps; counts are always complete. */
 const keptExamples = 200;
 
-/**
- * The streaming heart of `from-trail`: records go in one at a time, only the distinct accesses and
- * counters stay in memory. Raw events count 1; aggregated rows (Athena) pass their count.
- */
-export class TrailAnalysis {
-  readonly counts: AnalysisCounts = {
-    recordsRead: 0,
-    unreadableFiles: 0,
-    malformedRecords: 0,
-    outsideWindow: 0,
-    otherPrincipals: 0,
-    matched: 0,
-    notAuthorization: {},
-    mapped: 0,
-    unmapped: 0,
-    denied: 0,
-  };
+/** One selected principal's fold: its distinct accesses, what was skipped and why, and the evidence. */
+export class PrincipalAnalysis {
+  readonly counts: PrincipalCounts = { matched: 0, notAuthorization: {}, mapped: 0, unmapped: 0, denied: 0 };
   readonly granted = new AccessSet();
   readonly deniedAccesses = new AccessSet();
-  readonly principals = new Map<string, PrincipalActivity>();
-  /** ARNs of the principals the selector matched (a name can match roles in several accounts). */
+  /** ARNs of the principals this analysis took records from (a name can match roles in several accounts). */
   readonly matchedPrincipals = new Set<string>();
   readonly unmappedPairs = new Map<string, CountedPair>();
   readonly deniedCalls = new Map<string, DeniedCall>();
   /** Action → number of events whose resource could not be named. */
   readonly resourceUnknown = new Map<string, number>();
-  /** Problems worth showing line by line (bad files, malformed records), capped at `keptExamples`. */
-  readonly problems: Issue[] = [];
   /** Whether any matched event was a data event (S3 object, Lambda Invoke, DynamoDB item…). */
   sawDataEvents = false;
 
-  readonly #catalog: IamCatalog;
-  readonly #options: AnalysisOptions;
+  constructor(readonly target: PrincipalTarget) {}
 
-  constructor(catalog: IamCatalog, options: AnalysisOptions) {
-    this.#catalog = catalog;
-    this.#options = options;
-  }
-
-  /** A problem met while reading (unreadable file, bad line). */
-  addIssue(issue: Issue): void {
-    if (issue.kind === 'unreadable-file') this.counts.unreadableFiles += 1;
-    else if (issue.kind === 'malformed-record') {
-      this.counts.recordsRead += 1;
-      this.counts.malformedRecords += 1;
-    }
-    this.#keep(issue);
-  }
-
-  addRecord(record: unknown, origin: Origin, count = 1): void {
-    const event = normalizeRecord(record, origin);
-    if (isIssue(event)) {
-      this.addIssue(event);
-      return;
-    }
-    this.addEvent(event, count);
-  }
-
-  addEvent(event: TrailEvent, count = 1): void {
-    this.counts.recordsRead += count;
-    if (!this.#inWindow(event.eventTime)) {
-      this.counts.outsideWindow += count;
-      return;
-    }
-    const principal = principalOf(event);
-    this.#notePrincipal(principal, event, count);
-    if (this.#options.selector === undefined || !selectorMatches(this.#options.selector, principal)) {
-      this.counts.otherPrincipals += count;
-      return;
-    }
+  fold(event: TrailEvent, principal: Principal, outcome: () => MappingOutcome, sighting: Sighting): void {
+    const count = sighting.count;
     this.matchedPrincipals.add(principal.arn);
     this.counts.matched += count;
     const skipped = nonAuthorizationReason(event, principal);
@@ -136,24 +95,24 @@ export class TrailAnalysis {
       return;
     }
     if (event.eventCategory === 'Data' || event.managementEvent === false) this.sawDataEvents = true;
-    const outcome = mapEvent(event, this.#catalog);
-    switch (outcome.kind) {
+    const mapped = outcome();
+    switch (mapped.kind) {
       case 'not-authorization':
-        this.#countNotAuthorization(outcome.reason, count);
+        this.#countNotAuthorization(mapped.reason, count);
         return;
       case 'unmapped':
         this.counts.unmapped += count;
-        this.#countPair(event, outcome.reason, count);
+        this.#countPair(event, mapped.reason, count);
         return;
       case 'denied':
         this.counts.denied += count;
-        this.#countDenied(event, outcome.errorCode, outcome.accesses, count);
-        for (const access of outcome.accesses) this.deniedAccesses.add(access, count, event.eventTime);
+        this.#countDenied(event, mapped.errorCode, mapped.accesses, count);
+        for (const access of mapped.accesses) this.deniedAccesses.add(access, sighting);
         return;
       case 'mapped':
         this.counts.mapped += count;
-        for (const access of outcome.accesses) {
-          this.granted.add(access, count, event.eventTime);
+        for (const access of mapped.accesses) {
+          this.granted.add(access, sighting);
           if (access.resourceUnknown === true)
             this.resourceUnknown.set(access.action, (this.resourceUnknown.get(access.action) ?? 0) + count);
         }
@@ -161,25 +120,45 @@ export class TrailAnalysis {
     }
   }
 
-  #inWindow(eventTime: string | undefined): boolean {
-    if (eventTime === undefined) return this.#options.since === undefined && this.#options.until === undefined;
-    if (this.#options.since !== undefined && eventTime < this.#options.since) return false;
-    if (this.#options.until !== undefined && eventTime >= this.#options.until) return false;
-    return true;
+  state(): PrincipalAnalysisState {
+    return {
+      target: this.target,
+      counts: this.counts,
+      granted: this.granted.state(),
+      deniedAccesses: this.deniedAccesses.state(),
+      matchedPrincipals: [...this.matchedPrincipals],
+      unmappedPairs: [...this.unmappedPairs],
+      deniedCalls: [...this.deniedCalls],
+      resourceUnknown: [...this.resourceUnknown],
+      sawDataEvents: this.sawDataEvents,
+    };
   }
 
-  #notePrincipal(principal: Principal, event: TrailEvent, count: number): void {
-    let activity = this.principals.get(principal.arn);
-    if (activity === undefined) {
-      activity = { arn: principal.arn, kind: principal.kind, events: 0 };
-      this.principals.set(principal.arn, activity);
+  /** Adds what another read of other records found; examples already kept here stay (they came first). */
+  merge(state: PrincipalAnalysisState): void {
+    const c = this.counts;
+    c.matched += state.counts.matched;
+    c.mapped += state.counts.mapped;
+    c.unmapped += state.counts.unmapped;
+    c.denied += state.counts.denied;
+    for (const [reason, n] of Object.entries(state.counts.notAuthorization)) this.#countNotAuthorization(reason, n);
+    this.granted.merge(state.granted);
+    this.deniedAccesses.merge(state.deniedAccesses);
+    for (const arn of state.matchedPrincipals) this.matchedPrincipals.add(arn);
+    for (const [key, pair] of state.unmappedPairs) {
+      const mine = this.unmappedPairs.get(key);
+      if (mine === undefined) this.unmappedPairs.set(key, { ...pair });
+      else mine.count += pair.count;
     }
-    activity.events += count;
-    const at = event.eventTime;
-    if (at !== undefined) {
-      if (activity.firstSeen === undefined || at < activity.firstSeen) activity.firstSeen = at;
-      if (activity.lastSeen === undefined || at > activity.lastSeen) activity.lastSeen = at;
+    for (const [key, call] of state.deniedCalls) {
+      const mine = this.deniedCalls.get(key);
+      if (mine === undefined) this.deniedCalls.set(key, { ...call });
+      else mine.count += call.count;
     }
+    for (const [action, n] of state.resourceUnknown) {
+      this.resourceUnknown.set(action, (this.resourceUnknown.get(action) ?? 0) + n);
+    }
+    this.sawDataEvents ||= state.sawDataEvents;
   }
 
   #countNotAuthorization(reason: string, count: number): void {
@@ -217,9 +196,218 @@ export class TrailAnalysis {
         example: describe(event),
       });
   }
+}
 
-  #keep(issue: Issue): void {
+export interface PrincipalAnalysisState {
+  readonly target: PrincipalTarget;
+  readonly counts: PrincipalCounts;
+  readonly granted: AccessSetState;
+  readonly deniedAccesses: AccessSetState;
+  readonly matchedPrincipals: readonly string[];
+  readonly unmappedPairs: readonly (readonly [string, CountedPair])[];
+  readonly deniedCalls: readonly (readonly [string, DeniedCall])[];
+  readonly resourceUnknown: readonly (readonly [string, number])[];
+  readonly sawDataEvents: boolean;
+}
+
+/** Everything one read found, as plain data: what a worker sends back and a cache file holds. */
+export interface TrailAnalysisState {
+  readonly counts: ReadCounts;
+  readonly principals: readonly PrincipalActivity[];
+  readonly excludedFromAll: readonly (readonly [string, string])[];
+  readonly problems: readonly Issue[];
+  readonly analyses: readonly PrincipalAnalysisState[];
+}
+
+/** Distinct calls remembered for mapping; far above the distinct calls of real roles, low enough to bound memory. */
+const mappingCacheLimit = 20_000;
+
+/**
+ * The streaming heart of every read: records go in one at a time and each feeds the analyses of the selected
+ * principals it belongs to; only distinct accesses and counters stay in memory. One read serves any number of
+ * principals, and a principal's analysis is the same whether it was read alone or with others. Raw events count 1;
+ * aggregated rows (Athena) pass their count and first/last time.
+ */
+export class TrailAnalysis {
+  readonly counts: ReadCounts = {
+    recordsRead: 0,
+    unreadableFiles: 0,
+    malformedRecords: 0,
+    outsideWindow: 0,
+    prefiltered: 0,
+  };
+  readonly principals = new Map<string, PrincipalActivity>();
+  /** Principals `--all` left out, with the reason. */
+  readonly excludedFromAll = new Map<string, string>();
+  /** Problems worth showing line by line (bad files, malformed records), capped at `keptExamples`. */
+  readonly problems: Issue[] = [];
+
+  readonly #analyses = new Map<string, PrincipalAnalysis>();
+  readonly #catalog: IamCatalog;
+  readonly #options: AnalysisOptions;
+  readonly #selection: PrincipalSelection;
+  readonly #mappings = new Map<string, MappingOutcome>();
+
+  constructor(catalog: IamCatalog, options: AnalysisOptions) {
+    this.#catalog = catalog;
+    this.#options = options;
+    this.#selection = options.selection ?? emptySelection;
+    // Named principals have an analysis even when never seen, so "not seen" is a finding, not an absence.
+    for (const selector of this.#selection.selectors) {
+      if (!isGlob(selector.value)) this.#analysisOf(selectorTarget(selector));
+    }
+  }
+
+  /** The selected principals' analyses, in a stable order (by key). */
+  analyses(): PrincipalAnalysis[] {
+    return [...this.#analyses.values()].sort((a, b) => (a.target.key < b.target.key ? -1 : 1));
+  }
+
+  analysis(key: string): PrincipalAnalysis | undefined {
+    return this.#analyses.get(key);
+  }
+
+  /** A problem met while reading (unreadable file, bad line). */
+  addIssue(issue: Issue): void {
+    if (issue.kind === 'unreadable-file') this.counts.unreadableFiles += 1;
+    else if (issue.kind === 'malformed-record') {
+      this.counts.recordsRead += 1;
+      this.counts.malformedRecords += 1;
+    }
     if (this.problems.length < keptExamples) this.problems.push(issue);
+  }
+
+  /** Records skipped unparsed because their raw text cannot name a selected principal. */
+  addPrefiltered(records: number): void {
+    this.counts.recordsRead += records;
+    this.counts.prefiltered += records;
+  }
+
+  addRecord(record: unknown, origin: Origin, sighting?: Sighting): void {
+    const event = normalizeRecord(record, origin);
+    if (isIssue(event)) {
+      this.addIssue(event);
+      return;
+    }
+    this.addEvent(event, sighting);
+  }
+
+  addEvent(event: TrailEvent, sighting?: Sighting): void {
+    const seen: Sighting = {
+      count: sighting?.count ?? 1,
+      firstSeen: sighting?.firstSeen ?? event.eventTime,
+      lastSeen: sighting?.lastSeen ?? event.eventTime,
+      eventId: sighting?.eventId ?? event.eventId,
+    };
+    this.counts.recordsRead += seen.count;
+    if (!this.#inWindow(event.eventTime)) {
+      this.counts.outsideWindow += seen.count;
+      return;
+    }
+    const principal = principalOf(event);
+    this.#notePrincipal(principal, seen);
+    const targets = targetsOf(this.#selection, principal);
+    if (targets.length === 0) {
+      if (this.#selection.all) {
+        const reason = exclusionFromAll(principal);
+        if (reason !== undefined) this.excludedFromAll.set(principal.arn, reason);
+      }
+      return;
+    }
+    let outcome: MappingOutcome | undefined;
+    const mapOnce = () => {
+      outcome ??= this.#map(event);
+      return outcome;
+    };
+    for (const target of targets) this.#analysisOf(target).fold(event, principal, mapOnce, seen);
+  }
+
+  state(): TrailAnalysisState {
+    return {
+      counts: this.counts,
+      principals: [...this.principals.values()],
+      excludedFromAll: [...this.excludedFromAll],
+      problems: this.problems,
+      analyses: [...this.#analyses.values()].map((a) => a.state()),
+    };
+  }
+
+  /** Adds the findings of a read of later records (merging in read order keeps the kept examples stable). */
+  merge(state: TrailAnalysisState): void {
+    const c = this.counts;
+    c.recordsRead += state.counts.recordsRead;
+    c.unreadableFiles += state.counts.unreadableFiles;
+    c.malformedRecords += state.counts.malformedRecords;
+    c.outsideWindow += state.counts.outsideWindow;
+    c.prefiltered += state.counts.prefiltered;
+    for (const p of state.principals) {
+      const mine = getOrCreate(
+        this.principals,
+        p.arn,
+        (): PrincipalActivity => ({ arn: p.arn, kind: p.kind, events: 0 }),
+      );
+      mine.events += p.events;
+      if (p.firstSeen !== undefined && (mine.firstSeen === undefined || p.firstSeen < mine.firstSeen))
+        mine.firstSeen = p.firstSeen;
+      if (p.lastSeen !== undefined && (mine.lastSeen === undefined || p.lastSeen > mine.lastSeen))
+        mine.lastSeen = p.lastSeen;
+    }
+    for (const [arn, reason] of state.excludedFromAll) this.excludedFromAll.set(arn, reason);
+    for (const problem of state.problems) {
+      if (this.problems.length < keptExamples) this.problems.push(problem);
+    }
+    for (const analysis of state.analyses) this.#analysisOf(analysis.target).merge(analysis);
+  }
+
+  #analysisOf(target: PrincipalTarget): PrincipalAnalysis {
+    return getOrCreate(this.#analyses, target.key, () => new PrincipalAnalysis(target));
+  }
+
+  /** Many events are the same call (same principal, operation and parameters): map each distinct call once. */
+  #map(event: TrailEvent): MappingOutcome {
+    const key = JSON.stringify([
+      event.eventSource,
+      event.eventName,
+      event.awsRegion,
+      event.recipientAccountId,
+      event.errorCode,
+      event.errorMessage,
+      event.userIdentity,
+      event.requestParameters,
+      event.resources,
+    ]);
+    let outcome = this.#mappings.get(key);
+    if (outcome === undefined) {
+      outcome = mapEvent(event, this.#catalog);
+      if (this.#mappings.size >= mappingCacheLimit) this.#mappings.clear();
+      this.#mappings.set(key, outcome);
+    }
+    return outcome;
+  }
+
+  #inWindow(eventTime: string | undefined): boolean {
+    if (eventTime === undefined) return this.#options.since === undefined && this.#options.until === undefined;
+    if (this.#options.since !== undefined && eventTime < this.#options.since) return false;
+    if (this.#options.until !== undefined && eventTime >= this.#options.until) return false;
+    return true;
+  }
+
+  #notePrincipal(principal: Principal, sighting: Sighting): void {
+    const activity = getOrCreate(
+      this.principals,
+      principal.arn,
+      (): PrincipalActivity => ({
+        arn: principal.arn,
+        kind: principal.kind,
+        events: 0,
+      }),
+    );
+    activity.events += sighting.count;
+    const first = sighting.firstSeen;
+    const last = sighting.lastSeen;
+    if (first !== undefined && (activity.firstSeen === undefined || first < activity.firstSeen))
+      activity.firstSeen = first;
+    if (last !== undefined && (activity.lastSeen === undefined || last > activity.lastSeen)) activity.lastSeen = last;
   }
 }
 

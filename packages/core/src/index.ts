@@ -1,7 +1,16 @@
-export type { ObservedAccess } from './access-set.js';
+export type { AccessSetState, ObservedAccess, Sighting } from './access-set.js';
 export { AccessSet } from './access-set.js';
-export type { AnalysisCounts, AnalysisOptions, CountedPair, DeniedCall, PrincipalActivity } from './analysis.js';
-export { TrailAnalysis } from './analysis.js';
+export type {
+  AnalysisOptions,
+  CountedPair,
+  DeniedCall,
+  PrincipalActivity,
+  PrincipalAnalysisState,
+  PrincipalCounts,
+  ReadCounts,
+  TrailAnalysisState,
+} from './analysis.js';
+export { PrincipalAnalysis, TrailAnalysis } from './analysis.js';
 export type { NonAuthorizationReason, Principal, PrincipalKind, PrincipalSelector } from './attribute.js';
 export { nonAuthorizationReason, principalName, principalOf, selectorMatches } from './attribute.js';
 export { compareCodePoints } from './collections.js';
@@ -21,6 +30,14 @@ export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './n
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';
 export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
+export type { PrincipalSelection, PrincipalTarget } from './selection.js';
+export {
+  exclusionFromAll,
+  isGlob,
+  mayBelongToSelection,
+  prefilterNeedles,
+  selectorTarget,
+} from './selection.js';
 export type { Generalization, PolicyKind, ShapedPolicy, ShapeOptions } from './shape.js';
 export { defaultShapeOptions, policySize, policySizeLimits, shapePolicy } from './shape.js';
 export type {

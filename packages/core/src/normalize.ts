@@ -1,3 +1,4 @@
+import type { Sighting } from './access-set.js';
 import type { Issue, Origin, TrailEvent, TrailIdentity, TrailResource } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -28,7 +29,11 @@ function ownBoolean(object: Json, key: string): boolean | undefined {
   return undefined;
 }
 
-export type RecordOrIssue = { readonly record: unknown; readonly origin: Origin } | Issue;
+/**
+ * What a source yields: a raw record (with a sighting when it stands for several events, as an aggregated Athena
+ * row does), or an Issue naming what could not be read.
+ */
+export type RecordOrIssue = { readonly record: unknown; readonly origin: Origin; readonly sighting?: Sighting } | Issue;
 
 export function isIssue(value: unknown): value is Issue {
   return isObject(value) && typeof value.kind === 'string' && typeof value.message === 'string' && 'origin' in value;
@@ -128,6 +133,7 @@ export function normalizeRecord(raw: unknown, origin: Origin): TrailEvent | Issu
   return dropUndefined({
     eventSource: eventSource.toLowerCase(),
     eventName,
+    eventId: ownString(raw, 'eventID'),
     eventTime: eventTime === undefined ? undefined : new Date(eventTime).toISOString(),
     eventType: ownString(raw, 'eventType'),
     eventCategory: ownString(raw, 'eventCategory'),

@@ -28,6 +28,8 @@ export interface TrailIdentity {
 export interface TrailEvent {
   readonly eventSource: string;
   readonly eventName: string;
+  /** CloudTrail's `eventID`, kept as evidence (one sample event per access). */
+  readonly eventId?: string;
   /** ISO-8601 UTC; absent in some exports (e.g. logstash-shaped records carry `@timestamp` instead). */
   readonly eventTime?: string;
   readonly eventType?: string;

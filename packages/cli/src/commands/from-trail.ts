@@ -1,44 +1,32 @@
-import { resolve } from 'node:path';
-import type { Access, PolicyDocument, PrincipalSelector, ShapedPolicy } from '@iamgen/core';
-import {
-  cloudFormationTemplate,
-  describeAccess,
-  diffPolicies,
-  loadIamCatalog,
-  principalName,
-  proveCoverage,
-  renderJson,
-  renderTerraform,
-  shapePolicy,
-} from '@iamgen/core';
-import { stringify as toYaml } from 'yaml';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
+import { diffPolicies, isGlob, loadIamCatalog, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
-import type { SourceOptions } from '../feed-analysis.js';
+import type { FedAnalysis, SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
-import type { RunReport } from '../report.js';
+import { policyFileNames } from '../out-dir.js';
+import type { PolicyFormat, PolicySettings, PrincipalPolicy, ReadContext } from '../principal-policy.js';
+import { policyForPrincipal } from '../principal-policy.js';
 import { buildReport, summaryLines } from '../report.js';
 import { parseTimeBound } from '../time-window.js';
 import type { DiffFormat } from './diff.js';
-import { emitDiff, principalRefOf } from './diff.js';
+import { emitDiff } from './diff.js';
 
-export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as const;
-export type PolicyFormat = (typeof policyFormats)[number];
-export const policyKinds = ['managed', 'role-inline', 'user-inline'] as const;
-
-export interface FromTrailArgs extends SourceOptions {
-  readonly role?: string | undefined;
-  readonly user?: string | undefined;
+export interface FromTrailArgs extends SourceOptions, PolicySettings {
+  readonly roles: readonly string[];
+  readonly users: readonly string[];
+  /** Every role and IAM user seen (service-linked roles and AWS services left out). */
+  readonly all: boolean;
   readonly since?: string | undefined;
   readonly until?: string | undefined;
-  readonly format: PolicyFormat;
   readonly out?: string | undefined;
+  /** With several principals: one policy file per principal and a `report.json` index here. */
+  readonly outDir?: string | undefined;
   readonly report?: string | undefined;
-  readonly includeDenied: boolean;
-  readonly policyKind: (typeof policyKinds)[number];
-  readonly objectPrefixThreshold: number;
   /** Current policy to diff the proposal against: a file, or `iam` for the live policies of the principal. */
   readonly diffAgainst?: string | undefined;
   readonly diffFormat?: DiffFormat;
@@ -48,25 +36,39 @@ export interface FromTrailArgs extends SourceOptions {
 /** How many problem lines go to stderr before the rest is left to `--report`. */
 const shownProblems = 20;
 
+const extensions: Record<PolicyFormat, string> = {
+  json: 'json',
+  yaml: 'yaml',
+  terraform: 'tf',
+  cloudformation: 'cfn.yaml',
+};
+
 export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()): Promise<number> {
-  const selector = selectorOf(args);
+  const selection = selectionOf(args);
+  const single = isSinglePrincipal(selection);
+  if (!single && args.outDir === undefined) {
+    throw new UsageError('several principals need --out-dir DIR (one policy file per principal and a report.json)');
+  }
+  if (!single && (args.out !== undefined || args.diffAgainst !== undefined)) {
+    throw new UsageError('--out and --diff-against take one principal; with several use --out-dir (or iamgen propose)');
+  }
+  if (single && args.outDir !== undefined) throw new UsageError('--out-dir is for several principals; use --out');
   const since = args.since === undefined ? undefined : parseTimeBound('since', args.since, now);
   const until = args.until === undefined ? undefined : parseTimeBound('until', args.until, now);
   if (since !== undefined && until !== undefined && since >= until) {
     throw new UsageError(`--since ${args.since} is not before --until ${args.until}`);
   }
   const catalog = await loadIamCatalog();
-  const { analysis, files, dataEventsPossible } = await feedAnalysis(
+  const fed = await feedAnalysis(
     catalog,
-    { selector, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) },
+    { selection, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) },
     args,
     io,
   );
-  const selectorText = `${selector.kind} ${selector.value}`;
-  const context = {
-    selector: selectorText,
-    files,
-    dataEventsPossible,
+  const { analysis } = fed;
+  const context: ReadContext = {
+    files: fed.files,
+    dataEventsPossible: fed.dataEventsPossible,
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
   };
@@ -74,145 +76,153 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const totalProblems = analysis.counts.unreadableFiles + analysis.counts.malformedRecords;
   const hidden = totalProblems - Math.min(shownProblems, analysis.problems.length);
   if (hidden > 0) io.stderr.write(`warning: ${hidden} more unreadable files or records (see --report)\n`);
-
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
-    await writeReportIfAsked(args, io.cwd, buildReport(analysis, context, undefined));
     throw new RunFailure(`no CloudTrail events found in ${describeSources(args)}`);
   }
-  if (analysis.counts.matched === 0) {
-    await writeReportIfAsked(args, io.cwd, buildReport(analysis, context, undefined));
-    throw new RunFailure(unseenPrincipalMessage(selector, analysis.principals, analysis.counts.outsideWindow));
-  }
-  const granted = analysis.granted.accesses();
-  const accesses = args.includeDenied ? [...granted, ...analysis.deniedAccesses.accesses()] : granted;
-  if (accesses.length === 0) {
-    // A true result, not a failure: the role used no permission that a policy can grant.
-    io.stderr.write(
-      `warning: ${selectorText}: none of the ${analysis.counts.matched} matched events needs a permission that can be granted (denied ${analysis.counts.denied}, unmapped ${analysis.counts.unmapped}, needing no permission ${analysis.counts.matched - analysis.counts.denied - analysis.counts.unmapped}); the policy has no statements\n`,
-    );
-  }
-  const shaped = shapePolicy(accesses, {
-    policyKind: args.policyKind,
-    objectPrefixThreshold: args.objectPrefixThreshold,
-    accessLevelOf: (action) => catalog.actionByQualifiedName(action)?.accessLevel,
-  });
-  const coverage = requireCoverage(shaped.documents, granted);
-  const report = { ...buildReport(analysis, context, shaped), coverage };
+  return single
+    ? singlePrincipal(args, fed, context, catalog, io)
+    : severalPrincipals(args, fed, context, selection, catalog, io);
+}
 
-  const target = {
-    principalName: selector.value.startsWith('arn:') ? principalName(selector.value) : selector.value,
-    principalKind: selector.kind,
-  };
-  const text = renderPolicy(shaped, args.format, target);
+async function singlePrincipal(
+  args: FromTrailArgs,
+  fed: FedAnalysis,
+  context: ReadContext,
+  catalog: IamCatalog,
+  io: CliIo,
+): Promise<number> {
+  const principal = fed.analysis.analyses()[0];
+  if (principal === undefined) throw new RunFailure('no principal selected');
+  let result: PrincipalPolicy;
+  try {
+    result = policyForPrincipal(fed.analysis, principal, context, args, catalog);
+  } catch (error) {
+    if (error instanceof RunFailure && args.report !== undefined && principal.counts.matched === 0) {
+      await writeFileAtomic(
+        resolve(io.cwd, args.report),
+        renderJson(buildReport(fed.analysis, principal, context, undefined)),
+      );
+    }
+    throw error;
+  }
   // Read the current policy before writing anything, so a failure to read it leaves no output behind.
+  const selector: PrincipalSelector = {
+    kind: principal.target.kind,
+    value: args.roles[0] ?? args.users[0] ?? principal.target.name,
+  };
   const current =
     args.diffAgainst === undefined ? undefined : await loadCurrentPolicies(args.diffAgainst, selector, args, io.cwd);
-  if (args.out === undefined) io.stdout.write(text);
-  else await writeFileAtomic(resolve(io.cwd, args.out), text);
-  await writeReportIfAsked(args, io.cwd, report);
-
-  for (const line of warningLines(report)) io.stderr.write(`warning: ${line}\n`);
+  if (args.out === undefined) io.stdout.write(result.text);
+  else await writeFileAtomic(resolve(io.cwd, args.out), result.text);
+  if (args.report !== undefined) await writeFileAtomic(resolve(io.cwd, args.report), renderJson(result.report));
+  for (const line of result.warnings) io.stderr.write(`warning: ${line}\n`);
   if (current !== undefined) {
-    const result = diffPolicies(current, shaped.documents, catalog, {
-      dataEventsSeen: analysis.sawDataEvents,
-      deniedAccesses: analysis.deniedAccesses.accesses(),
+    const diff = diffPolicies(current, result.shaped.documents, catalog, {
+      dataEventsSeen: principal.sawDataEvents,
+      deniedAccesses: principal.deniedAccesses.accesses(),
     });
-    await emitDiff(result, args.diffFormat ?? 'text', args.diffOut, io);
+    await emitDiff(diff, args.diffFormat ?? 'text', args.diffOut, io);
   }
-  if (io.stderrIsTTY) for (const line of summaryLines(report)) io.stderr.write(`${line}\n`);
+  if (io.stderrIsTTY) for (const line of summaryLines(result.report)) io.stderr.write(`${line}\n`);
   return exitCodes.ok;
 }
 
-function selectorOf(args: FromTrailArgs): PrincipalSelector {
-  const selector = principalRefOf(args.role, args.user);
-  if (selector === undefined) throw new UsageError('missing --role <name|arn> (or --user <name|arn>)');
-  return selector;
-}
-
-function unseenPrincipalMessage(
-  selector: PrincipalSelector,
-  principals: ReadonlyMap<string, { kind: string; events: number }>,
-  outsideWindow: number,
-): string {
-  const seen = [...principals.values()]
-    .filter((p) => p.kind === selector.kind || (selector.kind === 'user' && p.kind === 'federated-user'))
-    .sort((a, b) => b.events - a.events);
-  const list = seen
-    .slice(0, 15)
-    .map((p) => `${'arn' in p ? String(p.arn) : ''} (${p.events})`)
-    .join(', ');
-  const more = seen.length > 15 ? `, and ${seen.length - 15} more (iamgen roles lists all)` : '';
-  const window = outsideWindow > 0 ? ` (${outsideWindow} events fell outside --since/--until)` : '';
-  return seen.length === 0
-    ? `${selector.kind} ${selector.value} not seen in the logs${window}; no ${selector.kind}s were seen at all`
-    : `${selector.kind} ${selector.value} not seen in the logs${window}; ${selector.kind}s seen: ${list}${more}`;
-}
-
-function renderPolicy(
-  shaped: ShapedPolicy,
-  format: PolicyFormat,
-  target: { principalName: string; principalKind: 'role' | 'user' },
-): string {
-  const single: PolicyDocument | readonly PolicyDocument[] =
-    shaped.documents.length === 1 && shaped.documents[0] !== undefined ? shaped.documents[0] : shaped.documents;
-  switch (format) {
-    case 'json':
-      return renderJson(single);
-    case 'yaml':
-      return toYaml(single, { lineWidth: 0 });
-    case 'terraform':
-      return renderTerraform(shaped.documents, target);
-    case 'cloudformation':
-      return toYaml(cloudFormationTemplate(shaped.documents, target), { lineWidth: 0 });
-  }
-}
-
-async function writeReportIfAsked(args: FromTrailArgs, cwd: string, report: RunReport): Promise<void> {
-  if (args.report !== undefined) await writeFileAtomic(resolve(cwd, args.report), renderJson(report));
-}
-
-function warningLines(report: RunReport): string[] {
-  const lines: string[] = [];
-  if (report.policy?.split === true) {
-    lines.push(
-      `policy is over the ${report.policy.limit}-character limit; split into ${report.policy.documents} documents (sizes ${report.policy.sizes.join(', ')})`,
-    );
-  }
-  if (report.unmapped.length > 0) {
-    const pairs = report.unmapped
-      .slice(0, 5)
-      .map((u) => `${u.eventSource.replace(/\.amazonaws\.com$/, '')}:${u.eventName} (${u.count})`)
-      .join(', ');
-    lines.push(
-      `${report.counts.unmapped} events not mapped to an IAM action: ${pairs}${report.unmapped.length > 5 ? ', …' : ''}`,
-    );
-  }
-  if (report.counts.denied > 0) {
-    lines.push(`${report.counts.denied} denied calls were not granted (--include-denied grants them)`);
-  }
-  if (report.resourceUnknown.length > 0) {
-    const actions = report.resourceUnknown.map((r) => r.action);
-    const more = actions.length > 8 ? `, and ${actions.length - 8} more (see --report)` : '';
-    lines.push(`resource unknown, granted on "*": ${actions.slice(0, 8).join(', ')}${more}`);
-  }
-  return lines;
+interface IndexEntry {
+  readonly principal: string;
+  readonly arns: readonly string[];
+  readonly status: 'ok' | 'failed';
+  readonly file?: string;
+  readonly error?: string;
+  readonly report?: unknown;
 }
 
 /**
- * The coverage proof: the documents must allow every authorized access that was observed, with its context.
- * A miss is a bug in iamgen, so the run fails naming it and prints no policy.
+ * Several principals from one read: one policy file each (named after the principal, made unique), and a
+ * `report.json` index. A principal that fails (not seen, proof failed) is named and makes the exit 1, but never
+ * hides the others.
  */
-export function requireCoverage(
-  documents: readonly PolicyDocument[],
-  observed: readonly Access[],
-): { checked: number; allowed: number } {
-  const result = proveCoverage(documents, observed);
-  if (result.misses.length > 0) {
-    const named = result.misses.slice(0, 5).map(describeAccess).join('; ');
-    const more = result.misses.length > 5 ? ` and ${result.misses.length - 5} more` : '';
-    throw new RunFailure(
-      `coverage proof failed: the generated policy does not allow ${result.misses.length} of ${result.checked} observed accesses: ${named}${more}`,
-    );
+async function severalPrincipals(
+  args: FromTrailArgs,
+  fed: FedAnalysis,
+  context: ReadContext,
+  selection: PrincipalSelection,
+  catalog: IamCatalog,
+  io: CliIo,
+): Promise<number> {
+  const outDir = resolve(io.cwd, args.outDir ?? '.');
+  await mkdir(outDir, { recursive: true });
+  const principals = fed.analysis.analyses();
+  if (principals.length === 0) {
+    throw new RunFailure(`no principal matched ${describeSelection(selection)} in ${describeSources(args)}`);
   }
-  return { checked: result.checked, allowed: result.allowed };
+  const names = policyFileNames(
+    principals.map((p) => ({ key: p.target.key, name: p.target.name, arns: [...p.matchedPrincipals] })),
+    extensions[args.format],
+  );
+  const entries: IndexEntry[] = [];
+  let failed = 0;
+  for (const principal of principals) {
+    const arns = [...principal.matchedPrincipals].sort();
+    try {
+      const result = policyForPrincipal(fed.analysis, principal, context, args, catalog);
+      const file = names.get(principal.target.key) ?? `${principal.target.name}.${extensions[args.format]}`;
+      await writeFileAtomic(join(outDir, file), result.text);
+      for (const line of result.warnings) io.stderr.write(`warning: ${line}\n`);
+      entries.push({ principal: principal.target.label, arns, status: 'ok', file, report: result.report });
+    } catch (error) {
+      if (!(error instanceof RunFailure)) throw error;
+      failed += 1;
+      io.stderr.write(`iamgen: ${error.message}\n`);
+      entries.push({ principal: principal.target.label, arns, status: 'failed', error: error.message });
+    }
+  }
+  const c = fed.analysis.counts;
+  const index = {
+    window: {
+      ...(context.since === undefined ? {} : { since: context.since }),
+      ...(context.until === undefined ? {} : { until: context.until }),
+    },
+    counts: {
+      files: fed.files,
+      eventsRead: c.recordsRead,
+      unreadableFiles: c.unreadableFiles,
+      malformedRecords: c.malformedRecords,
+      outsideWindow: c.outsideWindow,
+      prefiltered: c.prefiltered,
+    },
+    principals: entries,
+    excludedFromAll: [...fed.analysis.excludedFromAll]
+      .map(([arn, reason]) => ({ arn, reason }))
+      .sort((a, b) => (a.arn < b.arn ? -1 : 1)),
+    problems: fed.analysis.problems.map((p) => p.message),
+  };
+  await writeFileAtomic(join(outDir, 'report.json'), renderJson(index));
+  if (args.report !== undefined) await writeFileAtomic(resolve(io.cwd, args.report), renderJson(index));
+  const ok = entries.length - failed;
+  io.stderr.write(
+    `${ok} of ${entries.length} policies written to ${args.outDir ?? '.'}${failed > 0 ? `; ${failed} failed (see report.json)` : ''}\n`,
+  );
+  return failed > 0 ? exitCodes.runFailure : exitCodes.ok;
+}
+
+function selectionOf(args: FromTrailArgs): PrincipalSelection {
+  const selectors: PrincipalSelector[] = [
+    ...args.roles.map((value): PrincipalSelector => ({ kind: 'role', value })),
+    ...args.users.map((value): PrincipalSelector => ({ kind: 'user', value })),
+  ];
+  for (const s of selectors) if (s.value.trim() === '') throw new UsageError(`--${s.kind} needs a name, ARN or glob`);
+  if (selectors.length === 0 && !args.all) {
+    throw new UsageError('missing --role <name|arn|glob> (or --user, or --all)');
+  }
+  return { selectors, all: args.all };
+}
+
+function isSinglePrincipal(selection: PrincipalSelection): boolean {
+  const [only] = selection.selectors;
+  return !selection.all && selection.selectors.length === 1 && only !== undefined && !isGlob(only.value);
+}
+
+function describeSelection(selection: PrincipalSelection): string {
+  const named = selection.selectors.map((s) => `${s.kind} ${s.value}`);
+  return [...named, ...(selection.all ? ['--all'] : [])].join(', ');
 }

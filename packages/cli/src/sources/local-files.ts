@@ -1,28 +1,39 @@
 import { opendir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { RecordOrIssue } from '@iamgen/core';
+import { isIssue } from '@iamgen/core';
 import { UsageError } from '../cli-io.js';
-import type { ReadAheadHooks } from './log-content.js';
-import { describeError, folderMayHoldWindow, isLogFile, readAhead, recordsOfLogFile } from './log-content.js';
+import {
+  decodeLogFile,
+  describeError,
+  folderMayHoldWindow,
+  isLogFile,
+  recordsOfLogText,
+  unreadable,
+} from './log-content.js';
 
-export interface LocalReadOptions extends ReadAheadHooks {
+export interface LocalWalkOptions {
   /** ISO bounds used to skip whole `YYYY/MM/DD` folders of the S3 delivery layout. */
   readonly since?: string;
   readonly until?: string;
-  /** Files read at once; also how many parsed files may be held in memory. */
-  readonly concurrency?: number;
   /** Paths in messages are shown relative to this folder. */
   readonly displayRoot?: string;
 }
 
+export interface LocalLogFile {
+  readonly path: string;
+  /** How messages name the file. */
+  readonly display: string;
+}
+
 /**
- * Every raw record under the given files and folders, in a stable order (sorted walk), reading a bounded
- * number of files ahead. Bad files and bad lines come out as Issues; a missing path is a usage error.
+ * Every log file under the given files and folders, in a stable order (sorted walk), skipping day folders of the
+ * delivery layout outside the window. A missing path is a usage error.
  */
-export async function* readLocalRecords(
+export async function* listLocalLogFiles(
   paths: readonly string[],
-  options: LocalReadOptions = {},
-): AsyncGenerator<RecordOrIssue> {
+  options: LocalWalkOptions = {},
+): AsyncGenerator<LocalLogFile> {
   const display = (path: string) =>
     options.displayRoot === undefined ? path : relative(options.displayRoot, path) || path;
   for (const path of paths) {
@@ -32,25 +43,10 @@ export async function* readLocalRecords(
       throw new UsageError(`${display(path)}: no such file or folder`);
     }
   }
-  const read = async (path: string): Promise<RecordOrIssue[]> => {
-    let content: Buffer;
-    try {
-      content = await readFile(path);
-    } catch (error) {
-      return [
-        {
-          kind: 'unreadable-file',
-          origin: { source: display(path) },
-          message: `${display(path)}: ${describeError(error)}`,
-        },
-      ];
-    }
-    return recordsOfLogFile(path, content, display(path));
-  };
-  yield* readAhead(walk(paths, options), read, options.concurrency ?? 4, options);
+  for await (const path of walk(paths, options)) yield { path, display: display(path) };
 }
 
-async function* walk(paths: readonly string[], options: LocalReadOptions): AsyncGenerator<string> {
+async function* walk(paths: readonly string[], options: LocalWalkOptions): AsyncGenerator<string> {
   for (const path of paths) {
     const info = await stat(path);
     if (info.isFile()) yield path;
@@ -58,7 +54,7 @@ async function* walk(paths: readonly string[], options: LocalReadOptions): Async
   }
 }
 
-async function* walkFolder(folder: string, options: LocalReadOptions): AsyncGenerator<string> {
+async function* walkFolder(folder: string, options: LocalWalkOptions): AsyncGenerator<string> {
   const entries: { name: string; isDirectory: boolean; isFile: boolean }[] = [];
   for await (const entry of await opendir(folder)) {
     entries.push({ name: entry.name, isDirectory: entry.isDirectory(), isFile: entry.isFile() });
@@ -73,5 +69,27 @@ async function* walkFolder(folder: string, options: LocalReadOptions): AsyncGene
     } else if (entry.isFile && isLogFile(path)) {
       yield path;
     }
+  }
+}
+
+/**
+ * Every raw record under the given files and folders, one file at a time in walk order, for tools that look at
+ * events themselves (the dataset evaluation) rather than at a principal's analysis.
+ */
+export async function* readLocalRecords(
+  paths: readonly string[],
+  options: LocalWalkOptions = {},
+): AsyncGenerator<RecordOrIssue> {
+  for await (const file of listLocalLogFiles(paths, options)) {
+    let content: Buffer;
+    try {
+      content = await readFile(file.path);
+    } catch (error) {
+      yield unreadable(file.display, describeError(error));
+      continue;
+    }
+    const text = decodeLogFile(file.path, content, file.display);
+    if (isIssue(text)) yield text;
+    else yield* recordsOfLogText(file.path, text, file.display);
   }
 }

@@ -1,10 +1,7 @@
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import type { Issue, RecordOrIssue } from '@iamgen/core';
 import { isIssue, recordsOfDocument } from '@iamgen/core';
 import pLimit from 'p-limit';
-
-const gunzipAsync = promisify(gunzip);
 
 const logFile = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 /** Files that sit beside logs but are not events: S3 delivery digests, dataset manifests. */
@@ -36,22 +33,25 @@ export function folderMayHoldWindow(path: string, window: { since?: string; unti
   return true;
 }
 
-function unreadable(display: string, reason: string): Issue {
+export function unreadable(display: string, reason: string): Issue {
   return { kind: 'unreadable-file', origin: { source: display }, message: `${display}: ${reason}` };
 }
 
-/**
- * One log file's bytes → its records: `.gz` is decompressed; `.jsonl` and JSON Lines saved as `.json` are read
- * line by line; everything else as one JSON document. Problems come back as Issues naming the file or line.
- */
-export async function recordsOfLogFile(name: string, content: Buffer, display: string): Promise<RecordOrIssue[]> {
-  const gzipped = /\.gz$/i.test(name);
-  let text: string;
+/** A log file's bytes as text: `.gz` is decompressed. Undecodable content comes back as an Issue naming the file. */
+export function decodeLogFile(name: string, content: Uint8Array, display: string): string | Issue {
   try {
-    text = (gzipped ? await gunzipAsync(content) : content).toString('utf8');
+    const bytes = /\.gz$/i.test(name) ? gunzipSync(content) : content;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   } catch (error) {
-    return [unreadable(display, `cannot decompress (${describeError(error)})`)];
+    return unreadable(display, `cannot decompress (${describeError(error)})`);
   }
+}
+
+/**
+ * One log file's text → its records: `.jsonl` and JSON Lines saved as `.json` are read line by line; everything
+ * else as one JSON document. Problems come back as Issues naming the file or line.
+ */
+export function recordsOfLogText(name: string, text: string, display: string): RecordOrIssue[] {
   if (text.trim() === '') return [unreadable(display, 'empty file')];
   if (/\.(jsonl|ndjson)(\.gz)?$/i.test(name)) return recordsOfLines(text, display);
   try {
@@ -123,27 +123,32 @@ export interface ReadAheadHooks {
 }
 
 /**
- * Reads files a bounded number at a time and yields their records in the order the files were found, so
- * at most `concurrency + 1` files' records are held in memory at once.
+ * Runs `run` on a bounded number of items at once and yields the results in the order the items came, so at most
+ * `concurrency + 1` results are held in memory and what is merged from them does not depend on timing.
  */
-export async function* readAhead<T>(
-  files: AsyncIterable<T>,
-  read: (file: T) => Promise<RecordOrIssue[]>,
+export async function* inOrder<T, R>(
+  items: AsyncIterable<T>,
+  run: (item: T) => Promise<R>,
   concurrency: number,
   hooks: ReadAheadHooks,
-): AsyncGenerator<RecordOrIssue> {
+): AsyncGenerator<R> {
   const limit = pLimit(concurrency);
-  const ahead: Promise<RecordOrIssue[]>[] = [];
-  for await (const file of files) {
-    hooks.onFileFound?.();
-    ahead.push(
-      limit(async () => {
-        const records = await read(file);
-        hooks.onFileDone?.();
-        return records;
-      }),
-    );
-    if (ahead.length > concurrency) yield* (await ahead.shift()) ?? [];
+  const ahead: Promise<R>[] = [];
+  try {
+    for await (const item of items) {
+      hooks.onFileFound?.();
+      ahead.push(
+        limit(async () => {
+          const result = await run(item);
+          hooks.onFileDone?.();
+          return result;
+        }),
+      );
+      if (ahead.length > concurrency) yield (await ahead.shift()) as R;
+    }
+    while (ahead.length > 0) yield (await ahead.shift()) as R;
+  } finally {
+    // A failure elsewhere must not leave rejections of work already started unhandled.
+    for (const pending of ahead) pending.catch(() => undefined);
   }
-  while (ahead.length > 0) yield* (await ahead.shift()) ?? [];
 }

@@ -1,15 +1,13 @@
 import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
-import type { RecordOrIssue } from '@iamgen/core';
+import type { Issue } from '@iamgen/core';
 import { RunFailure } from '../cli-io.js';
 import type { AwsConnection } from '../current-policy/from-iam.js';
-import type { ReadAheadHooks } from './log-content.js';
-import { describeError, folderMayHoldWindow, isLogFile, readAhead, recordsOfLogFile } from './log-content.js';
+import { describeError, folderMayHoldWindow, isLogFile, unreadable } from './log-content.js';
 
-export interface S3ReadOptions extends ReadAheadHooks {
+export interface S3Window {
   readonly since?: string;
   readonly until?: string;
-  readonly concurrency?: number;
 }
 
 export function isS3Url(value: string): boolean {
@@ -30,35 +28,42 @@ function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: match[1] ?? '', prefix: match[2] ?? '' };
 }
 
-/**
- * Every record under an `s3://bucket/prefix` trail location, walked folder by folder (the delivery layout's
- * day folders outside `--since/--until` are never listed), a bounded number of objects read at once.
- */
-export async function* readS3Records(
-  url: string,
-  client: S3Client,
-  options: S3ReadOptions = {},
-): AsyncGenerator<RecordOrIssue> {
-  const { bucket, prefix } = parseS3Url(url);
-  const read = async (key: string): Promise<RecordOrIssue[]> => {
-    const display = `s3://${bucket}/${key}`;
-    try {
-      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const bytes = await object.Body?.transformToByteArray();
-      return recordsOfLogFile(key, Buffer.from(bytes ?? []), display);
-    } catch (error) {
-      return [{ kind: 'unreadable-file', origin: { source: display }, message: `${display}: ${describeError(error)}` }];
-    }
-  };
-  yield* readAhead(listKeys(client, bucket, prefix, options), read, options.concurrency ?? 8, options);
+export interface S3LogObject {
+  readonly key: string;
+  /** How messages name the object: `s3://bucket/key`. */
+  readonly display: string;
+  /** Fetches the object's bytes, or an Issue naming it. */
+  load(): Promise<Uint8Array | Issue>;
 }
 
-async function* listKeys(
+/**
+ * Every log object under an `s3://bucket/prefix` trail location, walked folder by folder (the delivery layout's
+ * day folders outside `--since/--until` are never listed).
+ */
+export async function* listS3LogObjects(
+  url: string,
   client: S3Client,
-  bucket: string,
-  prefix: string,
-  window: S3ReadOptions,
-): AsyncGenerator<string> {
+  window: S3Window = {},
+): AsyncGenerator<S3LogObject> {
+  const { bucket, prefix } = parseS3Url(url);
+  for await (const key of listKeys(client, bucket, prefix, window)) {
+    const display = `s3://${bucket}/${key}`;
+    yield {
+      key,
+      display,
+      load: async () => {
+        try {
+          const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+        } catch (error) {
+          return unreadable(display, describeError(error));
+        }
+      },
+    };
+  }
+}
+
+async function* listKeys(client: S3Client, bucket: string, prefix: string, window: S3Window): AsyncGenerator<string> {
   const folders: string[] = [];
   try {
     for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix, Delimiter: '/' })) {

@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import type { AnalysisOptions, IamCatalog, Issue, TrailAnalysisState } from '@iamgen/core';
+import { loadIamCatalog } from '@iamgen/core';
+import { describeError, unreadable } from './log-content.js';
+import { analyzeLogFile } from './log-file-analysis.js';
+
+/** A file for a worker: a local path it reads itself, or bytes already fetched (S3). */
+export type FileTask =
+  | { readonly kind: 'path'; readonly path: string; readonly display: string; readonly options: AnalysisOptions }
+  | {
+      readonly kind: 'bytes';
+      readonly name: string;
+      readonly display: string;
+      readonly content: Uint8Array;
+      readonly options: AnalysisOptions;
+    };
+
+let catalog: Promise<IamCatalog> | undefined;
+
+/** Reads (when local) and analyzes one file; runs on a worker thread, or in the main thread without workers. */
+export async function analyzeFileTask(task: FileTask): Promise<TrailAnalysisState> {
+  catalog ??= loadIamCatalog();
+  const loaded = await catalog;
+  if (task.kind === 'bytes') {
+    return analyzeLogFile({ name: task.name, display: task.display, content: task.content }, loaded, task.options);
+  }
+  let content: Buffer;
+  try {
+    content = await readFile(task.path);
+  } catch (error) {
+    return unreadableFileState(unreadable(task.display, describeError(error)));
+  }
+  return analyzeLogFile({ name: task.path, display: task.display, content }, loaded, task.options);
+}
+
+/** The analysis state of a file that could not be read at all. */
+export function unreadableFileState(issue: Issue): TrailAnalysisState {
+  return {
+    counts: { recordsRead: 0, unreadableFiles: 1, malformedRecords: 0, outsideWindow: 0, prefiltered: 0 },
+    principals: [],
+    excludedFromAll: [],
+    problems: [issue],
+    analyses: [],
+  };
+}
+
+export default analyzeFileTask;

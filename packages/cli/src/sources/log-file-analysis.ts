@@ -1,0 +1,96 @@
+import type { AnalysisOptions, IamCatalog, TrailAnalysisState } from '@iamgen/core';
+import { isIssue, mayBelongToSelection, prefilterNeedles, TrailAnalysis } from '@iamgen/core';
+import { decodeLogFile, recordsOfLogText } from './log-content.js';
+
+/** One log file to analyze: its name (for the format), how messages name it, and its bytes. */
+export interface LogFileJob {
+  readonly name: string;
+  readonly display: string;
+  readonly content: Uint8Array;
+}
+
+/**
+ * Decompress → prefilter → parse → normalize → map for one file, into the analysis state of that file alone.
+ * Records whose raw text cannot name a selected principal are counted, never parsed.
+ */
+export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: AnalysisOptions): TrailAnalysisState {
+  const analysis = new TrailAnalysis(catalog, options);
+  const text = decodeLogFile(job.name, job.content, job.display);
+  if (isIssue(text)) {
+    analysis.addIssue(text);
+    return analysis.state();
+  }
+  const needles = options.selection === undefined ? undefined : prefilterNeedles(options.selection);
+  if (needles !== undefined) {
+    const prefiltered = analyzeDeliveredRecords(text, job.display, needles, catalog, options);
+    if (prefiltered !== undefined) return prefiltered;
+  }
+  for (const item of recordsOfLogText(job.name, text, job.display)) {
+    if (isIssue(item)) analysis.addIssue(item);
+    else analysis.addRecord(item.record, item.origin);
+  }
+  return analysis.state();
+}
+
+/**
+ * The layout CloudTrail delivers: `{"Records":[{"eventVersion":…},{"eventVersion":…}]}`, compact. The sequence
+ * `},{"eventVersion":` cannot occur inside a JSON string (its quotes would be escaped), so it splits records without
+ * parsing them; a split inside a nested value would leave a candidate that does not parse, and then the whole file
+ * is read the ordinary way. Undefined when the file has another layout or a candidate does not parse.
+ */
+function analyzeDeliveredRecords(
+  text: string,
+  display: string,
+  needles: readonly string[],
+  catalog: IamCatalog,
+  options: AnalysisOptions,
+): TrailAnalysisState | undefined {
+  const ranges = deliveredRecordRanges(text);
+  if (ranges === undefined) return undefined;
+  const analysis = new TrailAnalysis(catalog, options);
+  if (!mayBelongToSelection(text, needles)) {
+    analysis.addPrefiltered(ranges.length);
+    return analysis.state();
+  }
+  let skipped = 0;
+  for (const [index, [start, end]] of ranges.entries()) {
+    const slice = text.slice(start, end);
+    if (!mayBelongToSelection(slice, needles)) {
+      skipped += 1;
+      continue;
+    }
+    let record: unknown;
+    try {
+      record = JSON.parse(slice);
+    } catch {
+      return undefined;
+    }
+    analysis.addRecord(record, { source: display, index });
+  }
+  analysis.addPrefiltered(skipped);
+  return analysis.state();
+}
+
+const head = '{"Records":[';
+const marker = '},{"eventVersion":';
+
+/** `[start, end)` of each record of a file in the delivered layout, or undefined for any other layout. */
+export function deliveredRecordRanges(text: string): [number, number][] | undefined {
+  let begin = 0;
+  while (begin < text.length && /\s/.test(text.charAt(begin))) begin += 1;
+  let finish = text.length;
+  while (finish > begin && /\s/.test(text.charAt(finish - 1))) finish -= 1;
+  if (!text.startsWith(head, begin) || !text.startsWith(']}', finish - 2)) return undefined;
+  const first = begin + head.length;
+  const last = finish - 2;
+  if (first === last) return [];
+  if (!text.startsWith('{"eventVersion":', first) || text.charAt(last - 1) !== '}') return undefined;
+  const ranges: [number, number][] = [];
+  let start = first;
+  for (let at = text.indexOf(marker, start); at !== -1 && at < last; at = text.indexOf(marker, start)) {
+    ranges.push([start, at + 1]);
+    start = at + 2;
+  }
+  ranges.push([start, last]);
+  return ranges;
+}

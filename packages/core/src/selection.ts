@@ -1,0 +1,127 @@
+import type { Principal, PrincipalSelector } from './attribute.js';
+import { principalName, selectorMatches } from './attribute.js';
+import { wildcardMatch } from './evaluate/index.js';
+
+/**
+ * Whose activity one read maps: named roles and users (a name, an ARN, or a glob with `*`/`?` on either),
+ * and/or every role and user seen. A record feeds each principal it belongs to; the read happens once.
+ */
+export interface PrincipalSelection {
+  readonly selectors: readonly PrincipalSelector[];
+  /** Every role and IAM user seen, except service-linked roles and AWS service principals. */
+  readonly all: boolean;
+}
+
+export const emptySelection: PrincipalSelection = { selectors: [], all: false };
+
+export function isGlob(value: string): boolean {
+  return value.includes('*') || value.includes('?');
+}
+
+/** Why `--all` leaves a principal out; undefined when it is a role or user that holds its own permissions. */
+export function exclusionFromAll(principal: Principal): string | undefined {
+  switch (principal.kind) {
+    case 'role':
+      return principal.arn.includes(':role/aws-service-role/') ? 'service-linked role' : undefined;
+    case 'user':
+    case 'federated-user':
+      return undefined;
+    case 'service':
+      return 'AWS service principal';
+    case 'root':
+      return 'root user';
+    case 'unknown':
+      return 'unidentified principal';
+  }
+}
+
+function globMatches(selector: PrincipalSelector, principal: Principal): boolean {
+  const kinds = selector.kind === 'role' ? ['role'] : ['user', 'federated-user'];
+  if (!kinds.includes(principal.kind)) return false;
+  return selector.value.startsWith('arn:')
+    ? wildcardMatch(selector.value, principal.arn)
+    : wildcardMatch(selector.value, principalName(principal.arn));
+}
+
+/**
+ * The analyses a principal's records feed. A plain name or ARN is one analysis however many accounts it matches
+ * (as a single-principal run has always been); globs and `--all` give one analysis per principal ARN.
+ */
+export function targetsOf(selection: PrincipalSelection, principal: Principal): PrincipalTarget[] {
+  const targets: PrincipalTarget[] = [];
+  for (const selector of selection.selectors) {
+    if (!isGlob(selector.value) && selectorMatches(selector, principal)) targets.push(selectorTarget(selector));
+  }
+  if (targets.length > 0) return targets;
+  const byGlob = selection.selectors.find((s) => isGlob(s.value) && globMatches(s, principal));
+  if (byGlob !== undefined || (selection.all && exclusionFromAll(principal) === undefined)) {
+    const kind = principal.kind === 'role' ? 'role' : 'user';
+    targets.push({ key: principal.arn, kind, label: `${kind} ${principal.arn}`, name: principalName(principal.arn) });
+  }
+  return targets;
+}
+
+export interface PrincipalTarget {
+  /** Stable identity of the analysis: `role:NAME`/`user:ARN` for named selectors, the principal ARN otherwise. */
+  readonly key: string;
+  readonly kind: 'role' | 'user';
+  /** How messages name it: `role orders-api-handler`. */
+  readonly label: string;
+  /** Path-free name, for file names and IaC resource names. */
+  readonly name: string;
+}
+
+export function selectorTarget(selector: PrincipalSelector): PrincipalTarget {
+  return {
+    key: `${selector.kind}:${selector.value}`,
+    kind: selector.kind,
+    label: `${selector.kind} ${selector.value}`,
+    name: selector.value.startsWith('arn:') ? principalName(selector.value) : selector.value,
+  };
+}
+
+/**
+ * Strings at least one of which occurs in the raw JSON text of every record that can belong to the selection,
+ * or undefined when any record may (`--all`, a bare `*`). Every principal ARN ends in `/<name>`, followed by `"`
+ * (role, user and issuer ARNs) or `/` (`assumed-role/<name>/<session>`); JSON may write `/` as `\/`, which ends
+ * in `/` as well, and a record with `\u` escapes is always a candidate. The test is a necessary condition only:
+ * candidates are parsed and matched exactly.
+ */
+export function prefilterNeedles(selection: PrincipalSelection): string[] | undefined {
+  if (selection.all || selection.selectors.length === 0) return undefined;
+  const needles = new Set<string>();
+  for (const selector of selection.selectors) {
+    const name = selector.value.startsWith('arn:') ? arnNamePart(selector.value) : selector.value;
+    const literal = literalPrefix(name);
+    if (literal === undefined) return undefined;
+    if (literal.complete) {
+      needles.add(`/${literal.text}"`);
+      needles.add(`/${literal.text}/`);
+      needles.add(`/${literal.text}\\/`);
+    } else needles.add(`/${literal.text}`);
+  }
+  needles.add('\\u');
+  return [...needles];
+}
+
+/** The name after the last `/` of an ARN pattern; a glob may span the path, so fall back to no filter then. */
+function arnNamePart(arn: string): string {
+  const resource = arn.split(':').slice(5).join(':');
+  const slash = resource.lastIndexOf('/');
+  const name = slash === -1 ? resource : resource.slice(slash + 1);
+  return slash !== -1 && isGlob(resource.slice(0, slash)) ? '*' : name;
+}
+
+/** `orders-*` → `orders-` (incomplete); `app` → complete; `*x` → undefined (nothing literal to look for first). */
+function literalPrefix(pattern: string): { text: string; complete: boolean } | undefined {
+  const cut = pattern.search(/[*?]/);
+  if (cut === -1) return pattern === '' ? undefined : { text: pattern, complete: true };
+  return cut === 0 ? undefined : { text: pattern.slice(0, cut), complete: false };
+}
+
+/** Whether a record's raw text passes the prefilter. */
+export function mayBelongToSelection(text: string, needles: readonly string[] | undefined): boolean {
+  if (needles === undefined) return true;
+  for (const needle of needles) if (text.includes(needle)) return true;
+  return false;
+}
