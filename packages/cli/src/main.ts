@@ -8,7 +8,7 @@ import { fromTrail } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 import type { AwsConnection } from './current-policy/index.js';
 import type { SourceOptions } from './feed-analysis.js';
-import { policyFormats, policyKinds } from './principal-policy.js';
+import { parseParameterNames, parseStageTokens, policyFormats, policyKinds } from './principal-policy.js';
 import { defaultWorkers } from './sources/analysis-pool.js';
 
 type Command = () => Promise<number>;
@@ -112,6 +112,19 @@ const fromTrailCommand: CommandDefinition = {
         default: 20,
         describe: 'distinct S3 keys under one prefix that collapse to prefix/* (0 = never)',
       })
+      .option('parameterize', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe:
+          'account,region,partition: write them as references (CloudFormation Fn::Sub, Terraform data sources); JSON keeps literals',
+      })
+      .option('stage-token', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'dev,staging,prod: stage names in resource names that become one ${Stage} (Terraform var.stage)',
+      })
       .option('diff-against', { type: 'string', describe: 'also diff against the current policy: FILE or iam (live)' })
       .option('diff-format', { choices: diffFormats, default: 'text' as const, describe: 'format of the diff' })
       .option('diff-out', { type: 'string', describe: 'write the diff to FILE instead of stderr' })
@@ -146,6 +159,8 @@ const fromTrailCommand: CommandDefinition = {
         includeDenied: argv.includeDenied as boolean,
         policyKind: argv.policyKind as (typeof policyKinds)[number],
         objectPrefixThreshold: argv.objectPrefixThreshold as number,
+        parameterize: parseParameterNames(argv.parameterize as string[]),
+        stageTokens: parseStageTokens(argv.stageToken as string[]),
         diffAgainst: argv.diffAgainst as string | undefined,
         diffFormat: argv.diffFormat as (typeof diffFormats)[number],
         diffOut: argv.diffOut as string | undefined,

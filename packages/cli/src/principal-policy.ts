@@ -1,22 +1,30 @@
 import type {
   Access,
+  CoverageResult,
   IamCatalog,
+  ParameterName,
+  ParameterPlan,
   PolicyDocument,
   PrincipalAnalysis,
   PrincipalSelector,
+  RenderTarget,
   ShapedPolicy,
   TrailAnalysis,
 } from '@iamgen/core';
 import {
   cloudFormationTemplate,
   describeAccess,
+  parameterNames,
+  planParameters,
+  plansAnything,
   proveCoverage,
+  proveParameterizedCoverage,
   renderJson,
   renderTerraform,
   shapePolicy,
 } from '@iamgen/core';
 import { stringify as toYaml } from 'yaml';
-import { RunFailure } from './cli-io.js';
+import { RunFailure, UsageError } from './cli-io.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
 
@@ -30,6 +38,41 @@ export interface PolicySettings {
   readonly includeDenied: boolean;
   readonly policyKind: (typeof policyKinds)[number];
   readonly objectPrefixThreshold: number;
+  /** Literals to write as references in CloudFormation and Terraform (JSON and YAML keep them, the report names them). */
+  readonly parameterize: readonly ParameterName[];
+  /** Stage names (`dev`, `prod`) that stand for one `${Stage}` in resource names. */
+  readonly stageTokens: readonly string[];
+}
+
+/** `--parameterize account,region` (repeatable or comma-separated) → the names, or a usage error. */
+export function parseParameterNames(values: readonly string[]): ParameterName[] {
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  for (const name of names) {
+    if (!(parameterNames as readonly string[]).includes(name)) {
+      throw new UsageError(`--parameterize takes ${parameterNames.join(', ')}; got ${name}`);
+    }
+  }
+  return [...new Set(names)] as ParameterName[];
+}
+
+/** `--stage-token dev,staging,prod` → the tokens, or a usage error for one that is not a plain name. */
+export function parseStageTokens(values: readonly string[]): string[] {
+  const tokens = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  for (const token of tokens) {
+    if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new UsageError(`--stage-token takes names like dev,prod; got ${token}`);
+  }
+  return [...new Set(tokens)];
+}
+
+/** Formats that can hold references; JSON and YAML policy documents are deployed as they are. */
+function holdsReferences(format: PolicyFormat): boolean {
+  return format === 'cloudformation' || format === 'terraform';
 }
 
 /** What the read was, for reports: how many files, the window, whether data events could be in it. */
@@ -74,14 +117,37 @@ export function policyForPrincipal(
       `${target.label}: none of the ${c.matched} matched events needs a permission that can be granted (denied ${c.denied}, unmapped ${c.unmapped}, needing no permission ${c.matched - c.denied - c.unmapped}); the policy has no statements`,
     );
   }
+  const plan =
+    settings.parameterize.length > 0 || settings.stageTokens.length > 0
+      ? planParameters({
+          parameters: settings.parameterize,
+          stageTokens: settings.stageTokens,
+          principalArns: [...principal.matchedPrincipals],
+          resources: accesses.map((a) => a.resource),
+        })
+      : undefined;
+  const inPolicy = plan !== undefined && holdsReferences(settings.format) && plansAnything(plan);
   const shaped = shapePolicy(accesses, {
     policyKind: settings.policyKind,
     objectPrefixThreshold: settings.objectPrefixThreshold,
     accessLevelOf: (action) => catalog.actionByQualifiedName(action)?.accessLevel,
+    ...(inPolicy ? { parameters: plan } : {}),
   });
-  const coverage = requireCoverage(target.label, shaped.documents, granted);
-  const report = { ...buildReport(read, principal, context, shaped), coverage };
-  const text = renderPolicy(shaped, settings.format, { principalName: target.name, principalKind: target.kind });
+  const coverage =
+    inPolicy && plan !== undefined
+      ? requireParameterizedCoverage(target.label, shaped.documents, plan, granted)
+      : requireCoverage(target.label, shaped.documents, granted);
+  const report = {
+    ...buildReport(read, principal, context, shaped),
+    coverage,
+    ...(plan === undefined ? {} : { parameters: parametersReport(plan, inPolicy) }),
+  };
+  const text = renderPolicy(shaped, settings.format, {
+    principalName: target.name,
+    principalKind: target.kind,
+    ...(plan === undefined ? {} : { stages: plan.values.stage }),
+  });
+  for (const note of plan?.notes ?? []) warnings.push(note);
   return { shaped, report, text, warnings: [...warnings, ...warningLines(report)] };
 }
 
@@ -105,11 +171,16 @@ function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, 
     : `${label} not seen in the logs${window}; ${kind}s seen: ${list}${more}`;
 }
 
-export function renderPolicy(
-  shaped: ShapedPolicy,
-  format: PolicyFormat,
-  target: { principalName: string; principalKind: 'role' | 'user' },
-): string {
+/** What the report says about parameters: the literal values behind each reference, and where they went. */
+function parametersReport(plan: ParameterPlan, inPolicy: boolean): NonNullable<RunReport['parameters']> {
+  return {
+    inPolicy,
+    values: Object.fromEntries(Object.entries(plan.values).filter(([, values]) => values.length > 0)),
+    notes: plan.notes,
+  };
+}
+
+export function renderPolicy(shaped: ShapedPolicy, format: PolicyFormat, target: RenderTarget): string {
   const single: PolicyDocument | readonly PolicyDocument[] =
     shaped.documents.length === 1 && shaped.documents[0] !== undefined ? shaped.documents[0] : shaped.documents;
   switch (format) {
@@ -151,6 +222,16 @@ function warningLines(report: RunReport): string[] {
   return lines;
 }
 
+/** The coverage proof of a parameterized policy: each observed access allowed in some observed environment. */
+function requireParameterizedCoverage(
+  label: string,
+  documents: readonly PolicyDocument[],
+  plan: ParameterPlan,
+  observed: readonly Access[],
+): { checked: number; allowed: number } {
+  return coverageOrFailure(label, proveParameterizedCoverage(documents, plan, observed));
+}
+
 /**
  * The coverage proof: the documents must allow every authorized access that was observed, with its context.
  * A miss is a bug in iamgen, so the principal fails naming it and no policy is written for it.
@@ -160,7 +241,10 @@ export function requireCoverage(
   documents: readonly PolicyDocument[],
   observed: readonly Access[],
 ): { checked: number; allowed: number } {
-  const result = proveCoverage(documents, observed);
+  return coverageOrFailure(label, proveCoverage(documents, observed));
+}
+
+function coverageOrFailure(label: string, result: CoverageResult): { checked: number; allowed: number } {
   if (result.misses.length > 0) {
     const named = result.misses.slice(0, 5).map(describeAccess).join('; ');
     const more = result.misses.length > 5 ? ` and ${result.misses.length - 5} more` : '';

@@ -45,6 +45,15 @@ export interface RunReport {
     readonly split: boolean;
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
+  /**
+   * `--parameterize`/`--stage-token`: the literal values each reference stands for; `inPolicy` false when the
+   * format (JSON, YAML) keeps the literals.
+   */
+  readonly parameters?: {
+    readonly inPolicy: boolean;
+    readonly values: Readonly<Record<string, readonly string[]>>;
+    readonly notes: readonly string[];
+  };
   readonly problems: readonly string[];
 }
 

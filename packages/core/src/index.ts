@@ -27,6 +27,13 @@ export { mapEvent } from './mapping/index.js';
 export { resourceRequestFields } from './mapping/request-fields.js';
 export type { RecordOrIssue } from './normalize.js';
 export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './normalize.js';
+export type { ParameterName, ParameterPlan } from './parameterize.js';
+export {
+  parameterNames,
+  planParameters,
+  plansAnything,
+  proveParameterizedCoverage,
+} from './parameterize.js';
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';
 export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';

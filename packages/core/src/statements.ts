@@ -1,4 +1,6 @@
 import { compareCodePoints, sortedUnique } from './collections.js';
+import type { ParameterPlan } from './parameterize.js';
+import { parameterizeConditionValue, parameterizeResource } from './parameterize.js';
 import type { PolicyStatement } from './policy-document.js';
 import type { ConditionBlock } from './types.js';
 
@@ -15,6 +17,28 @@ export interface StatementOptions {
    * `Permissions management, Write`); statements are split and ordered by it. Unknown actions sort last.
    */
   readonly accessLevelOf?: ((action: string) => string | undefined) | undefined;
+  /**
+   * Account, region, partition and stage literals to write as references. Environments whose grants differ
+   * only by those values merge into one statement.
+   */
+  readonly parameters?: ParameterPlan | undefined;
+}
+
+function parameterizeGrant(grant: Grant, plan: ParameterPlan): Grant {
+  const resource = parameterizeResource(grant.resource, plan);
+  if (grant.condition === undefined) return { action: grant.action, resource };
+  const condition = Object.fromEntries(
+    Object.entries(grant.condition).map(([operator, keys]) => [
+      operator,
+      Object.fromEntries(
+        Object.entries(keys).map(([key, values]) => [
+          key,
+          sortedUnique(values.map((value) => parameterizeConditionValue(value, plan))),
+        ]),
+      ),
+    ]),
+  );
+  return { action: grant.action, resource, condition };
 }
 
 /** Access levels in the order statements are listed, with the word each puts into a Sid. */
@@ -46,7 +70,8 @@ function serviceOf(action: string): string {
 export function groupStatements(grants: readonly Grant[], options: StatementOptions = {}): PolicyStatement[] {
   // First the resource set of each (action, condition), then actions sharing service, level and resource set.
   const resourcesOf = new Map<string, { action: string; condition?: ConditionBlock; resources: Set<string> }>();
-  for (const grant of grants) {
+  const plan = options.parameters;
+  for (const grant of plan === undefined ? grants : grants.map((g) => parameterizeGrant(g, plan))) {
     const key = `${grant.action}\u0000${grant.condition === undefined ? '' : JSON.stringify(grant.condition)}`;
     let entry = resourcesOf.get(key);
     if (entry === undefined) {
@@ -137,7 +162,7 @@ const opaqueId = /^(?:[0-9a-f]{8}-[0-9a-f-]+|[0-9a-f]{12,})$/i;
 function resourceWord(resource: string): string {
   if (resource === '*') return 'All';
   // Parameter references (`${AWS::AccountId}`, `${Stage}`) are not part of the name.
-  const plain = resource.replace(/\$\{AWS::[A-Za-z]+\}/g, 'x');
+  const plain = resource.replace(/\$\{AWS::[A-Za-z]+\}/g, '');
   const parts = plain.split(':');
   if (parts[0] !== 'arn' || parts.length < 6) return pascal(stripReferences(resource)) || 'Resource';
   const service = parts[2] ?? '';

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import {
+  parameterizeConditionValue,
+  parameterizeResource,
+  planParameters,
+  proveParameterizedCoverage,
+} from './parameterize.js';
+import type { PolicyDocument } from './policy-document.js';
+
+const dev = '111111111111';
+const prod = '222222222222';
+const principals = [`arn:aws:iam::${dev}:role/app`, `arn:aws:iam::${prod}:role/app`];
+
+describe('planParameters', () => {
+  it('takes the accounts and partition of the principals and the regions their resources are in', () => {
+    const plan = planParameters({
+      parameters: ['account', 'region', 'partition'],
+      stageTokens: ['prod', 'dev'],
+      principalArns: principals,
+      resources: [`arn:aws:sqs:us-east-1:${dev}:q-dev`, `arn:aws:sqs:eu-west-1:${prod}:q-prod`, '*'],
+    });
+    expect(plan).toEqual({
+      values: { account: [dev, prod], region: ['eu-west-1', 'us-east-1'], partition: ['aws'], stage: ['dev', 'prod'] },
+      ownAccounts: [dev, prod],
+      notes: [],
+    });
+  });
+
+  it('leaves the region literal when one account used two, since ${AWS::Region} allows one', () => {
+    const plan = planParameters({
+      parameters: ['region'],
+      stageTokens: [],
+      principalArns: principals.slice(0, 1),
+      resources: [`arn:aws:sqs:us-east-1:${dev}:a`, `arn:aws:sqs:eu-west-1:${dev}:b`],
+    });
+    expect(plan.values.region).toEqual([]);
+    expect(plan.notes).toEqual([
+      `region left literal: account ${dev} used eu-west-1, us-east-1, and \${AWS::Region} would allow only one`,
+    ]);
+  });
+});
+
+describe('parameterizeResource', () => {
+  const plan = planParameters({
+    parameters: ['account', 'region', 'partition'],
+    stageTokens: ['dev', 'prod'],
+    principalArns: principals,
+    resources: [`arn:aws:sqs:us-east-1:${dev}:q`],
+  });
+
+  it.each([
+    [
+      `arn:aws:sqs:us-east-1:${dev}:orders-dev`,
+      'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:orders-${Stage}',
+    ],
+    [`arn:aws:s3:::logs-${dev}-us-east-1/*`, 'arn:${AWS::Partition}:s3:::logs-${AWS::AccountId}-${AWS::Region}/*'],
+    // Another account's table is not the principal's own: it stays literal.
+    [
+      'arn:aws:dynamodb:us-east-1:333333333333:table/shared',
+      'arn:${AWS::Partition}:dynamodb:us-east-1:333333333333:table/shared',
+    ],
+    // A stage token inside a word is not a stage.
+    [`arn:aws:sqs:us-east-1:${dev}:devices`, 'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:devices'],
+    ['*', '*'],
+  ])('%s → %s', (resource, expected) => {
+    expect(parameterizeResource(resource, plan)).toBe(expected);
+  });
+
+  it('writes the region of kms:ViaService as a reference', () => {
+    expect(parameterizeConditionValue('s3.us-east-1.amazonaws.com', plan)).toBe('s3.${AWS::Region}.amazonaws.com');
+  });
+});
+
+describe('proveParameterizedCoverage', () => {
+  const plan = planParameters({
+    parameters: ['account'],
+    stageTokens: ['dev', 'prod'],
+    principalArns: principals,
+    resources: [],
+  });
+  const document: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage'],
+        Resource: ['arn:aws:sqs:us-east-1:${AWS::AccountId}:q-${Stage}'],
+      },
+    ],
+  };
+
+  it('allows what some observed environment allows, and names what none does', () => {
+    const result = proveParameterizedCoverage([document], plan, [
+      { action: 'sqs:SendMessage', resource: `arn:aws:sqs:us-east-1:${prod}:q-prod` },
+      { action: 'sqs:SendMessage', resource: `arn:aws:sqs:us-east-1:${dev}:q-dev` },
+      { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:333333333333:q-dev' },
+      { action: 'sqs:SendMessage', resource: `arn:aws:sqs:us-east-1:${dev}:q-test` },
+    ]);
+    expect(result.misses.map((m) => m.resource)).toEqual([
+      'arn:aws:sqs:us-east-1:333333333333:q-dev',
+      `arn:aws:sqs:us-east-1:${dev}:q-test`,
+    ]);
+  });
+});
