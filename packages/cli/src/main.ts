@@ -112,6 +112,11 @@ const fromTrailCommand: CommandDefinition = {
         default: 20,
         describe: 'distinct S3 keys under one prefix that collapse to prefix/* (0 = never)',
       })
+      .option('explain', {
+        type: 'string',
+        describe:
+          'each statement with its evidence (events, first/last seen, sample event ids): stderr, or a Markdown FILE',
+      })
       .option('parameterize', {
         type: 'string',
         array: true,
@@ -156,6 +161,7 @@ const fromTrailCommand: CommandDefinition = {
         format: argv.format as (typeof policyFormats)[number],
         out: argv.out as string | undefined,
         report: argv.report as string | undefined,
+        explain: argv.explain as string | undefined,
         includeDenied: argv.includeDenied as boolean,
         policyKind: argv.policyKind as (typeof policyKinds)[number],
         objectPrefixThreshold: argv.objectPrefixThreshold as number,

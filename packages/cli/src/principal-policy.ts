@@ -9,11 +9,13 @@ import type {
   PrincipalSelector,
   RenderTarget,
   ShapedPolicy,
+  StatementEvidence,
   TrailAnalysis,
 } from '@iamgen/core';
 import {
   cloudFormationTemplate,
   describeAccess,
+  explainStatements,
   parameterNames,
   planParameters,
   plansAnything,
@@ -90,6 +92,8 @@ export interface PrincipalPolicy {
   readonly text: string;
   /** Warnings worth one stderr line each. */
   readonly warnings: readonly string[];
+  /** Each statement with the observed calls it allows (also in the report). */
+  readonly evidence: readonly StatementEvidence[];
 }
 
 /**
@@ -137,9 +141,14 @@ export function policyForPrincipal(
     inPolicy && plan !== undefined
       ? requireParameterizedCoverage(target.label, shaped.documents, plan, granted)
       : requireCoverage(target.label, shaped.documents, granted);
+  const observed = settings.includeDenied
+    ? [...principal.granted.entries(), ...principal.deniedAccesses.entries()]
+    : principal.granted.entries();
+  const evidence = explainStatements(shaped.documents, observed, shaped.generalizations, inPolicy ? plan : undefined);
   const report = {
     ...buildReport(read, principal, context, shaped),
     coverage,
+    statements: evidence,
     ...(plan === undefined ? {} : { parameters: parametersReport(plan, inPolicy) }),
   };
   const text = renderPolicy(shaped, settings.format, {
@@ -148,7 +157,7 @@ export function policyForPrincipal(
     ...(plan === undefined ? {} : { stages: plan.values.stage }),
   });
   for (const note of plan?.notes ?? []) warnings.push(note);
-  return { shaped, report, text, warnings: [...warnings, ...warningLines(report)] };
+  return { shaped, report, text, warnings: [...warnings, ...warningLines(report)], evidence };
 }
 
 function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, read: TrailAnalysis): string {

@@ -1,4 +1,4 @@
-import type { PrincipalAnalysis, ShapedPolicy, TrailAnalysis } from '@iamgen/core';
+import type { PrincipalAnalysis, ShapedPolicy, StatementEvidence, TrailAnalysis } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
 
 export interface RunReport {
@@ -45,6 +45,8 @@ export interface RunReport {
     readonly split: boolean;
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
+  /** Every statement with its evidence: events, first/last seen, a sample event per (action, resource). */
+  readonly statements?: readonly StatementEvidence[];
   /**
    * `--parameterize`/`--stage-token`: the literal values each reference stands for; `inPolicy` false when the
    * format (JSON, YAML) keeps the literals.

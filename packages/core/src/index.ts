@@ -20,6 +20,8 @@ export type { DiffOptions, Grant, PolicyDiff, RemovalReason, RemovedGrant } from
 export { diffAsJson, diffPolicies, renderDiffMarkdown, renderDiffText } from './diff/index.js';
 export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
 export { evaluate, wildcardMatch } from './evaluate/index.js';
+export type { EvidenceSample, StatementEvidence } from './explain.js';
+export { explainStatements, renderExplanationMarkdown, renderExplanationText } from './explain.js';
 export type { AccessLevel, CatalogAction, CatalogService } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';

@@ -141,7 +141,7 @@ export function plansAnything(plan: ParameterPlan): boolean {
  * Every combination of the plan's values, as request context that the evaluator substitutes for the references
  * (`${AWS::AccountId}` reads the `aws::accountid` key): one binding per environment the policy may be deployed in.
  */
-function bindings(plan: ParameterPlan): Record<string, string>[] {
+export function environmentsOf(plan: ParameterPlan): Record<string, string>[] {
   let out: Record<string, string>[] = [{}];
   for (const name of Object.keys(parameterReferences) as ReferenceName[]) {
     const values = plan.values[name];
@@ -161,7 +161,7 @@ export function proveParameterizedCoverage(
   plan: ParameterPlan,
   accesses: readonly Access[],
 ): CoverageResult {
-  const environments = bindings(plan);
+  const environments = environmentsOf(plan);
   const misses = accesses.filter(
     (access) =>
       !environments.some(

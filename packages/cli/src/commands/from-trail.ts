@@ -1,7 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
-import { diffPolicies, isGlob, loadIamCatalog, renderJson } from '@iamgen/core';
+import {
+  diffPolicies,
+  isGlob,
+  loadIamCatalog,
+  renderExplanationMarkdown,
+  renderExplanationText,
+  renderJson,
+} from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
@@ -27,6 +34,8 @@ export interface FromTrailArgs extends SourceOptions, PolicySettings {
   /** With several principals: one policy file per principal and a `report.json` index here. */
   readonly outDir?: string | undefined;
   readonly report?: string | undefined;
+  /** Each statement's evidence: `''` for stderr, else a Markdown FILE. */
+  readonly explain?: string | undefined;
   /** Current policy to diff the proposal against: a file, or `iam` for the live policies of the principal. */
   readonly diffAgainst?: string | undefined;
   readonly diffFormat?: DiffFormat;
@@ -115,6 +124,13 @@ async function singlePrincipal(
   if (args.out === undefined) io.stdout.write(result.text);
   else await writeFileAtomic(resolve(io.cwd, args.out), result.text);
   if (args.report !== undefined) await writeFileAtomic(resolve(io.cwd, args.report), renderJson(result.report));
+  if (args.explain === '') io.stderr.write(renderExplanationText(result.evidence));
+  else if (args.explain !== undefined) {
+    await writeFileAtomic(
+      resolve(io.cwd, args.explain),
+      renderExplanationMarkdown(`Evidence for ${principal.target.label}`, result.evidence),
+    );
+  }
   for (const line of result.warnings) io.stderr.write(`warning: ${line}\n`);
   if (current !== undefined) {
     const diff = diffPolicies(current, result.shaped.documents, catalog, {
@@ -160,6 +176,7 @@ async function severalPrincipals(
     extensions[args.format],
   );
   const entries: IndexEntry[] = [];
+  const explanations: string[] = [];
   let failed = 0;
   for (const principal of principals) {
     const arns = [...principal.matchedPrincipals].sort();
@@ -168,6 +185,11 @@ async function severalPrincipals(
       const file = names.get(principal.target.key) ?? `${principal.target.name}.${extensions[args.format]}`;
       await writeFileAtomic(join(outDir, file), result.text);
       for (const line of result.warnings) io.stderr.write(`warning: ${line}\n`);
+      if (args.explain === '') {
+        io.stderr.write(`${principal.target.label}:\n${renderExplanationText(result.evidence)}`);
+      } else if (args.explain !== undefined) {
+        explanations.push(renderExplanationMarkdown(`Evidence for ${principal.target.label}`, result.evidence));
+      }
       entries.push({ principal: principal.target.label, arns, status: 'ok', file, report: result.report });
     } catch (error) {
       if (!(error instanceof RunFailure)) throw error;
@@ -197,6 +219,9 @@ async function severalPrincipals(
     problems: fed.analysis.problems.map((p) => p.message),
   };
   await writeFileAtomic(join(outDir, 'report.json'), renderJson(index));
+  if (args.explain !== undefined && args.explain !== '') {
+    await writeFileAtomic(resolve(io.cwd, args.explain), explanations.join('\n'));
+  }
   if (args.report !== undefined) await writeFileAtomic(resolve(io.cwd, args.report), renderJson(index));
   const ok = entries.length - failed;
   io.stderr.write(
