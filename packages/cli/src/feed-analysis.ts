@@ -57,7 +57,7 @@ export async function feedAnalysis(
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = fileProgress(io, 'reading');
-  const pool = analysisPool(source.workers);
+  const pool = analysisPool(source.workers, catalog);
   let files = 0;
   try {
     const window = {
@@ -107,7 +107,7 @@ async function* fileTasks(
   const local = source.events.filter((e) => !isS3Url(e)).map((path) => resolve(io.cwd, path));
   if (local.length > 0) {
     for await (const file of listLocalLogFiles(local, { ...window, displayRoot: io.cwd })) {
-      yield { kind: 'path', path: file.path, display: file.display, options };
+      yield { kind: 'path', path: file.path, display: file.display, size: file.size, options };
     }
   }
   const remote = source.events.filter(isS3Url);
@@ -119,7 +119,14 @@ async function* fileTasks(
         load: async () => {
           const content = await object.load();
           if (isIssue(content)) return unreadableFileState(content);
-          return { kind: 'bytes', name: object.key, display: object.display, content, options };
+          return {
+            kind: 'bytes',
+            name: object.key,
+            display: object.display,
+            size: content.byteLength,
+            content,
+            options,
+          };
         },
       };
     }

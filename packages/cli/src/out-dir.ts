@@ -30,7 +30,7 @@ export function policyFileNames(principals: readonly NamedPrincipal[], extension
   for (const p of [...principals].sort((a, b) => (a.key < b.key ? -1 : 1))) {
     const shared = (byName.get(safeFileName(p.name).toLowerCase()) ?? []).length > 1;
     const account = p.arns.map((arn) => arn.split(':')[4] ?? '').find((a) => a !== '');
-    let stem = shared && account !== undefined ? `${safeFileName(p.name)}-${account}` : safeFileName(p.name);
+    let stem = safeFileName(shared && account !== undefined ? `${p.name}-${account}` : p.name);
     for (let n = 2; taken.has(stem.toLowerCase()); n++) stem = `${safeFileName(p.name)}-${n}`;
     taken.add(stem.toLowerCase());
     names.set(p.key, `${stem}.${extension}`);

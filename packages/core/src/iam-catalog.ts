@@ -47,6 +47,11 @@ export class IamCatalog {
     return this.#services.get(prefix.toLowerCase());
   }
 
+  /** Every service as plain data (Maps included), to build the same catalog in another thread without loading it. */
+  services(): CatalogService[] {
+    return [...this.#services.values()];
+  }
+
   servicePrefixes(): string[] {
     return [...this.#services.keys()].sort();
   }

@@ -184,7 +184,11 @@ async function severalPrincipals(
       const result = policyForPrincipal(fed.analysis, principal, context, args, catalog);
       const file = names.get(principal.target.key) ?? `${principal.target.name}.${extensions[args.format]}`;
       await writeFileAtomic(join(outDir, file), result.text);
-      for (const line of result.warnings) io.stderr.write(`warning: ${line}\n`);
+      for (const line of result.warnings) {
+        io.stderr.write(
+          `warning: ${line.startsWith(principal.target.label) ? line : `${principal.target.label}: ${line}`}\n`,
+        );
+      }
       if (args.explain === '') {
         io.stderr.write(`${principal.target.label}:\n${renderExplanationText(result.evidence)}`);
       } else if (args.explain !== undefined) {

@@ -121,8 +121,12 @@ async function evaluate(folder: string, catalog: IamCatalog): Promise<DatasetFig
   return figures;
 }
 
+function runFailed(run: PrincipalRun): boolean {
+  return run.exitCode !== 0 || run.nonexistentActions.length > 0 || run.sameAsAllRun === false;
+}
+
 function print(f: DatasetFigures): void {
-  const failedRuns = f.principalRuns.filter((r) => r.exitCode !== 0 || r.nonexistentActions.length > 0);
+  const failedRuns = f.principalRuns.filter(runFailed);
   const lines = [
     `\n== ${f.dataset}`,
     `files ${f.files} (unreadable ${f.unreadable}), events ${f.events}, not authorizations ${f.notAuthorization}, authorization events ${f.authorizationEvents}`,
@@ -130,8 +134,10 @@ function print(f: DatasetFigures): void {
     `resource-scoped accesses with a concrete ARN: ${f.concreteArns}/${f.scopedAccesses} = ${f.concreteArnPercent}%`,
     `nonexistent actions emitted: ${f.nonexistentActions.length}${f.nonexistentActions.length > 0 ? ` (${f.nonexistentActions.join(', ')})` : ''}`,
     `from-trail for every principal: ${f.principalRuns.length - failedRuns.length}/${f.principalRuns.length} completed with catalog actions only`,
+    `one --all read wrote the same bytes as the single runs: ${f.principalRuns.filter((r) => r.sameAsAllRun === true).length}/${f.principalRuns.filter((r) => r.sameAsAllRun !== undefined).length} comparable principals`,
     ...failedRuns.map(
-      (r) => `  FAILED ${r.principal}: exit ${r.exitCode} ${r.error ?? r.nonexistentActions.join(', ')}`,
+      (r) =>
+        `  FAILED ${r.principal}: exit ${r.exitCode} ${r.error ?? r.nonexistentActions.join(', ')}${r.sameAsAllRun === false ? ' (differs from the --all run)' : ''}`,
     ),
     ...f.unmappedPairs.map((u) => `  unmapped ${u.pair} ×${u.count}: ${u.reason}`),
   ];
@@ -166,8 +172,7 @@ const total = results.reduce(
     scoped: sum.scoped + f.scopedAccesses,
     concrete: sum.concrete + f.concreteArns,
     nonexistent: sum.nonexistent + f.nonexistentActions.length,
-    failedRuns:
-      sum.failedRuns + f.principalRuns.filter((r) => r.exitCode !== 0 || r.nonexistentActions.length > 0).length,
+    failedRuns: sum.failedRuns + f.principalRuns.filter(runFailed).length,
   }),
   { authorization: 0, mapped: 0, scoped: 0, concrete: 0, nonexistent: 0, failedRuns: 0 },
 );

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { TrailAnalysisState } from '@iamgen/core';
+import type { IamCatalog, TrailAnalysisState } from '@iamgen/core';
 import { Piscina } from 'piscina';
 import type { FileTask } from './file-worker.js';
 import { analyzeFileTask } from './file-worker.js';
@@ -18,23 +18,39 @@ export function defaultWorkers(): number {
 const workerScript = new URL('./file-worker.js', import.meta.url);
 
 /**
- * Files are decompressed, filtered, parsed and mapped on worker threads (one per core by default); each sends back
- * its file's distinct accesses, never events. With 0 workers, or when running from TypeScript sources (tests),
- * the same function runs in the main thread.
+ * Bytes read in the main thread before workers start (gzip counted at a typical 8× ratio): a small read is over
+ * before a thread holding the catalog would be ready, about a second on two cores.
  */
-export function analysisPool(workers: number): AnalysisPool {
-  if (workers <= 0 || !workerScript.pathname.endsWith('.js') || import.meta.url.endsWith('.ts')) {
+const bytesBeforeWorkers = 4 * 1024 * 1024;
+
+/**
+ * Files are decompressed, filtered, parsed and mapped on worker threads (one per core by default); each sends back
+ * its file's distinct accesses, never events. The first few megabytes, every file with 0 workers, and every file when
+ * running from TypeScript sources (tests) are analyzed by the same function in the main thread; where a file was
+ * analyzed never changes the result, since results are merged in the order files were found.
+ */
+export function analysisPool(workers: number, catalog: IamCatalog): AnalysisPool {
+  if (workers <= 0 || import.meta.url.endsWith('.ts')) {
     return { threads: 0, analyze: analyzeFileTask, close: async () => {} };
   }
-  const piscina = new Piscina<FileTask, TrailAnalysisState>({
-    filename: workerScript.href,
-    minThreads: workers,
-    maxThreads: workers,
-    idleTimeout: 1000,
-  });
+  let piscina: Piscina<FileTask, TrailAnalysisState> | undefined;
+  let seen = 0;
   return {
     threads: workers,
-    analyze: (task) => piscina.run(task),
-    close: () => piscina.close({ force: true }),
+    analyze: (task) => {
+      seen += task.size * (/\.gz$/i.test(task.display) ? 8 : 1);
+      if (piscina === undefined && seen <= bytesBeforeWorkers) return analyzeFileTask(task);
+      piscina ??= new Piscina<FileTask, TrailAnalysisState>({
+        filename: workerScript.href,
+        minThreads: workers,
+        maxThreads: workers,
+        idleTimeout: 1000,
+        workerData: { catalog: catalog.services() },
+      });
+      return piscina.run(task);
+    },
+    close: async () => {
+      await piscina?.close({ force: true });
+    },
   };
 }

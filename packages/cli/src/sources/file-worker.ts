@@ -1,25 +1,39 @@
 import { readFile } from 'node:fs/promises';
-import type { AnalysisOptions, IamCatalog, Issue, TrailAnalysisState } from '@iamgen/core';
-import { loadIamCatalog } from '@iamgen/core';
+import { workerData } from 'node:worker_threads';
+import type { AnalysisOptions, CatalogService, Issue, TrailAnalysisState } from '@iamgen/core';
+import { IamCatalog, loadIamCatalog } from '@iamgen/core';
 import { describeError, unreadable } from './log-content.js';
 import { analyzeLogFile } from './log-file-analysis.js';
 
 /** A file for a worker: a local path it reads itself, or bytes already fetched (S3). */
 export type FileTask =
-  | { readonly kind: 'path'; readonly path: string; readonly display: string; readonly options: AnalysisOptions }
+  | {
+      readonly kind: 'path';
+      readonly path: string;
+      readonly display: string;
+      readonly size: number;
+      readonly options: AnalysisOptions;
+    }
   | {
       readonly kind: 'bytes';
       readonly name: string;
       readonly display: string;
+      readonly size: number;
       readonly content: Uint8Array;
       readonly options: AnalysisOptions;
     };
 
 let catalog: Promise<IamCatalog> | undefined;
 
+/** Workers get the main thread's catalog as data, which is far cheaper than loading it again in each of them. */
+function catalogOfThread(): Promise<IamCatalog> {
+  const shared = (workerData as { catalog?: CatalogService[] } | null)?.catalog;
+  return shared === undefined ? loadIamCatalog() : Promise.resolve(new IamCatalog(shared));
+}
+
 /** Reads (when local) and analyzes one file; runs on a worker thread, or in the main thread without workers. */
 export async function analyzeFileTask(task: FileTask): Promise<TrailAnalysisState> {
-  catalog ??= loadIamCatalog();
+  catalog ??= catalogOfThread();
   const loaded = await catalog;
   if (task.kind === 'bytes') {
     return analyzeLogFile({ name: task.name, display: task.display, content: task.content }, loaded, task.options);

@@ -24,6 +24,8 @@ export interface LocalLogFile {
   readonly path: string;
   /** How messages name the file. */
   readonly display: string;
+  /** Bytes on disk (0 when it cannot be told; reading it will say why). */
+  readonly size: number;
 }
 
 /**
@@ -43,7 +45,13 @@ export async function* listLocalLogFiles(
       throw new UsageError(`${display(path)}: no such file or folder`);
     }
   }
-  for await (const path of walk(paths, options)) yield { path, display: display(path) };
+  for await (const path of walk(paths, options)) {
+    const size = await stat(path).then(
+      (info) => info.size,
+      () => 0,
+    );
+    yield { path, display: display(path), size };
+  }
 }
 
 async function* walk(paths: readonly string[], options: LocalWalkOptions): AsyncGenerator<string> {

@@ -35,8 +35,9 @@ export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: An
 /**
  * The layout CloudTrail delivers: `{"Records":[{"eventVersion":…},{"eventVersion":…}]}`, compact. The sequence
  * `},{"eventVersion":` cannot occur inside a JSON string (its quotes would be escaped), so it splits records without
- * parsing them; a split inside a nested value would leave a candidate that does not parse, and then the whole file
- * is read the ordinary way. Undefined when the file has another layout or a candidate does not parse.
+ * parsing them. It could still occur between objects of an array nested in a record; then some piece before a
+ * candidate is not balanced, which a scan of the skipped pieces (far cheaper than parsing them) detects, and the
+ * whole file is read the ordinary way. Undefined when the file has another layout or a split was not at a record.
  */
 function analyzeDeliveredRecords(
   text: string,
@@ -52,16 +53,21 @@ function analyzeDeliveredRecords(
     analysis.addPrefiltered(ranges.length);
     return analysis.state();
   }
+  const candidates = ranges.map(([start, end]) => mayBelongToSelection(text.slice(start, end), needles));
+  const lastCandidate = candidates.lastIndexOf(true);
+  for (let index = 0; index < lastCandidate; index++) {
+    const [start, end] = ranges[index] ?? [0, 0];
+    if (!candidates[index] && !isBalanced(text, start, end)) return undefined;
+  }
   let skipped = 0;
   for (const [index, [start, end]] of ranges.entries()) {
-    const slice = text.slice(start, end);
-    if (!mayBelongToSelection(slice, needles)) {
+    if (!candidates[index]) {
       skipped += 1;
       continue;
     }
     let record: unknown;
     try {
-      record = JSON.parse(slice);
+      record = JSON.parse(text.slice(start, end));
     } catch {
       return undefined;
     }
@@ -69,6 +75,39 @@ function analyzeDeliveredRecords(
   }
   analysis.addPrefiltered(skipped);
   return analysis.state();
+}
+
+/**
+ * Whether `text[start, end)` opens and closes as many objects and arrays as it closes, outside strings. Jumps from
+ * quote to quote with indexOf, so string contents (most of a record) cost next to nothing.
+ */
+export function isBalanced(text: string, start: number, end: number): boolean {
+  let depth = 0;
+  let at = start;
+  while (at < end) {
+    const quote = text.indexOf('"', at);
+    const stop = quote === -1 || quote > end ? end : quote;
+    for (let i = at; i < stop; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 123 || c === 91) depth += 1;
+      else if (c === 125 || c === 93) {
+        depth -= 1;
+        if (depth < 0) return false;
+      }
+    }
+    if (stop === end) break;
+    let close = quote + 1;
+    for (;;) {
+      close = text.indexOf('"', close);
+      if (close === -1 || close >= end) return false;
+      let backslashes = 0;
+      while (text.charCodeAt(close - 1 - backslashes) === 92) backslashes += 1;
+      if (backslashes % 2 === 0) break;
+      close += 1;
+    }
+    at = close + 1;
+  }
+  return depth === 0;
 }
 
 const head = '{"Records":[';

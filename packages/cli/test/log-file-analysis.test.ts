@@ -1,0 +1,108 @@
+import { loadIamCatalog } from '@iamgen/core';
+import { describe, expect, it } from 'vitest';
+import { analyzeLogFile, deliveredRecordRanges, isBalanced } from '../src/sources/log-file-analysis.js';
+import { trailEvent } from './trail-fixtures.js';
+
+const records = [
+  trailEvent({ role: 'app', source: 'sqs', name: 'SendMessage', params: { queueUrl: 'https://x/1/q' } }),
+  trailEvent({ role: 'app-2', source: 'sqs', name: 'SendMessage', params: { queueUrl: 'https://x/1/q' } }),
+  trailEvent({ role: 'other', source: 's3', name: 'ListBuckets' }),
+];
+
+describe('deliveredRecordRanges', () => {
+  it('splits the delivered layout into the records, without parsing', () => {
+    const text = JSON.stringify({ Records: records });
+    const ranges = deliveredRecordRanges(text) ?? [];
+    expect(ranges.map(([start, end]) => JSON.parse(text.slice(start, end)))).toEqual(records);
+  });
+
+  it.each([
+    ['pretty-printed', JSON.stringify({ Records: records }, null, 2)],
+    ['a bare array', JSON.stringify(records)],
+    ['keys in another order', JSON.stringify({ Records: [{ eventSource: 'x', eventVersion: '1' }] })],
+  ])('declines %s', (_, text) => {
+    expect(deliveredRecordRanges(text)).toBeUndefined();
+  });
+
+  it('reads an empty Records list as no records', () => {
+    expect(deliveredRecordRanges('{"Records":[]}\n')).toEqual([]);
+  });
+});
+
+describe('analyzeLogFile', () => {
+  const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+  it('counts records of other principals without parsing them, and maps the selected one', async () => {
+    const catalog = await loadIamCatalog();
+    const state = analyzeLogFile({ name: 'a.json', display: 'a.json', content: json({ Records: records }) }, catalog, {
+      selection: { selectors: [{ kind: 'role', value: 'app' }], all: false },
+    });
+    expect(state.counts).toMatchObject({ recordsRead: 3, prefiltered: 2 });
+    expect(state.analyses.map((a) => [a.target.key, a.counts.matched])).toEqual([['role:app', 1]]);
+  });
+
+  it('falls back to a full parse when a split lands inside a nested value', async () => {
+    const catalog = await loadIamCatalog();
+    // A record that carries event-shaped objects in a nested array: the marker occurs outside any string.
+    const nested = {
+      ...trailEvent({ role: 'app', source: 'sqs', name: 'SendMessage', params: { queueUrl: 'https://x/1/q' } }),
+      eventVersion: '1.09',
+    };
+    const tricky = { eventVersion: '1.09', ...nested, requestParameters: { items: [{ a: 1 }, { eventVersion: '2' }] } };
+    const text = JSON.stringify({ Records: [tricky] });
+    expect(text).toContain('},{"eventVersion":');
+    const state = analyzeLogFile(
+      { name: 'a.json', display: 'a.json', content: new TextEncoder().encode(text) },
+      catalog,
+      {
+        selection: { selectors: [{ kind: 'role', value: 'app' }], all: false },
+      },
+    );
+    expect(state.counts).toMatchObject({ recordsRead: 1, prefiltered: 0, malformedRecords: 0 });
+    expect(state.analyses[0]?.counts.matched).toBe(1);
+  });
+});
+
+describe('isBalanced', () => {
+  it.each([
+    ['{"a":[1,{"b":2}]}', true],
+    ['{"a":"}]"}', true],
+    ['{"a":"\\"}"}', true],
+    ['{"a":[{"b":1}', false],
+    ['{"b":2}]}', false],
+    ['{"a":"\\\\"}', true],
+  ])('%s → %s', (text, expected) => {
+    expect(isBalanced(text, 0, text.length)).toBe(expected);
+  });
+});
+
+describe('a record that embeds event-shaped objects', () => {
+  it('is never taken for records of its own', async () => {
+    const catalog = await loadIamCatalog();
+    // An array nested in another principal's record holds objects that look like events of the selected role.
+    const embedded = trailEvent({
+      role: 'app',
+      source: 'sqs',
+      name: 'SendMessage',
+      params: { queueUrl: 'https://x/1/q' },
+    });
+    const outer = { ...trailEvent({ role: 'other', source: 's3', name: 'ListBuckets' }) };
+    const host = {
+      eventVersion: '1.09',
+      ...outer,
+      requestParameters: { items: [{ a: 1 }, embedded, { eventVersion: '0', b: 2 }] },
+    };
+    const text = JSON.stringify({ Records: [host] });
+    // Split there, the embedded object alone parses, and the pieces around it do not name the role.
+    expect(text.split('},{"eventVersion":').length).toBe(3);
+    const state = analyzeLogFile(
+      { name: 'a.json', display: 'a.json', content: new TextEncoder().encode(text) },
+      catalog,
+      {
+        selection: { selectors: [{ kind: 'role', value: 'app' }], all: false },
+      },
+    );
+    expect(state.counts.recordsRead).toBe(1);
+    expect(state.analyses[0]?.counts.matched).toBe(0);
+  });
+});
