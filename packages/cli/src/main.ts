@@ -112,6 +112,11 @@ const fromTrailCommand: CommandDefinition = {
         default: 20,
         describe: 'distinct S3 keys under one prefix that collapse to prefix/* (0 = never)',
       })
+      .option('common', {
+        type: 'boolean',
+        default: false,
+        describe: 'with several principals: one shared policy of what all need, plus a remainder each',
+      })
       .option('explain', {
         type: 'string',
         describe:
@@ -162,6 +167,7 @@ const fromTrailCommand: CommandDefinition = {
         out: argv.out as string | undefined,
         report: argv.report as string | undefined,
         explain: argv.explain as string | undefined,
+        common: argv.common as boolean,
         includeDenied: argv.includeDenied as boolean,
         policyKind: argv.policyKind as (typeof policyKinds)[number],
         objectPrefixThreshold: argv.objectPrefixThreshold as number,

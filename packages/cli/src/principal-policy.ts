@@ -94,6 +94,8 @@ export interface PrincipalPolicy {
   readonly warnings: readonly string[];
   /** Each statement with the observed calls it allows (also in the report). */
   readonly evidence: readonly StatementEvidence[];
+  /** The coverage proof of this principal's observed calls against other documents (a shared split). */
+  readonly prove: (documents: readonly PolicyDocument[]) => { checked: number; allowed: number };
 }
 
 /**
@@ -137,10 +139,11 @@ export function policyForPrincipal(
     accessLevelOf: (action) => catalog.actionByQualifiedName(action)?.accessLevel,
     ...(inPolicy ? { parameters: plan } : {}),
   });
-  const coverage =
+  const prove = (documents: readonly PolicyDocument[]) =>
     inPolicy && plan !== undefined
-      ? requireParameterizedCoverage(target.label, shaped.documents, plan, granted)
-      : requireCoverage(target.label, shaped.documents, granted);
+      ? requireParameterizedCoverage(target.label, documents, plan, granted)
+      : requireCoverage(target.label, documents, granted);
+  const coverage = prove(shaped.documents);
   const observed = settings.includeDenied
     ? [...principal.granted.entries(), ...principal.deniedAccesses.entries()]
     : principal.granted.entries();
@@ -157,7 +160,7 @@ export function policyForPrincipal(
     ...(plan === undefined ? {} : { stages: plan.values.stage }),
   });
   for (const note of plan?.notes ?? []) warnings.push(note);
-  return { shaped, report, text, warnings: [...warnings, ...warningLines(report)], evidence };
+  return { shaped, report, text, warnings: [...warnings, ...warningLines(report)], evidence, prove };
 }
 
 function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, read: TrailAnalysis): string {
@@ -189,7 +192,11 @@ function parametersReport(plan: ParameterPlan, inPolicy: boolean): NonNullable<R
   };
 }
 
-export function renderPolicy(shaped: ShapedPolicy, format: PolicyFormat, target: RenderTarget): string {
+export function renderPolicy(
+  shaped: Pick<ShapedPolicy, 'documents'>,
+  format: PolicyFormat,
+  target: RenderTarget,
+): string {
   const single: PolicyDocument | readonly PolicyDocument[] =
     shaped.documents.length === 1 && shaped.documents[0] !== undefined ? shaped.documents[0] : shaped.documents;
   switch (format) {

@@ -14,6 +14,8 @@ export { PrincipalAnalysis, TrailAnalysis } from './analysis.js';
 export type { NonAuthorizationReason, Principal, PrincipalKind, PrincipalSelector } from './attribute.js';
 export { nonAuthorizationReason, principalName, principalOf, selectorMatches } from './attribute.js';
 export { compareCodePoints } from './collections.js';
+export type { CommonPolicies } from './common.js';
+export { splitCommonPolicies } from './common.js';
 export type { CoverageResult } from './coverage.js';
 export { describeAccess, proveCoverage } from './coverage.js';
 export type { DiffOptions, Grant, PolicyDiff, RemovalReason, RemovedGrant } from './diff/index.js';

@@ -174,7 +174,7 @@ function mergeConditions(accesses: readonly Access[]): Grant[] {
   return grants;
 }
 
-function packDocuments(statements: readonly PolicyStatement[], limit: number): PolicyDocument[] {
+export function packDocuments(statements: readonly PolicyStatement[], limit: number): PolicyDocument[] {
   const emptySize = policySize({ Version: '2012-10-17', Statement: [] });
   const single: PolicyDocument = { Version: '2012-10-17', Statement: statements };
   if (policySize(single) <= limit) return [single];

@@ -12,6 +12,8 @@ import {
 import { writeFileAtomic } from '../atomic-write.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
+import type { CommonMember } from '../common-policy.js';
+import { commonPolicies, commonPolicyName } from '../common-policy.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
 import type { FedAnalysis, SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
@@ -34,6 +36,8 @@ export interface FromTrailArgs extends SourceOptions, PolicySettings {
   /** With several principals: one policy file per principal and a `report.json` index here. */
   readonly outDir?: string | undefined;
   readonly report?: string | undefined;
+  /** With several principals: one shared policy of the statements all need, and a remainder each. */
+  readonly common?: boolean;
   /** Each statement's evidence: `''` for stderr, else a Markdown FILE. */
   readonly explain?: string | undefined;
   /** Current policy to diff the proposal against: a file, or `iam` for the live policies of the principal. */
@@ -62,6 +66,9 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     throw new UsageError('--out and --diff-against take one principal; with several use --out-dir (or iamgen propose)');
   }
   if (single && args.outDir !== undefined) throw new UsageError('--out-dir is for several principals; use --out');
+  if (single && args.common === true) {
+    throw new UsageError('--common needs several principals: a glob (--role "orders-*"), repeated --role, or --all');
+  }
   const since = args.since === undefined ? undefined : parseTimeBound('since', args.since, now);
   const until = args.until === undefined ? undefined : parseTimeBound('until', args.until, now);
   if (since !== undefined && until !== undefined && since >= until) {
@@ -148,6 +155,8 @@ interface IndexEntry {
   readonly arns: readonly string[];
   readonly status: 'ok' | 'failed';
   readonly file?: string;
+  /** With --common: the statements this principal keeps beyond the shared policy. */
+  readonly remainderStatements?: number;
   readonly error?: string;
   readonly report?: unknown;
 }
@@ -171,10 +180,15 @@ async function severalPrincipals(
   if (principals.length === 0) {
     throw new RunFailure(`no principal matched ${describeSelection(selection)} in ${describeSources(args)}`);
   }
+  const commonName = commonPolicyName(principals.map((p) => p.target.name));
   const names = policyFileNames(
-    principals.map((p) => ({ key: p.target.key, name: p.target.name, arns: [...p.matchedPrincipals] })),
+    [
+      ...(args.common === true ? [{ key: commonKey, name: commonName, arns: [] }] : []),
+      ...principals.map((p) => ({ key: p.target.key, name: p.target.name, arns: [...p.matchedPrincipals] })),
+    ],
     extensions[args.format],
   );
+  const members: (CommonMember & { file: string; entry: number })[] = [];
   const entries: IndexEntry[] = [];
   const explanations: string[] = [];
   let failed = 0;
@@ -183,7 +197,8 @@ async function severalPrincipals(
     try {
       const result = policyForPrincipal(fed.analysis, principal, context, args, catalog);
       const file = names.get(principal.target.key) ?? `${principal.target.name}.${extensions[args.format]}`;
-      await writeFileAtomic(join(outDir, file), result.text);
+      if (args.common === true) members.push({ principal, result, file, entry: entries.length });
+      else await writeFileAtomic(join(outDir, file), result.text);
       for (const line of result.warnings) {
         io.stderr.write(
           `warning: ${line.startsWith(principal.target.label) ? line : `${principal.target.label}: ${line}`}\n`,
@@ -202,6 +217,8 @@ async function severalPrincipals(
       entries.push({ principal: principal.target.label, arns, status: 'failed', error: error.message });
     }
   }
+  const common =
+    args.common === true ? await writeCommon(members, names, outDir, args, catalog, entries, io) : undefined;
   const c = fed.analysis.counts;
   const index = {
     window: {
@@ -216,6 +233,7 @@ async function severalPrincipals(
       outsideWindow: c.outsideWindow,
       prefiltered: c.prefiltered,
     },
+    ...(common === undefined ? {} : { common }),
     principals: entries,
     excludedFromAll: [...fed.analysis.excludedFromAll]
       .map(([arn, reason]) => ({ arn, reason }))
@@ -232,6 +250,51 @@ async function severalPrincipals(
     `${ok} of ${entries.length} policies written to ${args.outDir ?? '.'}${failed > 0 ? `; ${failed} failed (see report.json)` : ''}\n`,
   );
   return failed > 0 ? exitCodes.runFailure : exitCodes.ok;
+}
+
+/** The shared policy's key among the principals' file names; no principal key starts with a NUL. */
+const commonKey = '\u0000common';
+
+/**
+ * Writes the shared policy and each member's remainder (a member left with nothing gets no file), and marks
+ * the members' index entries. Fewer than two members share nothing: their full policies are written.
+ */
+async function writeCommon(
+  members: readonly (CommonMember & { file: string; entry: number })[],
+  names: ReadonlyMap<string, string>,
+  outDir: string,
+  args: FromTrailArgs,
+  catalog: IamCatalog,
+  entries: IndexEntry[],
+  io: CliIo,
+): Promise<{ file?: string; name: string; statements: number; documents: number; principals: string[] }> {
+  const outcome = members.length >= 2 ? commonPolicies(members, args, catalog) : undefined;
+  if (outcome === undefined || outcome.statements === 0) {
+    io.stderr.write('warning: --common: the selected principals share no statement; each keeps its whole policy\n');
+    for (const m of members) await writeFileAtomic(join(outDir, m.file), m.result.text);
+    return { name: outcome?.name ?? 'common', statements: 0, documents: 0, principals: [] };
+  }
+  const file = names.get(commonKey) ?? `${outcome.name}.${extensions[args.format]}`;
+  await writeFileAtomic(join(outDir, file), outcome.text);
+  for (const [i, m] of members.entries()) {
+    const remainder = outcome.remainders[i];
+    const entry = entries[m.entry];
+    if (remainder === undefined || entry === undefined) continue;
+    if (remainder.statements > 0) await writeFileAtomic(join(outDir, m.file), remainder.text);
+    const { file: _, ...rest } = entry;
+    entries[m.entry] = {
+      ...rest,
+      ...(remainder.statements > 0 ? { file: m.file } : {}),
+      remainderStatements: remainder.statements,
+    };
+  }
+  return {
+    file,
+    name: outcome.name,
+    statements: outcome.statements,
+    documents: outcome.documents.length,
+    principals: members.map((m) => m.principal.target.label),
+  };
 }
 
 function selectionOf(args: FromTrailArgs): PrincipalSelection {
