@@ -20,8 +20,11 @@ export interface SourceOptions extends AwsConnection {
   readonly lookupRegions: readonly string[];
   /** Files fetched and held at once (at least two per worker). */
   readonly concurrency: number;
-  /** Worker threads that decompress, filter, parse and map files; 0 runs everything in the main thread. */
-  readonly workers: number;
+  /**
+   * Worker threads that decompress, filter, parse and map files; 0 runs everything in the main thread; `auto` uses
+   * one per core once the input is big enough to be worth starting them.
+   */
+  readonly workers: number | 'auto';
 }
 
 export interface FedAnalysis {
@@ -29,6 +32,8 @@ export interface FedAnalysis {
   readonly files: number;
   /** False when every source was one that cannot hold data events (LookupEvents). */
   readonly dataEventsPossible: boolean;
+  /** Worker threads the read used (0: all in the main thread). */
+  readonly workerThreads: number;
 }
 
 /** At least one place to read events from, or a usage error. */
@@ -57,8 +62,9 @@ export async function feedAnalysis(
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = fileProgress(io, 'reading');
-  const pool = analysisPool(source.workers, catalog);
+  const pool = analysisPool(source.workers);
   let files = 0;
+  let workerThreads = 0;
   try {
     const window = {
       ...(options.since === undefined ? {} : { since: options.since }),
@@ -81,11 +87,12 @@ export async function feedAnalysis(
         else analysis.addRecord(item.record, item.origin, item.sighting);
       }
     }
+    workerThreads = pool.threadsUsed();
   } finally {
     progress.stop();
     await pool.close();
   }
-  return { analysis, files, dataEventsPossible: source.events.length > 0 };
+  return { analysis, files, dataEventsPossible: source.events.length > 0, workerThreads };
 }
 
 type PendingTask = FileTask | { readonly kind: 'remote'; load: () => Promise<FileTask | TrailAnalysisState> };

@@ -9,7 +9,6 @@ import { roles } from './commands/roles.js';
 import type { AwsConnection } from './current-policy/index.js';
 import type { SourceOptions } from './feed-analysis.js';
 import { parseParameterNames, parseStageTokens, policyFormats, policyKinds } from './principal-policy.js';
-import { defaultWorkers } from './sources/analysis-pool.js';
 
 type Command = () => Promise<number>;
 
@@ -37,8 +36,7 @@ const concurrencyOption = {
 
 const workersOption = {
   type: 'number',
-  default: defaultWorkers(),
-  defaultDescription: 'one per core',
+  defaultDescription: 'one per core, once the input passes a few megabytes',
   describe: 'worker threads that decompress, filter, parse and map log files (0: main thread only)',
 } as const;
 
@@ -69,7 +67,7 @@ function sourceOf(argv: Record<string, unknown>): SourceOptions {
     events: argv.events as string[],
     lookupRegions: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
     concurrency: argv.concurrency as number,
-    workers: argv.workers as number,
+    workers: (argv.workers as number | undefined) ?? 'auto',
     ...connectionOf(argv),
   };
 }

@@ -1,5 +1,5 @@
-import { loadIamCatalog } from '@iamgen/core';
 import { describe, expect, it } from 'vitest';
+import { iamCatalog } from '../src/catalog.js';
 import { analyzeLogFile, deliveredRecordRanges, isBalanced } from '../src/sources/log-file-analysis.js';
 import { trailEvent } from './trail-fixtures.js';
 
@@ -33,7 +33,7 @@ describe('analyzeLogFile', () => {
   const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
   it('counts records of other principals without parsing them, and maps the selected one', async () => {
-    const catalog = await loadIamCatalog();
+    const catalog = iamCatalog();
     const state = analyzeLogFile({ name: 'a.json', display: 'a.json', content: json({ Records: records }) }, catalog, {
       selection: { selectors: [{ kind: 'role', value: 'app' }], all: false },
     });
@@ -42,7 +42,7 @@ describe('analyzeLogFile', () => {
   });
 
   it('falls back to a full parse when a split lands inside a nested value', async () => {
-    const catalog = await loadIamCatalog();
+    const catalog = iamCatalog();
     // A record that carries event-shaped objects in a nested array: the marker occurs outside any string.
     const nested = {
       ...trailEvent({ role: 'app', source: 'sqs', name: 'SendMessage', params: { queueUrl: 'https://x/1/q' } }),
@@ -78,7 +78,7 @@ describe('isBalanced', () => {
 
 describe('a record that embeds event-shaped objects', () => {
   it('is never taken for records of its own', async () => {
-    const catalog = await loadIamCatalog();
+    const catalog = iamCatalog();
     // An array nested in another principal's record holds objects that look like events of the selected role.
     const embedded = trailEvent({
       role: 'app',

@@ -365,17 +365,23 @@ export class TrailAnalysis {
 
   /** Many events are the same call (same principal, operation and parameters): map each distinct call once. */
   #map(event: TrailEvent): MappingOutcome {
-    const key = JSON.stringify([
+    // Exactly the fields the mapping reads; the identity by the parts it uses, not the whole object.
+    const identity = event.userIdentity;
+    const key = [
       event.eventSource,
       event.eventName,
       event.awsRegion,
       event.recipientAccountId,
       event.errorCode,
       event.errorMessage,
-      event.userIdentity,
-      event.requestParameters,
-      event.resources,
-    ]);
+      identity.type,
+      identity.arn,
+      identity.accountId,
+      identity.invokedBy,
+      identity.issuerArn,
+      JSON.stringify(event.requestParameters),
+      event.resources.length === 0 ? '' : JSON.stringify(event.resources),
+    ].join('\u0000');
     let outcome = this.#mappings.get(key);
     if (outcome === undefined) {
       outcome = mapEvent(event, this.#catalog);

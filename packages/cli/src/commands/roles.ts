@@ -1,4 +1,5 @@
-import { compareCodePoints, loadIamCatalog, renderJson } from '@iamgen/core';
+import { compareCodePoints, renderJson } from '@iamgen/core';
+import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure } from '../cli-io.js';
 import type { SourceOptions } from '../feed-analysis.js';
@@ -10,7 +11,7 @@ export interface RolesArgs extends SourceOptions {
 
 /** `iamgen roles`: every principal in the logs with its event count and first/last activity. */
 export async function roles(args: RolesArgs, io: CliIo): Promise<number> {
-  const catalog = await loadIamCatalog();
+  const catalog = iamCatalog();
   const { analysis, files } = await feedAnalysis(catalog, {}, args, io);
   for (const problem of analysis.problems) io.stderr.write(`warning: ${problem.message}\n`);
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {

@@ -8,16 +8,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IamCatalog } from '@iamgen/core';
-import {
-  isIssue,
-  loadIamCatalog,
-  mapEvent,
-  nonAuthorizationReason,
-  normalizeRecord,
-  principalOf,
-  renderJson,
-} from '@iamgen/core';
+import { isIssue, mapEvent, nonAuthorizationReason, normalizeRecord, principalOf, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
+import { iamCatalog } from '../catalog.js';
 import { readLocalRecords } from '../sources/local-files.js';
 import type { PrincipalRun } from './every-principal.js';
 import { runEveryPrincipal } from './every-principal.js';
@@ -158,7 +151,7 @@ if (folders.length === 0) {
     .map((e) => join(shared, e.name))
     .sort();
 }
-const catalog = await loadIamCatalog();
+const catalog = iamCatalog();
 const results: DatasetFigures[] = [];
 for (const folder of folders) {
   const figures = await evaluate(folder, catalog);

@@ -1,53 +1,52 @@
 import { availableParallelism } from 'node:os';
-import type { IamCatalog, TrailAnalysisState } from '@iamgen/core';
+import type { TrailAnalysisState } from '@iamgen/core';
 import { Piscina } from 'piscina';
 import type { FileTask } from './file-worker.js';
 import { analyzeFileTask } from './file-worker.js';
 
 export interface AnalysisPool {
   readonly threads: number;
+  /** Worker threads that took part so far (0 when the read stayed in the main thread). */
+  threadsUsed(): number;
   analyze(task: FileTask): Promise<TrailAnalysisState>;
   close(): Promise<void>;
-}
-
-/** Workers used when none are asked for: one per core. */
-export function defaultWorkers(): number {
-  return availableParallelism();
 }
 
 const workerScript = new URL('./file-worker.js', import.meta.url);
 
 /**
  * Bytes read in the main thread before workers start (gzip counted at a typical 8× ratio): a small read is over
- * before a thread holding the catalog would be ready, about a second on two cores.
+ * before threads would be up.
  */
 const bytesBeforeWorkers = 4 * 1024 * 1024;
 
 /**
- * Files are decompressed, filtered, parsed and mapped on worker threads (one per core by default); each sends back
- * its file's distinct accesses, never events. The first few megabytes, every file with 0 workers, and every file when
- * running from TypeScript sources (tests) are analyzed by the same function in the main thread; where a file was
- * analyzed never changes the result, since results are merged in the order files were found.
+ * Files are decompressed, filtered, parsed and mapped on worker threads; each sends back its file's distinct
+ * accesses, never events. `auto` uses one thread per core and keeps the first few megabytes in the main thread;
+ * with 0 workers, or when running from TypeScript sources (tests), every file is analyzed by the same function in
+ * the main thread. Where a file was analyzed never changes the result: results are merged in the order files were found.
  */
-export function analysisPool(workers: number, catalog: IamCatalog): AnalysisPool {
+export function analysisPool(asked: number | 'auto'): AnalysisPool {
+  const workers = asked === 'auto' ? availableParallelism() : asked;
+  const threshold = asked === 'auto' ? bytesBeforeWorkers : 0;
   if (workers <= 0 || import.meta.url.endsWith('.ts')) {
-    return { threads: 0, analyze: analyzeFileTask, close: async () => {} };
+    return { threads: 0, threadsUsed: () => 0, analyze: analyzeFileTask, close: async () => {} };
   }
   let piscina: Piscina<FileTask, TrailAnalysisState> | undefined;
   let seen = 0;
   return {
     threads: workers,
+    threadsUsed: () => (piscina === undefined ? 0 : workers),
     analyze: (task) => {
       seen += task.size * (/\.gz$/i.test(task.display) ? 8 : 1);
-      if (piscina === undefined && seen <= bytesBeforeWorkers) return analyzeFileTask(task);
+      if (piscina === undefined && threshold > 0 && seen <= threshold) return analyzeFileTask(task);
       piscina ??= new Piscina<FileTask, TrailAnalysisState>({
         filename: workerScript.href,
         minThreads: workers,
         maxThreads: workers,
         idleTimeout: 1000,
-        workerData: { catalog: catalog.services() },
       });
-      return piscina.run(task);
+      return piscina.run(task, { name: 'analyzeFileTask' });
     },
     close: async () => {
       await piscina?.close({ force: true });

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { workerData } from 'node:worker_threads';
-import type { AnalysisOptions, CatalogService, Issue, TrailAnalysisState } from '@iamgen/core';
-import { IamCatalog, loadIamCatalog } from '@iamgen/core';
+import type { AnalysisOptions, Issue, TrailAnalysisState } from '@iamgen/core';
+import { iamCatalog } from '../catalog.js';
 import { describeError, unreadable } from './log-content.js';
 import { analyzeLogFile } from './log-file-analysis.js';
 
@@ -23,18 +22,9 @@ export type FileTask =
       readonly options: AnalysisOptions;
     };
 
-let catalog: Promise<IamCatalog> | undefined;
-
-/** Workers get the main thread's catalog as data, which is far cheaper than loading it again in each of them. */
-function catalogOfThread(): Promise<IamCatalog> {
-  const shared = (workerData as { catalog?: CatalogService[] } | null)?.catalog;
-  return shared === undefined ? loadIamCatalog() : Promise.resolve(new IamCatalog(shared));
-}
-
 /** Reads (when local) and analyzes one file; runs on a worker thread, or in the main thread without workers. */
 export async function analyzeFileTask(task: FileTask): Promise<TrailAnalysisState> {
-  catalog ??= catalogOfThread();
-  const loaded = await catalog;
+  const loaded = iamCatalog();
   if (task.kind === 'bytes') {
     return analyzeLogFile({ name: task.name, display: task.display, content: task.content }, loaded, task.options);
   }
@@ -57,5 +47,3 @@ export function unreadableFileState(issue: Issue): TrailAnalysisState {
     analyses: [],
   };
 }
-
-export default analyzeFileTask;
