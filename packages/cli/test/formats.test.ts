@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import hcl2json from '@cdktf/hcl2json';
 import type { PolicyDocument } from '@iamgen/core';
 import { cloudFormationTemplate, renderTerraform } from '@iamgen/core';
@@ -140,6 +141,13 @@ describe('output formats load in their tools', () => {
     expect(parseYaml(cfn.stdout).Resources.OrdersApiPolicy.Properties.PolicyDocument).toEqual(json);
   });
 
+  it('the multi-environment sample template passes the linter', async () => {
+    const sample = fileURLToPath(
+      new URL('../../../samples/orders-multi-env/expected-policy.cfn.yaml', import.meta.url),
+    );
+    expect(lintTemplate(await readFile(sample, 'utf8'), { Stage: 'prod' })).toEqual([]);
+  });
+
   it('the linter does catch a broken template (so its silence means something)', () => {
     const broken = 'Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      Rolez: [x]\n';
     expect(lintTemplate(broken).join('\n')).toMatch(/Rolez is not a valid property|PolicyDocument missing/);
@@ -246,7 +254,6 @@ describe('--parameterize and --stage-token', () => {
     expect(json.code).toBe(0);
     expect(json.stdout).toContain(`arn:aws:dynamodb:eu-west-1:${prod}:table/orders-prod`);
     expect(json.stdout).not.toContain('${AWS::');
-    const { readFile } = await import('node:fs/promises');
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
     expect(report.parameters).toEqual({
       inPolicy: false,
