@@ -14,6 +14,7 @@ import type {
 } from '@iamgen/core';
 import {
   cloudFormationTemplate,
+  deployedSizes,
   describeAccess,
   explainStatements,
   parameterNames,
@@ -160,6 +161,15 @@ export function policyForPrincipal(
     ...(plan === undefined ? {} : { stages: plan.values.stage }),
   });
   for (const note of plan?.notes ?? []) warnings.push(note);
+  if (inPolicy && plan !== undefined) {
+    deployedSizes(shaped.documents, plan).forEach((size, i) => {
+      if (size > shaped.limit) {
+        warnings.push(
+          `document ${i + 1} is ${size} characters once deployed in some environment, over the ${shaped.limit}-character limit`,
+        );
+      }
+    });
+  }
   return { shaped, report, text, warnings: [...warnings, ...warningLines(report)], evidence, prove };
 }
 

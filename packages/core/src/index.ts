@@ -33,6 +33,7 @@ export type { RecordOrIssue } from './normalize.js';
 export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './normalize.js';
 export type { ParameterName, ParameterPlan } from './parameterize.js';
 export {
+  deployedSizes,
   parameterNames,
   planParameters,
   plansAnything,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  deployedSizes,
   parameterizeConditionValue,
   parameterizeResource,
   planParameters,
@@ -100,5 +101,22 @@ describe('proveParameterizedCoverage', () => {
       'arn:aws:sqs:us-east-1:333333333333:q-dev',
       `arn:aws:sqs:us-east-1:${dev}:q-test`,
     ]);
+  });
+});
+
+describe('deployedSizes', () => {
+  it('counts the longest value each reference takes, as IAM will', () => {
+    const plan = planParameters({
+      parameters: [],
+      stageTokens: ['dev', 'production'],
+      principalArns: [],
+      resources: [],
+    });
+    const document: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:r:1:q-${Stage}' }],
+    };
+    const literal = JSON.stringify(document).replace('${Stage}', 'production').length;
+    expect(deployedSizes([document], plan)).toEqual([literal]);
   });
 });

@@ -175,3 +175,21 @@ export function proveParameterizedCoverage(
   );
   return { checked: accesses.length, allowed: accesses.length - misses.length, misses };
 }
+
+/**
+ * The size IAM will count for each document once deployed: the largest over the observed environments, since a
+ * value can be longer than its reference (`production` for `${Stage}`).
+ */
+export function deployedSizes(documents: readonly PolicyDocument[], plan: ParameterPlan): number[] {
+  const environments = environmentsOf(plan);
+  return documents.map((document) => {
+    const text = JSON.stringify(document);
+    return Math.max(
+      ...environments.map(
+        (binding) =>
+          text.replace(/\$\{(AWS::[A-Za-z]+|Stage)\}/g, (whole, name: string) => binding[name.toLowerCase()] ?? whole)
+            .length,
+      ),
+    );
+  });
+}

@@ -108,6 +108,18 @@ describe('groupStatements', () => {
     expect(sids).toEqual(['S3ReadMedia', 'S3ReadMedia2']);
   });
 
+  it('does not give a numbered Sid that another statement already reads as', () => {
+    const sids = groupStatements(
+      [
+        { action: 's3:GetObject', resource: 'arn:aws:s3:::logs/a' },
+        { action: 's3:GetObjectAcl', resource: 'arn:aws:s3:::logs/b' },
+        { action: 's3:GetObjectTagging', resource: 'arn:aws:s3:::logs2/c' },
+      ],
+      { accessLevelOf: () => 'Read' },
+    ).map((s) => s.Sid);
+    expect(sids).toEqual(['S3ReadLogs', 'S3ReadLogs2', 'S3ReadLogs22']);
+  });
+
   it('keeps Sids unique and made of Sid characters whatever the names (property)', () => {
     const grant = fc.record({
       action: fc.constantFrom(...Object.keys(levels), 'sqs:SendMessage', 'kms:Decrypt'),

@@ -117,13 +117,15 @@ export function groupStatements(grants: readonly Grant[], options: StatementOpti
         compareCodePoints(JSON.stringify(a.condition ?? {}), JSON.stringify(b.condition ?? {})) ||
         compareCodePoints(a.actions.join(','), b.actions.join(',')),
     );
-  const used = new Map<string, number>();
+  // A numbered Sid can equal another statement's base (`S3ReadLogs2` for bucket `logs2`): count up past it.
+  const taken = new Set<string>();
   return ordered.map((s) => {
     const base = statementSidBase(s.service, s.rank, s.resources);
-    const n = (used.get(base) ?? 0) + 1;
-    used.set(base, n);
+    let sid = base;
+    for (let n = 2; taken.has(sid); n++) sid = `${base}${n}`;
+    taken.add(sid);
     const statement: PolicyStatement = {
-      Sid: n === 1 ? base : `${base}${n}`,
+      Sid: sid,
       Effect: 'Allow',
       Action: s.actions,
       Resource: s.resources,
