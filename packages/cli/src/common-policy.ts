@@ -1,5 +1,6 @@
-import type { IamCatalog, PolicyDocument, PrincipalAnalysis } from '@iamgen/core';
+import type { PolicyDocument, PrincipalAnalysis } from '@iamgen/core';
 import { splitCommonPolicies } from '@iamgen/core';
+import { iamCatalog } from './catalog.js';
 import type { PolicySettings, PrincipalPolicy } from './principal-policy.js';
 import { renderPolicy } from './principal-policy.js';
 
@@ -32,11 +33,8 @@ export function commonPolicyName(names: readonly string[]): string {
  * and each member keeps the rest. Each member's observed calls are proved against shared + remainder, as its
  * own policy was; a miss throws (it would be a bug).
  */
-export function commonPolicies(
-  members: readonly CommonMember[],
-  settings: PolicySettings,
-  catalog: IamCatalog,
-): CommonOutcome {
+export function commonPolicies(members: readonly CommonMember[], settings: PolicySettings): CommonOutcome {
+  const catalog = iamCatalog();
   const split = splitCommonPolicies(
     members.map((m) => m.result.shaped.documents),
     settings.policyKind,

@@ -1,7 +1,6 @@
 import type {
   Access,
   CoverageResult,
-  IamCatalog,
   ParameterName,
   ParameterPlan,
   PolicyDocument,
@@ -27,6 +26,7 @@ import {
   shapePolicy,
 } from '@iamgen/core';
 import { stringify as toYaml } from 'yaml';
+import { iamCatalog } from './catalog.js';
 import { RunFailure, UsageError } from './cli-io.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
@@ -108,8 +108,8 @@ export function policyForPrincipal(
   principal: PrincipalAnalysis,
   context: ReadContext,
   settings: PolicySettings,
-  catalog: IamCatalog,
 ): PrincipalPolicy {
+  const catalog = iamCatalog();
   const target = principal.target;
   if (principal.counts.matched === 0) {
     throw new RunFailure(unseenPrincipalMessage(target.kind, target.label, read));

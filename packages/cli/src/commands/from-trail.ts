@@ -91,7 +91,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   }
   return single
     ? singlePrincipal(args, fed, context, catalog, io)
-    : severalPrincipals(args, fed, context, selection, catalog, io);
+    : severalPrincipals(args, fed, context, selection, io);
 }
 
 async function singlePrincipal(
@@ -105,7 +105,7 @@ async function singlePrincipal(
   if (principal === undefined) throw new RunFailure('no principal selected');
   let result: PrincipalPolicy;
   try {
-    result = policyForPrincipal(fed.analysis, principal, context, args, catalog);
+    result = policyForPrincipal(fed.analysis, principal, context, args);
   } catch (error) {
     if (error instanceof RunFailure && args.report !== undefined && principal.counts.matched === 0) {
       await writeFileAtomic(
@@ -165,7 +165,6 @@ async function severalPrincipals(
   fed: FedAnalysis,
   context: ReadContext,
   selection: PrincipalSelection,
-  catalog: IamCatalog,
   io: CliIo,
 ): Promise<number> {
   const outDir = resolve(io.cwd, args.outDir ?? '.');
@@ -189,7 +188,7 @@ async function severalPrincipals(
   for (const principal of principals) {
     const arns = [...principal.matchedPrincipals].sort();
     try {
-      const result = policyForPrincipal(fed.analysis, principal, context, args, catalog);
+      const result = policyForPrincipal(fed.analysis, principal, context, args);
       const file = names.get(principal.target.key) ?? `${principal.target.name}.${extensions[args.format]}`;
       if (args.common === true) members.push({ principal, result, file, entry: entries.length });
       else await writeFileAtomic(join(outDir, file), result.text);
@@ -211,8 +210,7 @@ async function severalPrincipals(
       entries.push({ principal: principal.target.label, arns, status: 'failed', error: error.message });
     }
   }
-  const common =
-    args.common === true ? await writeCommon(members, names, outDir, args, catalog, entries, io) : undefined;
+  const common = args.common === true ? await writeCommon(members, names, outDir, args, entries, io) : undefined;
   const c = fed.analysis.counts;
   const index = {
     window: {
@@ -259,11 +257,10 @@ async function writeCommon(
   names: ReadonlyMap<string, string>,
   outDir: string,
   args: FromTrailArgs,
-  catalog: IamCatalog,
   entries: IndexEntry[],
   io: CliIo,
 ): Promise<{ file?: string; name: string; statements: number; documents: number; principals: string[] }> {
-  const outcome = members.length >= 2 ? commonPolicies(members, args, catalog) : undefined;
+  const outcome = members.length >= 2 ? commonPolicies(members, args) : undefined;
   if (outcome === undefined || outcome.statements === 0) {
     io.stderr.write('warning: --common: the selected principals share no statement; each keeps its whole policy\n');
     for (const m of members) await writeFileAtomic(join(outDir, m.file), m.result.text);
