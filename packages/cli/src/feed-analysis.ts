@@ -1,17 +1,18 @@
 import { resolve } from 'node:path';
 import type { AnalysisOptions, IamCatalog, TrailAnalysisState } from '@iamgen/core';
-import { isIssue, TrailAnalysis } from '@iamgen/core';
+import { emptySelection, isIssue, TrailAnalysis } from '@iamgen/core';
+import type { CacheStats, FileIdentity } from './cache.js';
+import { AnalysisCache, spanInsideWindow } from './cache.js';
 import type { CliIo } from './cli-io.js';
 import { UsageError } from './cli-io.js';
 import type { AwsConnection } from './current-policy/from-iam.js';
 import { fileProgress } from './progress.js';
+import type { AnalysisPool } from './sources/analysis-pool.js';
 import { analysisPool } from './sources/analysis-pool.js';
 import type { FileTask } from './sources/file-worker.js';
 import { unreadableFileState } from './sources/file-worker.js';
 import { listLocalLogFiles } from './sources/local-files.js';
 import { inOrder } from './sources/log-content.js';
-import { cloudTrailClient, readLookupEvents } from './sources/lookup-events.js';
-import { isS3Url, listS3LogObjects, s3Client } from './sources/s3-objects.js';
 
 export interface SourceOptions extends AwsConnection {
   /** Local files and folders, and `s3://bucket/prefix` trail locations. */
@@ -25,6 +26,8 @@ export interface SourceOptions extends AwsConnection {
    * one per core once the input is big enough to be worth starting them.
    */
   readonly workers: number | 'auto';
+  /** Folder of per-file analyses kept between runs, so a re-run reads only new files. */
+  readonly cache?: string | undefined;
 }
 
 export interface FedAnalysis {
@@ -34,6 +37,12 @@ export interface FedAnalysis {
   readonly dataEventsPossible: boolean;
   /** Worker threads the read used (0: all in the main thread). */
   readonly workerThreads: number;
+  /** How the cache served the read, when one was given. */
+  readonly cache?: CacheStats;
+}
+
+function isS3Url(value: string): boolean {
+  return value.startsWith('s3://');
 }
 
 /** At least one place to read events from, or a usage error. */
@@ -63,6 +72,10 @@ export async function feedAnalysis(
   const analysis = new TrailAnalysis(catalog, options);
   const progress = fileProgress(io, 'reading');
   const pool = analysisPool(source.workers);
+  const cache =
+    source.cache === undefined
+      ? undefined
+      : new AnalysisCache(resolve(io.cwd, source.cache), options.selection ?? emptySelection);
   let files = 0;
   let workerThreads = 0;
   try {
@@ -78,13 +91,18 @@ export async function feedAnalysis(
       onFileDone: () => progress.done(),
     };
     const inFlight = Math.max(source.concurrency, pool.threads * 2, 1);
-    for await (const state of inOrder(fileTasks(source, options, window, io), runTask(pool), inFlight, hooks)) {
+    const run = runTask(pool, cache, window);
+    for await (const state of inOrder(fileTasks(source, options, window, io), run, inFlight, hooks)) {
       analysis.merge(state);
     }
-    for (const region of source.lookupRegions) {
-      for await (const item of readLookupEvents(cloudTrailClient(source, region), region, window)) {
-        if (isIssue(item)) analysis.addIssue(item);
-        else analysis.addRecord(item.record, item.origin, item.sighting);
+    if (source.lookupRegions.length > 0) {
+      // The AWS SDK is loaded only by runs that talk to AWS: it is most of the CLI's start-up time.
+      const { cloudTrailClient, readLookupEvents } = await import('./sources/lookup-events.js');
+      for (const region of source.lookupRegions) {
+        for await (const item of readLookupEvents(cloudTrailClient(source, region), region, window)) {
+          if (isIssue(item)) analysis.addIssue(item);
+          else analysis.addRecord(item.record, item.origin, item.sighting);
+        }
       }
     }
     workerThreads = pool.threadsUsed();
@@ -92,16 +110,45 @@ export async function feedAnalysis(
     progress.stop();
     await pool.close();
   }
-  return { analysis, files, dataEventsPossible: source.events.length > 0, workerThreads };
+  return {
+    analysis,
+    files,
+    dataEventsPossible: source.events.length > 0,
+    workerThreads,
+    ...(cache === undefined ? {} : { cache: cache.stats }),
+  };
 }
 
-type PendingTask = FileTask | { readonly kind: 'remote'; load: () => Promise<FileTask | TrailAnalysisState> };
+/** A file to analyze, with its identity for the cache; remote files are fetched only when their turn comes. */
+type PendingTask = { readonly identity: FileIdentity } & (
+  | { readonly kind: 'file'; readonly task: FileTask }
+  | { readonly kind: 'remote'; load: () => Promise<FileTask | TrailAnalysisState> }
+);
 
-function runTask(pool: ReturnType<typeof analysisPool>): (task: PendingTask) => Promise<TrailAnalysisState> {
-  return async (task) => {
-    if (task.kind !== 'remote') return pool.analyze(task);
-    const loaded = await task.load();
-    return 'kind' in loaded ? pool.analyze(loaded) : loaded;
+function runTask(
+  pool: AnalysisPool,
+  cache: AnalysisCache | undefined,
+  window: { since?: string; until?: string },
+): (pending: PendingTask) => Promise<TrailAnalysisState> {
+  const analyze = async (pending: PendingTask, withoutWindow: boolean): Promise<TrailAnalysisState> => {
+    const task = pending.kind === 'file' ? pending.task : await pending.load();
+    if (!('kind' in task)) return task;
+    if (!withoutWindow) return pool.analyze(task);
+    const { since: _since, until: _until, ...unbounded } = task.options;
+    return pool.analyze({ ...task, options: unbounded });
+  };
+  if (cache === undefined) return (pending) => analyze(pending, false);
+  return async (pending) => {
+    // Entries are made without the window, so the nightly run's sliding window still finds them.
+    let state = await cache.get(pending.identity);
+    if (state === undefined) {
+      state = await analyze(pending, true);
+      if (state.counts.unreadableFiles === 0) await cache.put(pending.identity, state);
+    }
+    // A file at the edge of the window is read again with it; the others are the same either way.
+    if (spanInsideWindow(state, window)) return state;
+    cache.stats.windowEdgeRereads += 1;
+    return analyze(pending, false);
   };
 }
 
@@ -114,15 +161,22 @@ async function* fileTasks(
   const local = source.events.filter((e) => !isS3Url(e)).map((path) => resolve(io.cwd, path));
   if (local.length > 0) {
     for await (const file of listLocalLogFiles(local, { ...window, displayRoot: io.cwd })) {
-      yield { kind: 'path', path: file.path, display: file.display, size: file.size, options };
+      yield {
+        kind: 'file',
+        identity: { location: file.path, size: file.size, version: String(file.modified) },
+        task: { kind: 'path', path: file.path, display: file.display, size: file.size, options },
+      };
     }
   }
   const remote = source.events.filter(isS3Url);
-  const client = remote.length === 0 ? undefined : s3Client(source);
+  if (remote.length === 0) return;
+  const { listS3LogObjects, s3Client } = await import('./sources/s3-objects.js');
+  const client = s3Client(source);
   for (const url of remote) {
-    for await (const object of listS3LogObjects(url, client ?? s3Client(source), window)) {
+    for await (const object of listS3LogObjects(url, client, window)) {
       yield {
         kind: 'remote',
+        identity: { location: object.display, size: object.size, version: object.etag },
         load: async () => {
           const content = await object.load();
           if (isIssue(content)) return unreadableFileState(content);

@@ -40,6 +40,11 @@ const workersOption = {
   describe: 'worker threads that decompress, filter, parse and map log files (0: main thread only)',
 } as const;
 
+const cacheOption = {
+  type: 'string',
+  describe: 'keep per-file results in DIR so a re-run reads only new files (safe to delete)',
+} as const;
+
 const lookupEventsOption = {
   type: 'string',
   array: true,
@@ -68,6 +73,7 @@ function sourceOf(argv: Record<string, unknown>): SourceOptions {
     lookupRegions: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
     concurrency: argv.concurrency as number,
     workers: (argv.workers as number | undefined) ?? 'auto',
+    cache: argv.cache as string | undefined,
     ...connectionOf(argv),
   };
 }
@@ -138,6 +144,7 @@ const fromTrailCommand: CommandDefinition = {
       .option('diff-out', { type: 'string', describe: 'write the diff to FILE instead of stderr' })
       .option('concurrency', concurrencyOption)
       .option('workers', workersOption)
+      .option('cache', cacheOption)
       .example(
         '$0 from-trail --role orders-api-handler --events ./AWSLogs --since 90d',
         'policy for a Lambda role from 90 days of logs',
@@ -150,7 +157,11 @@ const fromTrailCommand: CommandDefinition = {
         "$0 from-trail --role 'orders-*' --role ci-deployer --events s3://trail-bucket/AWSLogs/ --out-dir policies/",
         'several roles from one read, one file each',
       )
-      .example('$0 from-trail --all --events ./AWSLogs --since 30d --out-dir policies/', 'every role and user seen'),
+      .example('$0 from-trail --all --events ./AWSLogs --since 30d --out-dir policies/', 'every role and user seen')
+      .example(
+        '$0 from-trail --all --events s3://trail-bucket/AWSLogs/ --since 90d --out-dir policies/ --cache .iamgen-cache',
+        'nightly: read only the files added since the last run',
+      ),
   run: (argv, io) =>
     fromTrail(
       {
@@ -190,6 +201,7 @@ const rolesCommand: CommandDefinition = {
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
       .option('concurrency', concurrencyOption)
       .option('workers', workersOption)
+      .option('cache', cacheOption)
       .example('$0 roles --events ./AWSLogs', 'who did what in these logs'),
   run: (argv, io) =>
     roles(

@@ -26,6 +26,7 @@ import {
   shapePolicy,
 } from '@iamgen/core';
 import { stringify as toYaml } from 'yaml';
+import type { CacheStats } from './cache.js';
 import { iamCatalog } from './catalog.js';
 import { RunFailure, UsageError } from './cli-io.js';
 import type { RunReport } from './report.js';
@@ -81,6 +82,8 @@ function holdsReferences(format: PolicyFormat): boolean {
 /** What the read was, for reports: how many files, the window, whether data events could be in it. */
 export interface ReadContext {
   readonly files: number;
+  /** How `--cache` served the read. */
+  readonly cache?: CacheStats;
   readonly dataEventsPossible: boolean;
   readonly since?: string;
   readonly until?: string;

@@ -1,5 +1,7 @@
 import type { PrincipalAnalysis, ShapedPolicy, StatementEvidence, TrailAnalysis } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
+import type { CacheStats } from './cache.js';
+import type { ReadContext } from './principal-policy.js';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
@@ -56,13 +58,14 @@ export interface RunReport {
     readonly values: Readonly<Record<string, readonly string[]>>;
     readonly notes: readonly string[];
   };
+  readonly cache?: CacheStats;
   readonly problems: readonly string[];
 }
 
 export function buildReport(
   read: TrailAnalysis,
   analysis: PrincipalAnalysis,
-  context: { files: number; dataEventsPossible: boolean; since?: string; until?: string },
+  context: ReadContext,
   shaped: ShapedPolicy | undefined,
 ): RunReport {
   const r = read.counts;
@@ -101,6 +104,7 @@ export function buildReport(
       .map(([action, events]) => ({ action, events }))
       .sort((a, b) => compareCodePoints(a.action, b.action)),
     generalizations: shaped?.generalizations ?? [],
+    ...(context.cache === undefined ? {} : { cache: context.cache }),
     problems: read.problems.map((p) => p.message),
   };
   if (shaped === undefined) return report;

@@ -210,9 +210,18 @@ export interface PrincipalAnalysisState {
   readonly sawDataEvents: boolean;
 }
 
+/** When the parsed events happened: what tells whether a read without a window stands for a read with one. */
+export interface EventSpan {
+  first?: string;
+  last?: string;
+  /** Parsed events with no usable time (a window leaves them out). */
+  untimed: number;
+}
+
 /** Everything one read found, as plain data: what a worker sends back and a cache file holds. */
 export interface TrailAnalysisState {
   readonly counts: ReadCounts;
+  readonly span: EventSpan;
   readonly principals: readonly PrincipalActivity[];
   readonly excludedFromAll: readonly (readonly [string, string])[];
   readonly problems: readonly Issue[];
@@ -236,6 +245,7 @@ export class TrailAnalysis {
     outsideWindow: 0,
     prefiltered: 0,
   };
+  readonly span: EventSpan = { untimed: 0 };
   readonly principals = new Map<string, PrincipalActivity>();
   /** Principals `--all` left out, with the reason. */
   readonly excludedFromAll = new Map<string, string>();
@@ -300,6 +310,7 @@ export class TrailAnalysis {
       eventId: sighting?.eventId ?? event.eventId,
     };
     this.counts.recordsRead += seen.count;
+    this.#noteSpan(seen.firstSeen, seen.lastSeen);
     if (!this.#inWindow(event.eventTime)) {
       this.counts.outsideWindow += seen.count;
       return;
@@ -325,6 +336,7 @@ export class TrailAnalysis {
   state(): TrailAnalysisState {
     return {
       counts: this.counts,
+      span: this.span,
       principals: [...this.principals.values()],
       excludedFromAll: [...this.excludedFromAll],
       problems: this.problems,
@@ -340,6 +352,8 @@ export class TrailAnalysis {
     c.malformedRecords += state.counts.malformedRecords;
     c.outsideWindow += state.counts.outsideWindow;
     c.prefiltered += state.counts.prefiltered;
+    this.span.untimed += state.span.untimed;
+    if (state.span.first !== undefined) this.#noteSpan(state.span.first, state.span.last);
     for (const p of state.principals) {
       const mine = getOrCreate(
         this.principals,
@@ -389,6 +403,15 @@ export class TrailAnalysis {
       this.#mappings.set(key, outcome);
     }
     return outcome;
+  }
+
+  #noteSpan(first: string | undefined, last: string | undefined): void {
+    if (first === undefined || last === undefined) {
+      this.span.untimed += 1;
+      return;
+    }
+    if (this.span.first === undefined || first < this.span.first) this.span.first = first;
+    if (this.span.last === undefined || last > this.span.last) this.span.last = last;
   }
 
   #inWindow(eventTime: string | undefined): boolean {

@@ -4,6 +4,7 @@ export type {
   AnalysisOptions,
   CountedPair,
   DeniedCall,
+  EventSpan,
   PrincipalActivity,
   PrincipalAnalysisState,
   PrincipalCounts,
@@ -44,6 +45,7 @@ export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
 export type { PrincipalSelection, PrincipalTarget } from './selection.js';
 export {
+  emptySelection,
   exclusionFromAll,
   isGlob,
   mayBelongToSelection,

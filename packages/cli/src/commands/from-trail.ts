@@ -78,6 +78,7 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const { analysis } = fed;
   const context: ReadContext = {
     files: fed.files,
+    ...(fed.cache === undefined ? {} : { cache: fed.cache }),
     dataEventsPossible: fed.dataEventsPossible,
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
@@ -226,6 +227,7 @@ async function severalPrincipals(
       prefiltered: c.prefiltered,
       workerThreads: fed.workerThreads,
     },
+    ...(fed.cache === undefined ? {} : { cache: fed.cache }),
     ...(common === undefined ? {} : { common }),
     principals: entries,
     excludedFromAll: [...fed.analysis.excludedFromAll]

@@ -4,7 +4,6 @@ import { UsageError } from '../cli-io.js';
 import type { PrincipalRef } from './from-file.js';
 import { readPolicyFile } from './from-file.js';
 import type { AwsConnection } from './from-iam.js';
-import { iamClient, readPoliciesFromIam } from './from-iam.js';
 
 export type { PrincipalRef } from './from-file.js';
 export type { AwsConnection } from './from-iam.js';
@@ -22,11 +21,12 @@ export async function loadCurrentPolicies(
   cwd: string,
 ): Promise<PolicyDocument[]> {
   const live = liveSpec.exec(spec);
-  if (live)
-    return readPoliciesFromIam(iamClient(connection), { kind: live[1] as 'role' | 'user', value: live[2] ?? '' });
-  if (spec === 'iam') {
-    if (principal === undefined) throw new UsageError('"iam" as the current policy needs --role or --user');
-    return readPoliciesFromIam(iamClient(connection), principal);
+  if (live || spec === 'iam') {
+    const target = live ? { kind: live[1] as 'role' | 'user', value: live[2] ?? '' } : principal;
+    if (target === undefined) throw new UsageError('"iam" as the current policy needs --role or --user');
+    // The AWS SDK is loaded only by runs that talk to AWS: it is most of the CLI's start-up time.
+    const { iamClient, readPoliciesFromIam } = await import('./from-iam.js');
+    return readPoliciesFromIam(iamClient(connection), target);
   }
   return readPolicyFile(resolve(cwd, spec), principal, spec);
 }

@@ -41,6 +41,7 @@ export async function analyzeFileTask(task: FileTask): Promise<TrailAnalysisStat
 export function unreadableFileState(issue: Issue): TrailAnalysisState {
   return {
     counts: { recordsRead: 0, unreadableFiles: 1, malformedRecords: 0, outsideWindow: 0, prefiltered: 0 },
+    span: { untimed: 0 },
     principals: [],
     excludedFromAll: [],
     problems: [issue],

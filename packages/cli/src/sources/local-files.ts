@@ -26,6 +26,8 @@ export interface LocalLogFile {
   readonly display: string;
   /** Bytes on disk (0 when it cannot be told; reading it will say why). */
   readonly size: number;
+  /** Last modification, in milliseconds (0 when it cannot be told). */
+  readonly modified: number;
 }
 
 /**
@@ -46,11 +48,11 @@ export async function* listLocalLogFiles(
     }
   }
   for await (const path of walk(paths, options)) {
-    const size = await stat(path).then(
-      (info) => info.size,
-      () => 0,
+    const { size, modified } = await stat(path).then(
+      (info) => ({ size: info.size, modified: info.mtimeMs }),
+      () => ({ size: 0, modified: 0 }),
     );
-    yield { path, display: display(path), size };
+    yield { path, display: display(path), size, modified };
   }
 }
 

@@ -10,10 +10,6 @@ export interface S3Window {
   readonly until?: string;
 }
 
-export function isS3Url(value: string): boolean {
-  return value.startsWith('s3://');
-}
-
 export function s3Client(connection: AwsConnection): S3Client {
   return new S3Client({
     region: connection.region ?? 'us-east-1',
@@ -30,6 +26,9 @@ function parseS3Url(url: string): { bucket: string; prefix: string } {
 
 export interface S3LogObject {
   readonly key: string;
+  readonly size: number;
+  /** Changes whenever the object's content does. */
+  readonly etag: string;
   /** How messages name the object: `s3://bucket/key`. */
   readonly display: string;
   /** Fetches the object's bytes, or an Issue naming it. */
@@ -46,10 +45,12 @@ export async function* listS3LogObjects(
   window: S3Window = {},
 ): AsyncGenerator<S3LogObject> {
   const { bucket, prefix } = parseS3Url(url);
-  for await (const key of listKeys(client, bucket, prefix, window)) {
+  for await (const { key, size, etag } of listKeys(client, bucket, prefix, window)) {
     const display = `s3://${bucket}/${key}`;
     yield {
       key,
+      size,
+      etag,
       display,
       load: async () => {
         try {
@@ -63,11 +64,20 @@ export async function* listS3LogObjects(
   }
 }
 
-async function* listKeys(client: S3Client, bucket: string, prefix: string, window: S3Window): AsyncGenerator<string> {
+async function* listKeys(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  window: S3Window,
+): AsyncGenerator<{ key: string; size: number; etag: string }> {
   const folders: string[] = [];
   try {
     for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix, Delimiter: '/' })) {
-      for (const object of page.Contents ?? []) if (object.Key !== undefined && isLogFile(object.Key)) yield object.Key;
+      for (const object of page.Contents ?? []) {
+        if (object.Key !== undefined && isLogFile(object.Key)) {
+          yield { key: object.Key, size: object.Size ?? 0, etag: object.ETag ?? '' };
+        }
+      }
       for (const common of page.CommonPrefixes ?? []) if (common.Prefix !== undefined) folders.push(common.Prefix);
     }
   } catch (error) {

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PrincipalSelection, TrailAnalysisState } from '@iamgen/core';
+import { writeFileAtomic } from './atomic-write.js';
+import { catalogVersion } from './catalog.js';
+
+/** A file as the cache knows it: where it is, and what changes whenever its content can have changed. */
+export interface FileIdentity {
+  /** Path, or `s3://bucket/key`. */
+  readonly location: string;
+  readonly size: number;
+  /** Modification time of a local file, ETag of an S3 object. */
+  readonly version: string;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** Entries that existed but could not be trusted (corrupt, foreign, another version): ignored and rebuilt. */
+  rejected: number;
+  /** Entries that could not be written (the run goes on without them). */
+  unwritable: number;
+  /** Files found in the cache but read again because their events straddle the edge of the window. */
+  windowEdgeRereads: number;
+}
+
+const formatVersion = 1;
+
+/** What makes an entry valid besides its file: this iamgen, this catalog, this selection. */
+function runFingerprint(selection: PrincipalSelection): string {
+  const manifest = new URL('../package.json', import.meta.url);
+  const iamgen = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+  return JSON.stringify({ format: formatVersion, iamgen, catalog: catalogVersion(), selection });
+}
+
+/**
+ * Per-file analyses kept between runs (`--cache DIR`), so a nightly re-run over a grown folder or bucket reads only
+ * new files. An entry holds the file's analysis without a time window, keyed by the file's identity and by iamgen,
+ * catalog and selection; it repeats its own key, and anything that does not match or does not parse is ignored and
+ * rebuilt, never trusted. Writes are atomic, so the folder is safe to delete at any time.
+ */
+export class AnalysisCache {
+  readonly stats: CacheStats = { hits: 0, misses: 0, rejected: 0, unwritable: 0, windowEdgeRereads: 0 };
+  readonly #dir: string;
+  readonly #fingerprint: string;
+
+  constructor(dir: string, selection: PrincipalSelection) {
+    this.#dir = dir;
+    this.#fingerprint = runFingerprint(selection);
+  }
+
+  #keyOf(file: FileIdentity): { key: string; path: string } {
+    const key = JSON.stringify({ run: this.#fingerprint, file });
+    const hash = createHash('sha256').update(key).digest('hex');
+    return { key, path: join(this.#dir, hash.slice(0, 2), `${hash}.json`) };
+  }
+
+  async get(file: FileIdentity): Promise<TrailAnalysisState | undefined> {
+    const { key, path } = this.#keyOf(file);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      this.stats.misses += 1;
+      return undefined;
+    }
+    try {
+      const entry = JSON.parse(text) as { key?: unknown; state?: unknown };
+      if (entry.key === key && isAnalysisState(entry.state)) {
+        this.stats.hits += 1;
+        return entry.state;
+      }
+    } catch {
+      // Unparseable: treated like a foreign entry below.
+    }
+    this.stats.rejected += 1;
+    return undefined;
+  }
+
+  async put(file: FileIdentity, state: TrailAnalysisState): Promise<void> {
+    const { key, path } = this.#keyOf(file);
+    try {
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFileAtomic(path, JSON.stringify({ key, state }));
+    } catch {
+      this.stats.unwritable += 1;
+    }
+  }
+}
+
+/** Enough of the shape to merge safely; the key check has already ruled out entries of other versions. */
+function isAnalysisState(value: unknown): value is TrailAnalysisState {
+  if (typeof value !== 'object' || value === null) return false;
+  const state = value as Record<string, unknown>;
+  return (
+    typeof state.counts === 'object' &&
+    state.counts !== null &&
+    typeof state.span === 'object' &&
+    state.span !== null &&
+    Array.isArray(state.principals) &&
+    Array.isArray(state.excludedFromAll) &&
+    Array.isArray(state.problems) &&
+    Array.isArray(state.analyses)
+  );
+}
+
+/** Whether a file's analysis made without a window is the analysis with this window: every event lies inside it. */
+export function spanInsideWindow(state: TrailAnalysisState, window: { since?: string; until?: string }): boolean {
+  if (window.since === undefined && window.until === undefined) return true;
+  const { first, last, untimed } = state.span;
+  if (untimed > 0) return false;
+  if (first === undefined || last === undefined) return true;
+  return (window.since === undefined || first >= window.since) && (window.until === undefined || last < window.until);
+}
