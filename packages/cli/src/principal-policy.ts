@@ -1,5 +1,4 @@
 import type {
-  Access,
   CoverageResult,
   ParameterName,
   ParameterPlan,
@@ -17,13 +16,12 @@ import {
   describeAccess,
   explainStatements,
   parameterNames,
-  planParameters,
-  plansAnything,
+  parameterPlanOf,
+  principalPolicy,
   proveCoverage,
   proveParameterizedCoverage,
   renderJson,
   renderTerraform,
-  shapePolicy,
 } from '@iamgen/core';
 import { stringify as toYaml } from 'yaml';
 import type { CacheStats } from './cache.js';
@@ -112,51 +110,47 @@ export function policyForPrincipal(
   context: ReadContext,
   settings: PolicySettings,
 ): PrincipalPolicy {
-  const catalog = iamCatalog();
   const target = principal.target;
-  if (principal.counts.matched === 0) {
-    throw new RunFailure(unseenPrincipalMessage(target.kind, target.label, read));
-  }
+  const catalog = iamCatalog();
+  const asked = settings.parameterize.length > 0 || settings.stageTokens.length > 0;
+  const request = { parameters: settings.parameterize, stageTokens: settings.stageTokens };
+  const outcome = principalPolicy(principal, {
+    includeDenied: settings.includeDenied,
+    policyKind: settings.policyKind,
+    objectPrefixThreshold: settings.objectPrefixThreshold,
+    accessLevelOf: (action) => catalog.actionByQualifiedName(action)?.accessLevel,
+    ...(asked && holdsReferences(settings.format) ? { parameterize: request } : {}),
+  });
+  if (outcome.status === 'not-seen') throw new RunFailure(unseenPrincipalMessage(target.kind, target.label, read));
+  const { shaped, parameters } = outcome;
+  const coverage = requireCoverage(target.label, outcome.coverage);
   const granted = principal.granted.accesses();
-  const accesses = settings.includeDenied ? [...granted, ...principal.deniedAccesses.accesses()] : granted;
+  const prove = (documents: readonly PolicyDocument[]) =>
+    requireCoverage(
+      target.label,
+      parameters === undefined
+        ? proveCoverage(documents, granted)
+        : proveParameterizedCoverage(documents, parameters, granted),
+    );
+  // JSON and YAML keep the literals; the report still names what each reference would stand for.
+  const plan = parameters ?? (asked ? parameterPlanOf(principal, request) : undefined);
   const warnings: string[] = [];
-  if (accesses.length === 0) {
+  if (shaped.statementCount === 0) {
     // A true result, not a failure: the principal used no permission that a policy can grant.
     const c = principal.counts;
     warnings.push(
       `${target.label}: none of the ${c.matched} matched events needs a permission that can be granted (denied ${c.denied}, unmapped ${c.unmapped}, needing no permission ${c.matched - c.denied - c.unmapped}); the policy has no statements`,
     );
   }
-  const plan =
-    settings.parameterize.length > 0 || settings.stageTokens.length > 0
-      ? planParameters({
-          parameters: settings.parameterize,
-          stageTokens: settings.stageTokens,
-          principalArns: [...principal.matchedPrincipals],
-          resources: accesses.map((a) => a.resource),
-        })
-      : undefined;
-  const inPolicy = plan !== undefined && holdsReferences(settings.format) && plansAnything(plan);
-  const shaped = shapePolicy(accesses, {
-    policyKind: settings.policyKind,
-    objectPrefixThreshold: settings.objectPrefixThreshold,
-    accessLevelOf: (action) => catalog.actionByQualifiedName(action)?.accessLevel,
-    ...(inPolicy ? { parameters: plan } : {}),
-  });
-  const prove = (documents: readonly PolicyDocument[]) =>
-    inPolicy && plan !== undefined
-      ? requireParameterizedCoverage(target.label, documents, plan, granted)
-      : requireCoverage(target.label, documents, granted);
-  const coverage = prove(shaped.documents);
   const observed = settings.includeDenied
     ? [...principal.granted.entries(), ...principal.deniedAccesses.entries()]
     : principal.granted.entries();
-  const evidence = explainStatements(shaped.documents, observed, shaped.generalizations, inPolicy ? plan : undefined);
+  const evidence = explainStatements(shaped.documents, observed, shaped.generalizations, parameters);
   const report = {
     ...buildReport(read, principal, context, shaped),
     coverage,
     statements: evidence,
-    ...(plan === undefined ? {} : { parameters: parametersReport(plan, inPolicy) }),
+    ...(plan === undefined ? {} : { parameters: parametersReport(plan, parameters !== undefined) }),
   };
   const text = renderPolicy(shaped, settings.format, {
     principalName: target.name,
@@ -164,8 +158,8 @@ export function policyForPrincipal(
     ...(plan === undefined ? {} : { stages: plan.values.stage }),
   });
   for (const note of plan?.notes ?? []) warnings.push(note);
-  if (inPolicy && plan !== undefined) {
-    deployedSizes(shaped.documents, plan).forEach((size, i) => {
+  if (parameters !== undefined) {
+    deployedSizes(shaped.documents, parameters).forEach((size, i) => {
       if (size > shaped.limit) {
         warnings.push(
           `document ${i + 1} is ${size} characters once deployed in some environment, over the ${shaped.limit}-character limit`,
@@ -174,6 +168,15 @@ export function policyForPrincipal(
     });
   }
   return { shaped, report, text, warnings: [...warnings, ...warningLines(report)], evidence, prove };
+}
+
+/** What the report says about parameters: the literal values behind each reference, and where they went. */
+function parametersReport(plan: ParameterPlan, inPolicy: boolean): NonNullable<RunReport['parameters']> {
+  return {
+    inPolicy,
+    values: Object.fromEntries(Object.entries(plan.values).filter(([, values]) => values.length > 0)),
+    notes: plan.notes,
+  };
 }
 
 function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, read: TrailAnalysis): string {
@@ -194,15 +197,6 @@ function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, 
   return seen.length === 0
     ? `${label} not seen in the logs${window}; no ${kind}s were seen at all`
     : `${label} not seen in the logs${window}; ${kind}s seen: ${list}${more}`;
-}
-
-/** What the report says about parameters: the literal values behind each reference, and where they went. */
-function parametersReport(plan: ParameterPlan, inPolicy: boolean): NonNullable<RunReport['parameters']> {
-  return {
-    inPolicy,
-    values: Object.fromEntries(Object.entries(plan.values).filter(([, values]) => values.length > 0)),
-    notes: plan.notes,
-  };
 }
 
 export function renderPolicy(
@@ -251,29 +245,11 @@ function warningLines(report: RunReport): string[] {
   return lines;
 }
 
-/** The coverage proof of a parameterized policy: each observed access allowed in some observed environment. */
-function requireParameterizedCoverage(
-  label: string,
-  documents: readonly PolicyDocument[],
-  plan: ParameterPlan,
-  observed: readonly Access[],
-): { checked: number; allowed: number } {
-  return coverageOrFailure(label, proveParameterizedCoverage(documents, plan, observed));
-}
-
 /**
- * The coverage proof: the documents must allow every authorized access that was observed, with its context.
- * A miss is a bug in iamgen, so the principal fails naming it and no policy is written for it.
+ * The coverage proof's verdict: the documents must allow every authorized access that was observed, with its
+ * context. A miss is a bug in iamgen, so the principal fails naming it and no policy is written for it.
  */
-export function requireCoverage(
-  label: string,
-  documents: readonly PolicyDocument[],
-  observed: readonly Access[],
-): { checked: number; allowed: number } {
-  return coverageOrFailure(label, proveCoverage(documents, observed));
-}
-
-function coverageOrFailure(label: string, result: CoverageResult): { checked: number; allowed: number } {
+export function requireCoverage(label: string, result: CoverageResult): { checked: number; allowed: number } {
   if (result.misses.length > 0) {
     const named = result.misses.slice(0, 5).map(describeAccess).join('; ');
     const more = result.misses.length > 5 ? ` and ${result.misses.length - 5} more` : '';

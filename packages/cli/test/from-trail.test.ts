@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { proveCoverage } from '@iamgen/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { requireCoverage } from '../src/principal-policy.js';
@@ -304,11 +305,13 @@ describe('coverage proof', () => {
     expect(() =>
       requireCoverage(
         'role app',
-        [broken],
-        [
-          { action: 'sqs:ListQueues', resource: '*' },
-          { action: 'dynamodb:GetItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders' },
-        ],
+        proveCoverage(
+          [broken],
+          [
+            { action: 'sqs:ListQueues', resource: '*' },
+            { action: 'dynamodb:GetItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders' },
+          ],
+        ),
       ),
     ).toThrow(
       'role app: coverage proof failed: the generated policy does not allow 1 of 2 observed accesses: dynamodb:GetItem on arn:aws:dynamodb:us-east-1:123456789012:table/orders',

