@@ -175,6 +175,7 @@ function parametersReport(plan: ParameterPlan, inPolicy: boolean): NonNullable<R
   return {
     inPolicy,
     values: Object.fromEntries(Object.entries(plan.values).filter(([, values]) => values.length > 0)),
+    stageOfAccount: plan.stageOfAccount,
     notes: plan.notes,
   };
 }

@@ -56,6 +56,8 @@ export interface RunReport {
   readonly parameters?: {
     readonly inPolicy: boolean;
     readonly values: Readonly<Record<string, readonly string[]>>;
+    /** The stage each account's names carry (`${Stage}` there); accounts with no clear stage are left out. */
+    readonly stageOfAccount: Readonly<Record<string, string>>;
     readonly notes: readonly string[];
   };
   readonly cache?: CacheStats;

@@ -263,6 +263,7 @@ describe('--parameterize and --stage-token', () => {
         partition: ['aws'],
         stage: ['dev', 'prod', 'staging'],
       },
+      stageOfAccount: { [dev]: 'dev', [prod]: 'prod' },
       notes: [],
     });
   });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   deployedSizes,
@@ -7,6 +8,8 @@ import {
   proveParameterizedCoverage,
 } from './parameterize.js';
 import type { PolicyDocument } from './policy-document.js';
+import { shapePolicy } from './shape.js';
+import type { Access } from './types.js';
 
 const dev = '111111111111';
 const prod = '222222222222';
@@ -23,6 +26,11 @@ describe('planParameters', () => {
     expect(plan).toEqual({
       values: { account: [dev, prod], region: ['eu-west-1', 'us-east-1'], partition: ['aws'], stage: ['dev', 'prod'] },
       ownAccounts: [dev, prod],
+      stageOfAccount: { [dev]: 'dev', [prod]: 'prod' },
+      environments: [
+        { 'aws::accountid': dev, 'aws::region': 'us-east-1', 'aws::partition': 'aws', stage: 'dev' },
+        { 'aws::accountid': prod, 'aws::region': 'eu-west-1', 'aws::partition': 'aws', stage: 'prod' },
+      ],
       notes: [],
     });
   });
@@ -46,7 +54,7 @@ describe('parameterizeResource', () => {
     parameters: ['account', 'region', 'partition'],
     stageTokens: ['dev', 'prod'],
     principalArns: principals,
-    resources: [`arn:aws:sqs:us-east-1:${dev}:q`],
+    resources: [`arn:aws:sqs:us-east-1:${dev}:orders-dev`, `arn:aws:sqs:us-east-1:${prod}:orders-prod`],
   });
 
   it.each([
@@ -65,6 +73,35 @@ describe('parameterizeResource', () => {
     ['*', '*'],
   ])('%s → %s', (resource, expected) => {
     expect(parameterizeResource(resource, plan)).toBe(expected);
+  });
+
+  it("keeps another stage's name literal: prod reading dev's config reads it in every environment", () => {
+    const resources = [
+      `arn:aws:sqs:us-east-1:${prod}:orders-prod`,
+      `arn:aws:sqs:us-east-1:${prod}:jobs-prod`,
+      `arn:aws:sqs:us-east-1:${prod}:config-dev`,
+    ];
+    const own = planParameters({
+      parameters: ['account'],
+      stageTokens: ['dev', 'prod'],
+      principalArns: principals,
+      resources,
+    });
+    expect(own.stageOfAccount).toEqual({ [prod]: 'prod' });
+    expect(resources.map((r) => parameterizeResource(r, own))).toEqual([
+      'arn:aws:sqs:us-east-1:${AWS::AccountId}:orders-${Stage}',
+      'arn:aws:sqs:us-east-1:${AWS::AccountId}:jobs-${Stage}',
+      'arn:aws:sqs:us-east-1:${AWS::AccountId}:config-dev',
+    ]);
+    // One dev and one prod name: the account's stage is unclear, so its names keep their tokens.
+    const tie = planParameters({
+      parameters: ['account'],
+      stageTokens: ['dev', 'prod'],
+      principalArns: principals,
+      resources: resources.slice(1),
+    });
+    expect(tie.stageOfAccount).toEqual({});
+    expect(parameterizeResource(resources[1] ?? '', tie)).toBe('arn:aws:sqs:us-east-1:${AWS::AccountId}:jobs-prod');
   });
 
   it('writes the region of kms:ViaService as a reference', () => {
@@ -104,6 +141,28 @@ describe('proveParameterizedCoverage', () => {
   });
 });
 
+describe('proveParameterizedCoverage per account', () => {
+  it("holds each access to its own account's environment, not to any combination", () => {
+    const plan = planParameters({
+      parameters: ['account'],
+      stageTokens: ['dev', 'prod'],
+      principalArns: principals,
+      resources: [`arn:aws:sqs:us-east-1:${dev}:q-dev`, `arn:aws:sqs:us-east-1:${prod}:q-prod`],
+    });
+    const document: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:us-east-1:${AWS::AccountId}:q-${Stage}' },
+      ],
+    };
+    const result = proveParameterizedCoverage([document], plan, [
+      { action: 'sqs:SendMessage', resource: `arn:aws:sqs:us-east-1:${prod}:q-prod` },
+      { action: 'sqs:SendMessage', resource: `arn:aws:sqs:us-east-1:${prod}:q-dev` },
+    ]);
+    expect(result.misses.map((m) => m.resource)).toEqual([`arn:aws:sqs:us-east-1:${prod}:q-dev`]);
+  });
+});
+
 describe('deployedSizes', () => {
   it('counts the longest value each reference takes, as IAM will', () => {
     const plan = planParameters({
@@ -118,5 +177,49 @@ describe('deployedSizes', () => {
     };
     const literal = JSON.stringify(document).replace('${Stage}', 'production').length;
     expect(deployedSizes([document], plan)).toEqual([literal]);
+  });
+});
+
+describe('parameterized shaping (property)', () => {
+  it('proves every observed access in some environment, whatever the names', () => {
+    const env = fc.constantFrom(
+      { account: dev, region: 'us-east-1', stage: 'dev' },
+      { account: prod, region: 'eu-west-1', stage: 'prod' },
+    );
+    const name = fc.stringMatching(/^[a-z0-9_.-]{0,12}$/);
+    const access = fc
+      .tuple(env, name, fc.constantFrom('sqs', 's3', 'logs', 'dynamodb'), fc.boolean())
+      .map(([e, n, service, staged]): Access => {
+        const label = staged ? `${n}-${e.stage}` : n;
+        switch (service) {
+          case 'sqs':
+            return { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${e.region}:${e.account}:q${label}` };
+          case 's3':
+            return { action: 's3:GetObject', resource: `arn:aws:s3:::b-${e.account}/${label}/x` };
+          case 'logs':
+            return {
+              action: 'logs:CreateLogStream',
+              resource: `arn:aws:logs:${e.region}:${e.account}:log-group:/g/${label}:log-stream:s`,
+            };
+          default:
+            return {
+              action: 'kms:Decrypt',
+              resource: `arn:aws:kms:${e.region}:${e.account}:key/k${label}`,
+              context: { 'kms:ViaService': `sqs.${e.region}.amazonaws.com` },
+            };
+        }
+      });
+    fc.assert(
+      fc.property(fc.array(access, { minLength: 1, maxLength: 15 }), (accesses) => {
+        const plan = planParameters({
+          parameters: ['account', 'region', 'partition'],
+          stageTokens: ['dev', 'prod'],
+          principalArns: principals,
+          resources: accesses.map((a) => a.resource),
+        });
+        const shaped = shapePolicy(accesses, { policyKind: 'managed', objectPrefixThreshold: 0, parameters: plan });
+        expect(proveParameterizedCoverage(shaped.documents, plan, accesses).misses).toEqual([]);
+      }),
+    );
   });
 });

@@ -26,6 +26,13 @@ export interface ParameterPlan {
   readonly values: Readonly<Record<ReferenceName, readonly string[]>>;
   /** The principals' accounts: only ARNs in them (or in no account) get the region as a reference. */
   readonly ownAccounts: readonly string[];
+  /** The stage each own account's resources are named with, when one token clearly dominates. */
+  readonly stageOfAccount: Readonly<Record<string, string>>;
+  /**
+   * The environments the policy is deployed in, one per own account (per stage when its stage is unknown): the
+   * values each reference takes there, keyed as the evaluator reads them (`aws::accountid`, `stage`).
+   */
+  readonly environments: readonly Readonly<Record<string, string>>[];
   /** Why an asked-for parameter was left literal, one line each. */
   readonly notes: readonly string[];
 }
@@ -84,16 +91,73 @@ export function planParameters(input: PlanInput): ParameterPlan {
     );
     regions = [];
   }
-  return {
-    values: {
-      account: asked.has('account') ? accounts : [],
-      region: asked.has('region') ? regions : [],
-      partition: asked.has('partition') ? partitions : [],
-      stage: sortedUnique(input.stageTokens),
-    },
-    ownAccounts: accounts,
-    notes,
+  const stages = sortedUnique(input.stageTokens);
+  const stageOfAccount = stagesOfAccounts(input.resources, accounts, stages);
+  const values = {
+    account: asked.has('account') ? accounts : [],
+    region: asked.has('region') ? regions : [],
+    partition: asked.has('partition') ? partitions : [],
+    stage: stages,
   };
+  const partitionOf = new Map(principals.map((p) => [p.account, p.partition]));
+  const stageOnly = stages.map((stage) => ({ [referenceKey('stage')]: stage }));
+  const environments =
+    accounts.length === 0
+      ? stageOnly
+      : accounts.flatMap((account) => {
+          // The account always names its environment (harmless where no `${AWS::AccountId}` is written).
+          const base: Record<string, string> = { [referenceKey('account')]: account };
+          const region = [...(regionsByAccount.get(account) ?? [])][0];
+          if (values.region.length > 0 && region !== undefined) base[referenceKey('region')] = region;
+          const partition = partitionOf.get(account);
+          if (values.partition.length > 0 && partition !== undefined) base[referenceKey('partition')] = partition;
+          const stage = stageOfAccount[account];
+          if (stages.length === 0) return [base];
+          return (stage === undefined ? stages : [stage]).map((value) => ({ ...base, [referenceKey('stage')]: value }));
+        });
+  return { values, ownAccounts: accounts, stageOfAccount, environments, notes };
+}
+
+/** The request-context key the evaluator reads for a reference: `${AWS::AccountId}` → `aws::accountid`. */
+function referenceKey(name: ReferenceName): string {
+  return parameterReferences[name].slice(2, -1).toLowerCase();
+}
+
+/** The own account an ARN belongs to: its account field, or an account id inside its name (`artifacts-1111…`). */
+function accountOf(arn: ArnParts, ownAccounts: readonly string[]): string | undefined {
+  if (ownAccounts.includes(arn.account)) return arn.account;
+  return ownAccounts.find((account) => bounded([account])?.test(arn.rest) === true);
+}
+
+/**
+ * Which stage token each account's resources carry. An account whose names carry one token more often than any
+ * other is that stage; a tie leaves the account's stage unknown.
+ */
+function stagesOfAccounts(
+  resources: readonly string[],
+  accounts: readonly string[],
+  stages: readonly string[],
+): Record<string, string> {
+  const pattern = bounded(stages);
+  const counts = new Map<string, Map<string, number>>();
+  if (pattern === undefined) return {};
+  for (const resource of resources) {
+    const arn = splitArn(resource);
+    const account = arn === undefined ? undefined : accountOf(arn, accounts);
+    if (arn === undefined || account === undefined) continue;
+    for (const token of arn.rest.match(pattern) ?? []) {
+      const perAccount = counts.get(account) ?? new Map<string, number>();
+      perAccount.set(token, (perAccount.get(token) ?? 0) + 1);
+      counts.set(account, perAccount);
+    }
+  }
+  const out: Record<string, string> = {};
+  for (const [account, perAccount] of counts) {
+    const ranked = [...perAccount].sort((a, b) => b[1] - a[1]);
+    const [first, second] = ranked;
+    if (first !== undefined && (second === undefined || second[1] < first[1])) out[account] = first[0];
+  }
+  return out;
 }
 
 function bounded(values: readonly string[]): RegExp | undefined {
@@ -115,10 +179,15 @@ export function parameterizeResource(resource: string, plan: ParameterPlan): str
   const account = values.account.includes(arn.account) ? parameterReferences.account : arn.account;
   let rest = arn.rest;
   // Names often carry the account, region or stage (`artifacts-123456789012`, `orders-dev`).
+  // A stage token is the environment's only in resources of an account named with that stage: prod reading
+  // `config-dev` reads dev's config in every environment.
+  const owner = accountOf(arn, plan.ownAccounts);
+  const ownerStage = owner === undefined ? undefined : plan.stageOfAccount[owner];
   const replacements: [ReferenceName, RegExp | undefined][] = [
     ['account', bounded(values.account)],
     ['region', bounded(values.region)],
-    ['stage', bounded(values.stage)],
+    // An own account whose stage is unclear keeps its tokens; names in no account follow the naming convention.
+    ['stage', bounded(owner === undefined ? values.stage : ownerStage === undefined ? [] : [ownerStage])],
   ];
   for (const [name, pattern] of replacements) {
     if (pattern !== undefined) rest = rest.replace(pattern, parameterReferences[name]);
@@ -137,24 +206,14 @@ export function plansAnything(plan: ParameterPlan): boolean {
   return Object.values(plan.values).some((values) => values.length > 0);
 }
 
-/**
- * Every combination of the plan's values, as request context that the evaluator substitutes for the references
- * (`${AWS::AccountId}` reads the `aws::accountid` key): one binding per environment the policy may be deployed in.
- */
-export function environmentsOf(plan: ParameterPlan): Record<string, string>[] {
-  let out: Record<string, string>[] = [{}];
-  for (const name of Object.keys(parameterReferences) as ReferenceName[]) {
-    const values = plan.values[name];
-    if (values.length === 0) continue;
-    const key = parameterReferences[name].slice(2, -1).toLowerCase();
-    out = out.flatMap((binding) => values.map((value) => ({ ...binding, [key]: value })));
-  }
-  return out;
+/** The environments the plan was made for, as request context the evaluator substitutes for the references. */
+export function environmentsOf(plan: ParameterPlan): readonly Readonly<Record<string, string>>[] {
+  return plan.environments.length > 0 ? plan.environments : [{}];
 }
 
 /**
- * The coverage proof for a parameterized policy: every observed access must be allowed once the references
- * take the values of some environment that was observed.
+ * The coverage proof for a parameterized policy: every observed access must be allowed once the references take
+ * the values of its own account's environment (of any environment when its ARN names no own account, as S3's do).
  */
 export function proveParameterizedCoverage(
   documents: readonly PolicyDocument[],
@@ -162,17 +221,22 @@ export function proveParameterizedCoverage(
   accesses: readonly Access[],
 ): CoverageResult {
   const environments = environmentsOf(plan);
-  const misses = accesses.filter(
-    (access) =>
-      !environments.some(
-        (binding) =>
-          evaluate(documents, {
-            action: access.action,
-            resource: access.resource,
-            context: { ...binding, ...access.context },
-          }).decision === 'allow',
-      ),
-  );
+  const accountKey = referenceKey('account');
+  const misses = accesses.filter((access) => {
+    const arn = splitArn(access.resource);
+    const account = arn === undefined ? undefined : accountOf(arn, plan.ownAccounts);
+    const own = environments.filter(
+      (e) => account === undefined || e[accountKey] === undefined || e[accountKey] === account,
+    );
+    return !own.some(
+      (binding) =>
+        evaluate(documents, {
+          action: access.action,
+          resource: access.resource,
+          context: { ...binding, ...access.context },
+        }).decision === 'allow',
+    );
+  });
   return { checked: accesses.length, allowed: accesses.length - misses.length, misses };
 }
 
