@@ -18,9 +18,17 @@ export interface Sighting {
   readonly eventId?: string | undefined;
 }
 
+/** Keys of accesses already seen: mappings are cached, so the same Access objects come back event after event. */
+const keys = new WeakMap<Access, string>();
+
 function accessKey(access: Access): string {
-  const context = access.context === undefined ? '' : JSON.stringify(Object.entries(access.context).sort());
-  return `${access.action}\u0000${access.resource}\u0000${context}`;
+  let key = keys.get(access);
+  if (key === undefined) {
+    const context = access.context === undefined ? '' : JSON.stringify(Object.entries(access.context).sort());
+    key = `${access.action}\u0000${access.resource}\u0000${context}`;
+    keys.set(access, key);
+  }
+  return key;
 }
 
 /** Entries as plain data, for crossing a worker boundary or a cache file. */

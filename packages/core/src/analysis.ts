@@ -6,7 +6,7 @@ import { getOrCreate } from './collections.js';
 import type { IamCatalog } from './iam-catalog.js';
 import type { MappingOutcome } from './mapping/index.js';
 import { mapEvent } from './mapping/index.js';
-import { isIssue, normalizeRecord } from './normalize.js';
+import { describeOrigin, isIssue, normalizeRecord } from './normalize.js';
 import type { PrincipalSelection, PrincipalTarget } from './selection.js';
 import { emptySelection, exclusionFromAll, isGlob, selectorTarget, targetsOf } from './selection.js';
 import type { Access, Issue, Origin, TrailEvent } from './types.js';
@@ -85,7 +85,13 @@ export class PrincipalAnalysis {
 
   constructor(readonly target: PrincipalTarget) {}
 
-  fold(event: TrailEvent, principal: Principal, outcome: () => MappingOutcome, sighting: Sighting): void {
+  fold(
+    event: TrailEvent,
+    principal: Principal,
+    outcome: () => MappingOutcome,
+    sighting: Sighting,
+    origin: Origin = event.origin,
+  ): void {
     const count = sighting.count;
     this.matchedPrincipals.add(principal.arn);
     this.counts.matched += count;
@@ -102,11 +108,11 @@ export class PrincipalAnalysis {
         return;
       case 'unmapped':
         this.counts.unmapped += count;
-        this.#countPair(event, mapped.reason, count);
+        this.#countPair(event, mapped.reason, count, origin);
         return;
       case 'denied':
         this.counts.denied += count;
-        this.#countDenied(event, mapped.errorCode, mapped.accesses, count);
+        this.#countDenied(event, mapped.errorCode, mapped.accesses, count, origin);
         for (const access of mapped.accesses) this.deniedAccesses.add(access, sighting);
         return;
       case 'mapped':
@@ -165,7 +171,7 @@ export class PrincipalAnalysis {
     this.counts.notAuthorization[reason] = (this.counts.notAuthorization[reason] ?? 0) + count;
   }
 
-  #countPair(event: TrailEvent, reason: string, count: number): void {
+  #countPair(event: TrailEvent, reason: string, count: number, origin: Origin): void {
     const key = `${event.eventSource}\u0000${event.eventName}`;
     const pair = this.unmappedPairs.get(key);
     if (pair !== undefined) pair.count += count;
@@ -175,11 +181,11 @@ export class PrincipalAnalysis {
         eventName: event.eventName,
         reason,
         count,
-        example: describe(event),
+        example: describeOrigin(origin),
       });
   }
 
-  #countDenied(event: TrailEvent, errorCode: string, accesses: readonly Access[], count: number): void {
+  #countDenied(event: TrailEvent, errorCode: string, accesses: readonly Access[], count: number, origin: Origin): void {
     const actions = [...new Set(accesses.map((a) => a.action))].sort();
     const resources = [...new Set(accesses.map((a) => a.resource))].sort();
     const key = `${actions.join(',')}\u0000${resources.join(',')}\u0000${errorCode}`;
@@ -193,7 +199,7 @@ export class PrincipalAnalysis {
         actions,
         resources,
         count,
-        example: describe(event),
+        example: describeOrigin(origin),
       });
   }
 }
@@ -226,6 +232,25 @@ export interface TrailAnalysisState {
   readonly excludedFromAll: readonly (readonly [string, string])[];
   readonly problems: readonly Issue[];
   readonly analyses: readonly PrincipalAnalysisState[];
+}
+
+/**
+ * A call as read once and folded for every event that repeats it: the event without its time and id, who made it,
+ * which analyses it feeds, and (once asked) its mapping. Valid for analyses of the same catalog and selection.
+ */
+export interface PreparedCall {
+  readonly event: TrailEvent;
+  readonly principal: Principal;
+  readonly targets: readonly PrincipalTarget[];
+  outcome?: MappingOutcome;
+}
+
+/** What differs between events of the same call. */
+export interface CallOccurrence {
+  readonly eventTime?: string | undefined;
+  readonly eventId?: string | undefined;
+  readonly origin: Origin;
+  readonly sighting?: Sighting | undefined;
 }
 
 /** Distinct calls remembered for mapping; far above the distinct calls of real roles, low enough to bound memory. */
@@ -303,21 +328,37 @@ export class TrailAnalysis {
   }
 
   addEvent(event: TrailEvent, sighting?: Sighting): void {
+    this.addCall(this.prepare(event), {
+      eventTime: event.eventTime,
+      eventId: event.eventId,
+      origin: event.origin,
+      sighting,
+    });
+  }
+
+  /** Who made a call and which analyses it feeds: the part of reading an event that does not depend on when. */
+  prepare(event: TrailEvent): PreparedCall {
+    const principal = principalOf(event);
+    return { event, principal, targets: targetsOf(this.#selection, principal) };
+  }
+
+  /** One event of a prepared call (or an aggregated row of `sighting.count` of them). */
+  addCall(call: PreparedCall, occurrence: CallOccurrence): void {
+    const { sighting, eventTime } = occurrence;
     const seen: Sighting = {
       count: sighting?.count ?? 1,
-      firstSeen: sighting?.firstSeen ?? event.eventTime,
-      lastSeen: sighting?.lastSeen ?? event.eventTime,
-      eventId: sighting?.eventId ?? event.eventId,
+      firstSeen: sighting?.firstSeen ?? eventTime,
+      lastSeen: sighting?.lastSeen ?? eventTime,
+      eventId: sighting?.eventId ?? occurrence.eventId,
     };
     this.counts.recordsRead += seen.count;
     this.#noteSpan(seen.firstSeen, seen.lastSeen);
-    if (!this.#inWindow(event.eventTime)) {
+    if (!this.#inWindow(eventTime)) {
       this.counts.outsideWindow += seen.count;
       return;
     }
-    const principal = principalOf(event);
+    const { principal, targets, event } = call;
     this.#notePrincipal(principal, seen);
-    const targets = targetsOf(this.#selection, principal);
     if (targets.length === 0) {
       if (this.#selection.all) {
         const reason = exclusionFromAll(principal);
@@ -325,12 +366,11 @@ export class TrailAnalysis {
       }
       return;
     }
-    let outcome: MappingOutcome | undefined;
     const mapOnce = () => {
-      outcome ??= this.#map(event);
-      return outcome;
+      call.outcome ??= this.#map(event);
+      return call.outcome;
     };
-    for (const target of targets) this.#analysisOf(target).fold(event, principal, mapOnce, seen);
+    for (const target of targets) this.#analysisOf(target).fold(event, principal, mapOnce, seen, occurrence.origin);
   }
 
   state(): TrailAnalysisState {
@@ -438,10 +478,4 @@ export class TrailAnalysis {
       activity.firstSeen = first;
     if (last !== undefined && (activity.lastSeen === undefined || last > activity.lastSeen)) activity.lastSeen = last;
   }
-}
-
-function describe(event: TrailEvent): string {
-  return event.origin.index === undefined
-    ? event.origin.source
-    : `${event.origin.source} record ${event.origin.index + 1}`;
 }

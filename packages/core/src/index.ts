@@ -2,9 +2,11 @@ export type { AccessSetState, ObservedAccess, Sighting } from './access-set.js';
 export { AccessSet } from './access-set.js';
 export type {
   AnalysisOptions,
+  CallOccurrence,
   CountedPair,
   DeniedCall,
   EventSpan,
+  PreparedCall,
   PrincipalActivity,
   PrincipalAnalysisState,
   PrincipalCounts,
@@ -39,7 +41,7 @@ export type { MappingOutcome } from './mapping/index.js';
 export { mapEvent } from './mapping/index.js';
 export { resourceRequestFields } from './mapping/request-fields.js';
 export type { RecordOrIssue } from './normalize.js';
-export { describeOrigin, isIssue, normalizeRecord, recordsOfDocument } from './normalize.js';
+export { describeOrigin, isIssue, normalizeEventTime, normalizeRecord, recordsOfDocument } from './normalize.js';
 export type { ParameterName, ParameterPlan } from './parameterize.js';
 export {
   deployedSizes,

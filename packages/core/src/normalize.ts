@@ -95,6 +95,13 @@ export function describeOrigin(origin: Origin): string {
 
 const eventSourcePattern = /^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$/;
 
+/** A record's time as the pipeline compares it (ISO-8601 UTC); an unparseable time does not make a call less real. */
+export function normalizeEventTime(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const ms = Date.parse(raw);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
 /** Checks a raw record and keeps the fields the pipeline needs. Returns an Issue for anything unusable. */
 export function normalizeRecord(raw: unknown, origin: Origin): TrailEvent | Issue {
   if (!isObject(raw)) return malformed(origin, 'record is not a JSON object');
@@ -105,9 +112,7 @@ export function normalizeRecord(raw: unknown, origin: Origin): TrailEvent | Issu
   }
   const eventName = ownString(raw, 'eventName');
   if (eventName === undefined) return malformed(origin, `missing eventName (eventSource ${eventSource})`);
-  // An unparseable time does not make the call less real: keep the event, without a time.
-  const rawTime = ownString(raw, 'eventTime') ?? ownString(raw, '@timestamp');
-  const eventTime = rawTime === undefined || Number.isNaN(Date.parse(rawTime)) ? undefined : rawTime;
+  const eventTime = normalizeEventTime(ownString(raw, 'eventTime') ?? ownString(raw, '@timestamp'));
   const identity = ownObject(raw, 'userIdentity');
   const issuer = ownObject(ownObject(identity, 'sessionContext'), 'sessionIssuer');
   const userIdentity: TrailIdentity = dropUndefined({
@@ -134,7 +139,7 @@ export function normalizeRecord(raw: unknown, origin: Origin): TrailEvent | Issu
     eventSource: eventSource.toLowerCase(),
     eventName,
     eventId: ownString(raw, 'eventID'),
-    eventTime: eventTime === undefined ? undefined : new Date(eventTime).toISOString(),
+    eventTime,
     eventType: ownString(raw, 'eventType'),
     eventCategory: ownString(raw, 'eventCategory'),
     awsRegion: ownString(raw, 'awsRegion') ?? 'us-east-1',

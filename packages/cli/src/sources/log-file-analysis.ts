@@ -1,6 +1,7 @@
 import type { AnalysisOptions, IamCatalog, TrailAnalysisState } from '@iamgen/core';
 import { isIssue, mayBelongToSelection, prefilterNeedles, TrailAnalysis } from '@iamgen/core';
 import { decodeLogFile, recordsOfLogText } from './log-content.js';
+import { addRecordText } from './repeated-calls.js';
 
 /** One log file to analyze: its name (for the format), how messages name it, and its bytes. */
 export interface LogFileJob {
@@ -60,18 +61,17 @@ function analyzeDeliveredRecords(
     if (!candidates[index] && !isBalanced(text, start, end)) return undefined;
   }
   let skipped = 0;
+  const selectionKey = JSON.stringify(options.selection ?? null);
   for (const [index, [start, end]] of ranges.entries()) {
     if (!candidates[index]) {
       skipped += 1;
       continue;
     }
-    let record: unknown;
     try {
-      record = JSON.parse(text.slice(start, end));
+      addRecordText(analysis, text.slice(start, end), { source: display, index }, selectionKey);
     } catch {
       return undefined;
     }
-    analysis.addRecord(record, { source: display, index });
   }
   analysis.addPrefiltered(skipped);
   return analysis.state();

@@ -1,0 +1,104 @@
+import type { PreparedCall, TrailAnalysis } from '@iamgen/core';
+import { isIssue, normalizeEventTime, normalizeRecord } from '@iamgen/core';
+
+/**
+ * Fields whose values differ between events of the same call and that the pipeline reads (time, id) or ignores
+ * (request id, session creation time). Cutting their values out of a record's raw text leaves a key that is equal
+ * exactly when everything else in the record is.
+ */
+const volatileFields = ['eventTime', 'eventID', 'requestID', 'creationDate'] as const;
+type VolatileField = (typeof volatileFields)[number];
+
+/** Calls remembered per thread; a role's distinct calls are few, and this bounds memory at a few tens of MB. */
+const rememberedCalls = 20_000;
+const callsBySelection = new Map<string, Map<string, PreparedCall | null>>();
+
+interface CutRecord {
+  readonly key: string;
+  readonly values: Readonly<Partial<Record<VolatileField, string>>>;
+}
+
+/**
+ * The record's text without the values of its volatile fields, or undefined when that cannot be done safely: a
+ * field name occurs more than once (it may be nested), is spelled with escapes, or its value is not a plain string.
+ */
+function cutVolatile(text: string): CutRecord | undefined {
+  if (text.includes('\\u')) return undefined;
+  const spans: { field: VolatileField; start: number; end: number }[] = [];
+  for (const field of volatileFields) {
+    const name = `"${field}"`;
+    const at = text.indexOf(name);
+    if (at === -1) continue;
+    if (text.indexOf(name, at + 1) !== -1 || !text.startsWith(':"', at + name.length)) return undefined;
+    const start = at + name.length + 2;
+    const end = text.indexOf('"', start);
+    if (end === -1 || text.charCodeAt(end - 1) === 92) return undefined;
+    spans.push({ field, start, end });
+  }
+  spans.sort((a, b) => a.start - b.start);
+  const values: Partial<Record<VolatileField, string>> = {};
+  let key = '';
+  let from = 0;
+  for (const { field, start, end } of spans) {
+    key += text.slice(from, start);
+    values[field] = text.slice(start, end);
+    from = end;
+  }
+  return { key: key + text.slice(from), values };
+}
+
+/** Whether the parsed record holds, at the places the pipeline reads, the values cut out of its text. */
+function cutsAreTopLevel(record: unknown, values: CutRecord['values']): boolean {
+  if (typeof record !== 'object' || record === null) return false;
+  const r = record as Record<string, unknown>;
+  const identity = r.userIdentity as Record<string, unknown> | undefined;
+  const session = identity?.sessionContext as Record<string, unknown> | undefined;
+  const attributes = session?.attributes as Record<string, unknown> | undefined;
+  return (
+    r.eventTime === values.eventTime &&
+    r.eventID === values.eventID &&
+    r.requestID === values.requestID &&
+    attributes?.creationDate === values.creationDate
+  );
+}
+
+/**
+ * Adds one record's raw text to the analysis, parsing and preparing it only the first time its call is seen: most
+ * events of a busy role repeat a few calls, and parsing is the cost. A record the shortcut cannot prove safe is
+ * parsed and added the ordinary way, so the result is the same as parsing every record.
+ */
+export function addRecordText(
+  analysis: TrailAnalysis,
+  text: string,
+  origin: { source: string; index: number },
+  selectionKey: string,
+): void {
+  const cut = cutVolatile(text);
+  let calls = callsBySelection.get(selectionKey);
+  if (calls === undefined) {
+    calls = new Map();
+    callsBySelection.set(selectionKey, calls);
+  }
+  const known = cut === undefined ? null : calls.get(cut.key);
+  if (cut !== undefined && known !== undefined && known !== null) {
+    analysis.addCall(known, {
+      eventTime: normalizeEventTime(cut.values.eventTime),
+      eventId: cut.values.eventID,
+      origin,
+    });
+    return;
+  }
+  const record: unknown = JSON.parse(text);
+  const event = normalizeRecord(record, origin);
+  if (isIssue(event)) {
+    analysis.addIssue(event);
+    return;
+  }
+  const call = analysis.prepare(event);
+  if (cut !== undefined && known === undefined) {
+    if (calls.size >= rememberedCalls) calls.clear();
+    // null remembers a key whose cut values were not the record's own: never use the shortcut for it.
+    calls.set(cut.key, cutsAreTopLevel(record, cut.values) ? call : null);
+  }
+  analysis.addCall(call, { eventTime: event.eventTime, eventId: event.eventId, origin });
+}

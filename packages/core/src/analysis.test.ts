@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TrailAnalysis } from './analysis.js';
+import type { IamCatalog } from './iam-catalog.js';
+import { loadIamCatalog } from './iam-catalog.js';
+import { mapEvent } from './mapping/index.js';
+import { isIssue, normalizeRecord } from './normalize.js';
+import type { PrincipalSelection } from './selection.js';
+
+let catalog: IamCatalog;
+beforeAll(async () => {
+  catalog = await loadIamCatalog();
+});
+
+const account = '123456789012';
+
+function record(role: string, source: string, name: string, params: Record<string, unknown>, n: number) {
+  return {
+    eventVersion: '1.09',
+    userIdentity: {
+      type: 'AssumedRole',
+      principalId: `AROAEXAMPLE:${role}`,
+      arn: `arn:aws:sts::${account}:assumed-role/${role}/s`,
+      accountId: account,
+      sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${account}:role/${role}`, userName: role } },
+    },
+    eventTime: new Date(Date.UTC(2024, 4, 1) + n * 60_000).toISOString(),
+    eventID: `evt-${String(n).padStart(4, '0')}`,
+    eventSource: `${source}.amazonaws.com`,
+    eventName: name,
+    awsRegion: 'us-east-1',
+    requestParameters: params,
+    recipientAccountId: account,
+    eventType: 'AwsApiCall',
+  };
+}
+
+const calls = [
+  ['dynamodb', 'GetItem', { tableName: 'orders' }],
+  ['dynamodb', 'PutItem', { tableName: 'inventory' }],
+  ['s3', 'GetObject', { bucketName: 'media', key: 'in/a.png' }],
+  ['sqs', 'SendMessage', { queueUrl: `https://sqs.us-east-1.amazonaws.com/${account}/jobs` }],
+  ['lambda', 'CreateFunction20150331', { functionName: 'f', role: `arn:aws:iam::${account}:role/exec` }],
+  ['kms', 'Decrypt', { keyId: `arn:aws:kms:us-east-1:${account}:key/k1` }],
+] as const;
+
+const events = fc.array(
+  fc.record({ role: fc.constantFrom('app', 'app-2', 'worker'), call: fc.nat(calls.length - 1) }),
+  { maxLength: 60 },
+);
+
+const selection: PrincipalSelection = { selectors: [{ kind: 'role', value: 'app' }], all: true };
+
+function analyze(records: readonly unknown[]): TrailAnalysis {
+  const analysis = new TrailAnalysis(catalog, { selection });
+  for (const [index, r] of records.entries()) analysis.addRecord(r, { source: 'test', index });
+  return analysis;
+}
+
+function summary(analysis: TrailAnalysis) {
+  return {
+    counts: analysis.counts,
+    span: analysis.span,
+    principals: [...analysis.principals.values()].sort((a, b) => (a.arn < b.arn ? -1 : 1)),
+    analyses: analysis.analyses().map((a) => ({
+      key: a.target.key,
+      counts: a.counts,
+      granted: a.granted.entries(),
+      arns: [...a.matchedPrincipals].sort(),
+    })),
+  };
+}
+
+describe('TrailAnalysis', () => {
+  it('merging reads of consecutive parts gives what one read of the whole gives', () => {
+    fc.assert(
+      fc.property(events, fc.nat(), (specs, cutSeed) => {
+        const records = specs.map((s, n) => {
+          const [source, name, params] = calls[s.call] ?? calls[0];
+          return record(s.role, source, name, params, n);
+        });
+        const cut = records.length === 0 ? 0 : cutSeed % (records.length + 1);
+        const whole = analyze(records);
+        const merged = new TrailAnalysis(catalog, { selection });
+        merged.merge(analyze(records.slice(0, cut)).state());
+        merged.merge(analyze(records.slice(cut)).state());
+        expect(summary(merged)).toEqual(summary(whole));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps the earliest event as the sample, whatever the order of the reads', () => {
+    const early = record('app', 'dynamodb', 'GetItem', { tableName: 'orders' }, 1);
+    const late = record('app', 'dynamodb', 'GetItem', { tableName: 'orders' }, 9);
+    const forward = analyze([early, late]).analyses()[0]?.granted.entries()[0];
+    const backward = analyze([late, early]).analyses()[0]?.granted.entries()[0];
+    expect(forward).toMatchObject({ count: 2, sampleEventId: 'evt-0001', firstSeen: early.eventTime });
+    expect(backward).toEqual(forward);
+  });
+});
+
+describe('mapping each distinct call once', () => {
+  // The mapping cache keys on the fields the mapping reads; fields outside the key must never change a mapping.
+  it('maps events that differ only outside the key the same way', () => {
+    const noise = fc.record({
+      principalId: fc.string(),
+      userName: fc.string(),
+      sourceIPAddress: fc.string(),
+      userAgent: fc.string(),
+      eventTime: fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }).map((d) => d.toISOString()),
+      eventID: fc.uuid(),
+      responseElements: fc.dictionary(fc.string(), fc.string()),
+      additionalEventData: fc.dictionary(fc.string(), fc.string()),
+      readOnly: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.nat(calls.length - 1), noise, (call, extra) => {
+        const [source, name, params] = calls[call] ?? calls[0];
+        const base = record('app', source, name, params, 1);
+        const noisy = {
+          ...base,
+          ...extra,
+          userIdentity: { ...base.userIdentity, principalId: extra.principalId, userName: extra.userName },
+        };
+        const a = normalizeRecord(base, { source: 'a' });
+        const b = normalizeRecord(noisy, { source: 'b' });
+        if (isIssue(a) || isIssue(b)) throw new Error('test events must normalize');
+        expect(mapEvent(b, catalog)).toEqual(mapEvent(a, catalog));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
