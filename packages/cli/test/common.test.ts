@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import hcl2json from '@cdktf/hcl2json';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runCliCaptured } from '../src/run-captured.js';
@@ -89,6 +90,38 @@ describe("from-trail --role 'orders-*' --common", () => {
       'orders-report',
       'orders-worker',
     ]);
+  });
+
+  it('attaches the shared Terraform policy to every role, and the file parses as HCL2', async () => {
+    const result = await runCliCaptured(
+      ['from-trail', '--role', 'orders-*', '--common', '--events', dir, '--out-dir', 'out', '--format', 'terraform'],
+      dir,
+    );
+    expect(result.code).toBe(0);
+    const parsed = (await hcl2json.parse(
+      'common.tf',
+      await readFile(join(dir, 'out', 'orders-common.tf'), 'utf8'),
+    )) as {
+      resource: Record<string, Record<string, { role?: string }[]>>;
+    };
+    const attachments = parsed.resource.aws_iam_role_policy_attachment ?? {};
+    expect(Object.values(attachments).map(([block]) => block?.role)).toEqual([
+      'orders-api',
+      'orders-report',
+      'orders-worker',
+    ]);
+  });
+
+  it('writes one Markdown explanation with a section per principal', async () => {
+    const result = await runCliCaptured(
+      ['from-trail', '--role', 'orders-*', '--events', dir, '--out-dir', 'out', '--explain', 'why.md'],
+      dir,
+    );
+    expect(result.code).toBe(0);
+    const markdown = await readFile(join(dir, 'why.md'), 'utf8');
+    expect(markdown.match(/^# Evidence for role .*$/gm)).toEqual(
+      ['orders-api', 'orders-report', 'orders-worker'].map((r) => `# Evidence for role ${arn(r)}`),
+    );
   });
 
   it('is a usage error for one principal', async () => {
