@@ -69,9 +69,19 @@ function explainStatement(
   const resources = asList(statement.Resource);
   const single: PolicyDocument[] = [{ Version: '2012-10-17', Statement: [statement] }];
   const samples = new Map<string, EvidenceSample>();
+  // Most resources are exact ARNs: a set lookup decides those, the evaluator only patterns and conditions.
+  const exact = new Set(resources);
+  const patterned = resources.some((r) => /[*?$]/.test(r));
+  const conditional = statement.Condition !== undefined;
   for (const action of actions) {
     for (const entry of byAction.get(action) ?? []) {
       const { access } = entry;
+      const listed = exact.has(access.resource);
+      if (!listed && !patterned) continue;
+      if (listed && !conditional) {
+        addSample(samples, entry);
+        continue;
+      }
       const allowed = environments.some(
         (binding) =>
           evaluate(single, { action, resource: access.resource, context: { ...binding, ...access.context } })
