@@ -37,14 +37,20 @@ export function unreadable(display: string, reason: string): Issue {
   return { kind: 'unreadable-file', origin: { source: display }, message: `${display}: ${reason}` };
 }
 
-/** A log file's bytes as text: `.gz` is decompressed. Undecodable content comes back as an Issue naming the file. */
-export function decodeLogFile(name: string, content: Uint8Array, display: string): string | Issue {
+/** A log file's bytes, decompressed when `.gz`. Undecompressable content comes back as an Issue naming the file. */
+export function decompressLogFile(name: string, content: Uint8Array, display: string): Buffer | Issue {
   try {
     const bytes = /\.gz$/i.test(name) ? gunzipSync(content) : content;
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (error) {
     return unreadable(display, `cannot decompress (${describeError(error)})`);
   }
+}
+
+/** A log file's bytes as text: `.gz` is decompressed. Undecodable content comes back as an Issue naming the file. */
+export function decodeLogFile(name: string, content: Uint8Array, display: string): string | Issue {
+  const bytes = decompressLogFile(name, content, display);
+  return isIssue(bytes) ? bytes : bytes.toString('utf8');
 }
 
 /**

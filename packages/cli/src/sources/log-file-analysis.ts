@@ -1,6 +1,6 @@
 import type { AnalysisOptions, IamCatalog, TrailAnalysisState } from '@iamgen/core';
 import { isIssue, mayBelongToSelection, prefilterNeedles, TrailAnalysis } from '@iamgen/core';
-import { decodeLogFile, recordsOfLogText } from './log-content.js';
+import { decompressLogFile, recordsOfLogText } from './log-content.js';
 import { addRecordText } from './repeated-calls.js';
 
 /** One log file to analyze: its name (for the format), how messages name it, and its bytes. */
@@ -16,12 +16,21 @@ export interface LogFileJob {
  */
 export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: AnalysisOptions): TrailAnalysisState {
   const analysis = new TrailAnalysis(catalog, options);
-  const text = decodeLogFile(job.name, job.content, job.display);
-  if (isIssue(text)) {
-    analysis.addIssue(text);
+  const bytes = decompressLogFile(job.name, job.content, job.display);
+  if (isIssue(bytes)) {
+    analysis.addIssue(bytes);
     return analysis.state();
   }
   const needles = options.selection === undefined ? undefined : prefilterNeedles(options.selection);
+  if (needles !== undefined && !needles.some((needle) => bytes.includes(needle))) {
+    // Most files of a quiet principal: no need even to decode them, only to count their records.
+    const records = deliveredRecordCount(bytes);
+    if (records !== undefined) {
+      analysis.addPrefiltered(records);
+      return analysis.state();
+    }
+  }
+  const text = bytes.toString('utf8');
   if (needles !== undefined) {
     const prefiltered = analyzeDeliveredRecords(text, job.display, needles, catalog, options);
     if (prefiltered !== undefined) return prefiltered;
@@ -58,7 +67,9 @@ function analyzeDeliveredRecords(
   const lastCandidate = candidates.lastIndexOf(true);
   for (let index = 0; index < lastCandidate; index++) {
     const [start, end] = ranges[index] ?? [0, 0];
-    if (!candidates[index] && !isBalanced(text, start, end)) return undefined;
+    // A split inside a record leaves an unbalanced piece, and it holds the `[` or `]` of the array split into.
+    if (candidates[index] || !hasBracket(text, start, end)) continue;
+    if (!isBalanced(text, start, end)) return undefined;
   }
   let skipped = 0;
   const selectionKey = JSON.stringify(options.selection ?? null);
@@ -75,6 +86,12 @@ function analyzeDeliveredRecords(
   }
   analysis.addPrefiltered(skipped);
   return analysis.state();
+}
+
+function hasBracket(text: string, start: number, end: number): boolean {
+  // On a slice, so a search that finds nothing stops at the piece's end.
+  const piece = text.slice(start, end);
+  return piece.includes('[') || piece.includes(']');
 }
 
 /**
@@ -112,6 +129,33 @@ export function isBalanced(text: string, start: number, end: number): boolean {
 
 const head = '{"Records":[';
 const marker = '},{"eventVersion":';
+
+/** The number of records of a file in the delivered layout, counted in its bytes; undefined for other layouts. */
+function deliveredRecordCount(bytes: Buffer): number | undefined {
+  let begin = 0;
+  while (begin < bytes.length && isSpace(bytes[begin])) begin += 1;
+  let finish = bytes.length;
+  while (finish > begin && isSpace(bytes[finish - 1])) finish -= 1;
+  const first = begin + head.length;
+  if (
+    bytes.toString('latin1', begin, first) !== head ||
+    bytes.toString('latin1', finish - 2, finish) !== ']}' ||
+    finish < first + 2
+  ) {
+    return undefined;
+  }
+  if (finish - 2 === first) return 0;
+  if (bytes.toString('latin1', first, first + 16) !== '{"eventVersion":') return undefined;
+  let records = 1;
+  for (let at = bytes.indexOf(marker, first); at !== -1 && at < finish; at = bytes.indexOf(marker, at + 2)) {
+    records += 1;
+  }
+  return records;
+}
+
+function isSpace(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
 
 /** `[start, end)` of each record of a file in the delivered layout, or undefined for any other layout. */
 export function deliveredRecordRanges(text: string): [number, number][] | undefined {
