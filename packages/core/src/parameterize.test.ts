@@ -63,10 +63,10 @@ describe('parameterizeResource', () => {
       'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:orders-${Stage}',
     ],
     [`arn:aws:s3:::logs-${dev}-us-east-1/*`, 'arn:${AWS::Partition}:s3:::logs-${AWS::AccountId}-${AWS::Region}/*'],
-    // Another account's table is not the principal's own: it stays literal.
+    // Another account's table is not the principal's own: it stays literal, names included.
     [
-      'arn:aws:dynamodb:us-east-1:333333333333:table/shared',
-      'arn:${AWS::Partition}:dynamodb:us-east-1:333333333333:table/shared',
+      'arn:aws:dynamodb:us-east-1:333333333333:table/shared-dev-us-east-1',
+      'arn:${AWS::Partition}:dynamodb:us-east-1:333333333333:table/shared-dev-us-east-1',
     ],
     // A stage token inside a word is not a stage.
     [`arn:aws:sqs:us-east-1:${dev}:devices`, 'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:devices'],

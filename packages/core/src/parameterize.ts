@@ -178,16 +178,19 @@ export function parameterizeResource(resource: string, plan: ParameterPlan): str
   const region = own && values.region.includes(arn.region) ? parameterReferences.region : arn.region;
   const account = values.account.includes(arn.account) ? parameterReferences.account : arn.account;
   let rest = arn.rest;
-  // Names often carry the account, region or stage (`artifacts-123456789012`, `orders-dev`).
+  // Names often carry the account, region or stage (`artifacts-123456789012`, `orders-dev`). Names of another
+  // account's resources are that account's business: its `shared-us-east-1` is the same in every environment.
   // A stage token is the environment's only in resources of an account named with that stage: prod reading
   // `config-dev` reads dev's config in every environment.
   const owner = accountOf(arn, plan.ownAccounts);
+  const foreign = owner === undefined && arn.account !== '';
   const ownerStage = owner === undefined ? undefined : plan.stageOfAccount[owner];
+  const stages = foreign ? [] : owner === undefined ? values.stage : ownerStage === undefined ? [] : [ownerStage];
   const replacements: [ReferenceName, RegExp | undefined][] = [
     ['account', bounded(values.account)],
-    ['region', bounded(values.region)],
+    ['region', bounded(foreign ? [] : values.region)],
     // An own account whose stage is unclear keeps its tokens; names in no account follow the naming convention.
-    ['stage', bounded(owner === undefined ? values.stage : ownerStage === undefined ? [] : [ownerStage])],
+    ['stage', bounded(stages)],
   ];
   for (const [name, pattern] of replacements) {
     if (pattern !== undefined) rest = rest.replace(pattern, parameterReferences[name]);
