@@ -6,8 +6,9 @@ import hcl2json from '@cdktf/hcl2json';
 import type { PolicyDocument } from '@iamgen/core';
 import { cloudFormationTemplate, renderTerraform } from '@iamgen/core';
 import cfnLint from 'cfn-lint/lib/api.js';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { runCliCaptured } from '../src/run-captured.js';
 import { trailEvent } from './trail-fixtures.js';
 
@@ -82,7 +83,8 @@ function evaluateHcl(node: HclNode, references: Readonly<Record<string, string>>
     case 'template':
       return node.children.map((child) => String(evaluateHcl(child, references))).join('');
     case 'literalValue':
-      return (node.meta?.value ?? '').replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+      // The tree holds the literal as written: decode HCL's escapes (JSON's, plus `$${` and `%%{`).
+      return (JSON.parse(`"${node.meta?.value ?? ''}"`) as string).replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
     case 'scopeTraversal': {
       const accessor = node.meta?.fullAccessor ?? '';
       const value = references[accessor];
@@ -194,6 +196,61 @@ describe('IAM policy variables next to iamgen references', () => {
       { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::home-${Stage}/${!aws:username}/*' },
       'arn:aws:s3:::b/%{x}/${aws:userid}',
     ]);
+  });
+});
+
+describe('any resource text survives both formats (property)', () => {
+  // IAM reads any `${` as a policy variable, so the only one a policy can hold is a variable.
+  const text = fc.string({
+    unit: fc.constantFrom('a', '-', '/', '{', '}', '%', '"', '\\', '*', ':', 'é', '\n', '${aws:username}'),
+  });
+  const values = { partition: 'aws-cn', stage: 'prod' };
+  const instantiate = (resource: string) =>
+    resource.replaceAll('${AWS::Partition}', values.partition).replaceAll('${Stage}', values.stage);
+  const documentOf = (names: string[]): PolicyDocument => ({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'S3ReadX',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: names.map((name, i) => (i % 2 === 0 ? `arn:\${AWS::Partition}:s3:::b-\${Stage}/${name}` : name)),
+      },
+    ],
+  });
+  const expected = (names: string[]) => {
+    const document = documentOf(names);
+    return {
+      ...document,
+      Statement: document.Statement.map((st) => ({ ...st, Resource: (st.Resource as string[]).map(instantiate) })),
+    };
+  };
+  const target = { principalName: 'app', principalKind: 'role' as const, stages: ['dev', 'prod'] };
+
+  it('Terraform: the HCL2 parser reads back the policy with references resolved and everything else literal', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(text, { minLength: 1, maxLength: 4 }), async (names) => {
+        const [policy] = await terraformPolicies(renderTerraform([documentOf(names)], target), {
+          'data.aws_partition.current.partition': values.partition,
+          'var.stage': values.stage,
+        });
+        expect(policy).toEqual(expected(names));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('CloudFormation: YAML and Fn::Sub give back the policy with references resolved and everything else literal', () => {
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), (names) => {
+        const template = parseYaml(toYaml(cloudFormationTemplate([documentOf(names)], target), { lineWidth: 0 }));
+        const document = template.Resources.AppPolicy.Properties.PolicyDocument;
+        expect(substitute(document, { 'AWS::Partition': values.partition, Stage: values.stage })).toEqual(
+          expected(names),
+        );
+      }),
+      { numRuns: 100 },
+    );
   });
 });
 
