@@ -1,2 +1,9 @@
-export type { AthenaQuery, CloudTrailTableOptions, PrincipalActivityQueryOptions } from './queries.js';
-export { cloudTrailTableDdl, principalActivityQuery } from './queries.js';
+export type { ActivityRow, RequestProjection, RowObservation } from './projection.js';
+export { activityColumnNames, observationOfRow, projectionTwin } from './projection.js';
+export type {
+  AthenaQuery,
+  CloudTrailTableOptions,
+  PrincipalActivityQueryOptions,
+  PrincipalPattern,
+} from './queries.js';
+export { cloudTrailTableDdl, principalActivityQuery, principalLikePatterns } from './queries.js';

@@ -9,6 +9,8 @@ import type { AwsConnection } from './current-policy/from-iam.js';
 import { fileProgress } from './progress.js';
 import type { AnalysisPool } from './sources/analysis-pool.js';
 import { analysisPool } from './sources/analysis-pool.js';
+import type { AthenaRunSummary, AthenaTable } from './sources/athena-query.js';
+import { activityQuery, athenaPrincipals } from './sources/athena-query.js';
 import type { FileTask } from './sources/file-worker.js';
 import { unreadableFileState } from './sources/file-worker.js';
 import { listLocalLogFiles } from './sources/local-files.js';
@@ -28,6 +30,8 @@ export interface SourceOptions extends AwsConnection {
   readonly workers: number | 'auto';
   /** Folder of per-file analyses kept between runs, so a re-run reads only new files. */
   readonly cache?: string | undefined;
+  /** Read the trail through an Athena table instead: one aggregated query, run in Athena. */
+  readonly athena?: AthenaTable | undefined;
 }
 
 export interface FedAnalysis {
@@ -39,6 +43,8 @@ export interface FedAnalysis {
   readonly workerThreads: number;
   /** How the cache served the read, when one was given. */
   readonly cache?: CacheStats;
+  /** The Athena query that produced the rows, when the source was an Athena table. */
+  readonly athena?: AthenaRunSummary;
 }
 
 function isS3Url(value: string): boolean {
@@ -47,6 +53,14 @@ function isS3Url(value: string): boolean {
 
 /** At least one place to read events from, or a usage error. */
 function requireSource(source: SourceOptions): void {
+  if (source.athena !== undefined) {
+    if (source.events.length > 0 || source.lookupRegions.length > 0) {
+      throw new UsageError(
+        '--athena-table reads the whole trail; it does not combine with --events or --lookup-events',
+      );
+    }
+    return;
+  }
   if (source.events.length === 0 && source.lookupRegions.length === 0) {
     throw new UsageError('give --events <file|folder|s3://bucket/prefix> or --lookup-events <region>');
   }
@@ -54,7 +68,11 @@ function requireSource(source: SourceOptions): void {
 
 /** The sources as a person named them, for messages. */
 export function describeSources(source: SourceOptions): string {
-  return [...source.events, ...source.lookupRegions.map((region) => `LookupEvents ${region}`)].join(', ');
+  return [
+    ...source.events,
+    ...source.lookupRegions.map((region) => `LookupEvents ${region}`),
+    ...(source.athena === undefined ? [] : [`Athena table ${source.athena.table}`]),
+  ].join(', ');
 }
 
 /**
@@ -78,6 +96,7 @@ export async function feedAnalysis(
       : new AnalysisCache(resolve(io.cwd, source.cache), options.selection ?? emptySelection);
   let files = 0;
   let workerThreads = 0;
+  let athena: AthenaRunSummary | undefined;
   try {
     const window = {
       ...(options.since === undefined ? {} : { since: options.since }),
@@ -105,6 +124,11 @@ export async function feedAnalysis(
         }
       }
     }
+    if (source.athena !== undefined) {
+      for await (const item of athenaRows(catalog, options, source, source.athena, (s) => (athena = s))) {
+        analysis.addRecord(item.record, item.origin, item.sighting);
+      }
+    }
     workerThreads = pool.threadsUsed();
   } finally {
     progress.stop();
@@ -113,10 +137,33 @@ export async function feedAnalysis(
   return {
     analysis,
     files,
-    dataEventsPossible: source.events.length > 0,
+    dataEventsPossible: source.events.length > 0 || source.athena !== undefined,
     workerThreads,
     ...(cache === undefined ? {} : { cache: cache.stats }),
+    ...(athena === undefined ? {} : { athena }),
   };
+}
+
+/** The selected principals' activity, aggregated by Athena over the analysis window: one query for all of them. */
+async function* athenaRows(
+  catalog: IamCatalog,
+  options: AnalysisOptions,
+  connection: AwsConnection,
+  table: AthenaTable,
+  onDone: (summary: AthenaRunSummary) => void,
+) {
+  if (options.since === undefined || options.until === undefined) {
+    throw new UsageError('an Athena query needs a window (--since, --until)');
+  }
+  const query = activityQuery(catalog, {
+    table: table.table,
+    principals: athenaPrincipals(options.selection ?? { selectors: [], all: true }),
+    regions: table.regions,
+    window: { since: options.since, until: options.until },
+  });
+  // Like the other AWS sources, the SDK is loaded only by runs that use it.
+  const { athenaClient, readAthenaActivity } = await import('./sources/athena.js');
+  yield* readAthenaActivity(athenaClient(connection), query, table, onDone);
 }
 
 /** A file to analyze, with its identity for the cache; remote files are fetched only when their turn comes. */

@@ -9,6 +9,7 @@ import { roles } from './commands/roles.js';
 import type { AwsConnection } from './current-policy/index.js';
 import type { SourceOptions } from './feed-analysis.js';
 import { parseParameterNames, parseStageTokens, policyFormats, policyKinds } from './principal-policy.js';
+import type { AthenaTable } from './sources/athena-query.js';
 
 type Command = () => Promise<number>;
 
@@ -53,9 +54,68 @@ const lookupEventsOption = {
 
 const awsOptions = (parser: Argv) =>
   parser
-    .option('profile', { type: 'string', describe: 'AWS profile for S3 and IAM (as the AWS CLI)' })
-    .option('region', { type: 'string', describe: 'AWS region for S3 and IAM clients' })
-    .option('endpoint-url', { type: 'string', describe: 'S3/IAM endpoint (GovCloud, China, a local test server)' });
+    .option('profile', { type: 'string', describe: 'AWS profile for S3, IAM and Athena (as the AWS CLI)' })
+    .option('region', { type: 'string', describe: 'AWS region for S3, IAM and Athena clients' })
+    .option('endpoint-url', {
+      type: 'string',
+      describe: 'S3/IAM/Athena endpoint (GovCloud, China, a local test server)',
+    });
+
+const athenaRegionsOption = {
+  type: 'string',
+  array: true,
+  describe: 'regions (partitions) of the Athena table to read; required with --athena-table',
+} as const;
+
+/** `--athena-table` and its companions: the trail read through Athena, aggregated there. */
+const athenaOptions = (parser: Argv) =>
+  parser
+    .option('athena-table', {
+      type: 'string',
+      describe: 'read the trail through this Athena table (database.table, see iamgen athena ddl)',
+    })
+    .option('athena-regions', athenaRegionsOption)
+    .option('athena-workgroup', { type: 'string', describe: 'Athena workgroup (default: primary)' })
+    .option('athena-output', {
+      type: 'string',
+      describe: 's3:// location for query results, if the workgroup has none',
+    })
+    .option('athena-catalog', { type: 'string', describe: 'data catalog (default: AwsDataCatalog)' })
+    .option('athena-timeout', {
+      type: 'number',
+      default: 1800,
+      describe: 'seconds the query may run before it is stopped and the run fails',
+    });
+
+/** The Athena table flags, when `--athena-table` was given. */
+function athenaTableOf(argv: Record<string, unknown>): AthenaTable | undefined {
+  const table = argv.athenaTable as string | undefined;
+  if (table === undefined) return undefined;
+  const regions = (argv.athenaRegions as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [];
+  if (regions.length === 0) throw new UsageError('--athena-table needs --athena-regions (the regions to read)');
+  const timeoutSeconds = argv.athenaTimeout as number;
+  if (!(timeoutSeconds > 0)) throw new UsageError('--athena-timeout must be a positive number of seconds');
+  const checked = (flag: string, value: unknown, pattern: RegExp, what: string) => {
+    if (value !== undefined && !pattern.test(String(value))) throw new UsageError(`--${flag} ${value}: ${what}`);
+  };
+  // Athena's own name rules, checked here so a typo is a usage error rather than a failed run.
+  checked('athena-workgroup', argv.athenaWorkgroup, /^[A-Za-z0-9._-]{1,128}$/, 'not a workgroup name');
+  checked('athena-catalog', argv.athenaCatalog, /^[A-Za-z0-9_@-]{1,256}$/, 'not a data catalog name');
+  checked(
+    'athena-output',
+    argv.athenaOutput,
+    /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/,
+    'not an s3://bucket/prefix/ location',
+  );
+  return {
+    table,
+    regions,
+    timeoutSeconds,
+    workgroup: argv.athenaWorkgroup as string | undefined,
+    outputLocation: argv.athenaOutput as string | undefined,
+    catalog: argv.athenaCatalog as string | undefined,
+  };
+}
 
 /** The AWS connection flags, as the AWS CLI spells them. */
 function connectionOf(argv: Record<string, unknown>): AwsConnection {
@@ -74,6 +134,7 @@ function sourceOf(argv: Record<string, unknown>): SourceOptions {
     concurrency: argv.concurrency as number,
     workers: (argv.workers as number | undefined) ?? 'auto',
     cache: argv.cache as string | undefined,
+    athena: athenaTableOf(argv),
     ...connectionOf(argv),
   };
 }
@@ -82,7 +143,7 @@ const fromTrailCommand: CommandDefinition = {
   name: 'from-trail',
   describe: 'Generate a least-privilege policy from what a role or user did',
   builder: (parser) =>
-    awsOptions(parser)
+    athenaOptions(awsOptions(parser))
       .option('role', {
         type: 'string',
         array: true,
@@ -154,6 +215,10 @@ const fromTrailCommand: CommandDefinition = {
         'Terraform output plus a JSON report',
       )
       .example(
+        '$0 from-trail --role orders-api-handler --athena-table security.cloudtrail --athena-regions us-east-1 --since 90d',
+        'the same, aggregated by Athena over the whole trail',
+      )
+      .example(
         "$0 from-trail --role 'orders-*' --role ci-deployer --events s3://trail-bucket/AWSLogs/ --out-dir policies/",
         'several roles from one read, one file each',
       )
@@ -216,54 +281,86 @@ const rolesCommand: CommandDefinition = {
 
 const athenaCommand: CommandDefinition = {
   name: 'athena <statement>',
-  describe: 'Print the Athena DDL for a CloudTrail table, or the aggregated activity query for a principal',
+  describe: 'Print the Athena DDL for a CloudTrail table, or the aggregated activity query from-trail runs',
   builder: (parser) =>
     parser
       .positional('statement', {
         choices: ['ddl', 'query'] as const,
-        describe: 'ddl: CREATE TABLE; query: activity of one principal',
+        describe: 'ddl: CREATE TABLE; query: activity of the selected principals',
       })
       .option('table', { type: 'string', default: 'cloudtrail_logs', describe: 'table name (database.table allowed)' })
-      .option('location', { type: 'string', describe: 'ddl: s3://bucket/prefix/AWSLogs/<account>/CloudTrail/' })
+      .option('location', {
+        type: 'string',
+        describe:
+          'ddl: s3://bucket/prefix/AWSLogs/<account>/CloudTrail/ or, for an organization trail, …/AWSLogs/<org-id>/',
+      })
+      .option('accounts', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'ddl: member accounts of an organization trail (account partition values)',
+      })
       .option('projection-start', {
         type: 'string',
         default: '2020/01/01',
         describe: 'ddl: first day partition projection covers (YYYY/MM/DD)',
       })
-      .option('principal', { type: 'string', describe: 'query: role or user ARN' })
-      .option('regions', { type: 'string', array: true, default: ['us-east-1'], describe: 'query: regions to read' })
-      .option('since', { type: 'string', default: '90d', describe: 'query: window start (90d, 2024-06-01, ISO time)' })
+      .option('role', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'query: role name, ARN or glob',
+      })
+      .option('user', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'query: user name, ARN or glob',
+      })
+      .option('all', { type: 'boolean', default: false, describe: 'query: every principal' })
+      .option('regions', { ...athenaRegionsOption, alias: 'athena-regions', describe: 'query: regions to read' })
+      .option('since', { type: 'string', describe: 'query: window start (default 90d; 2024-06-01, ISO time)' })
       .option('until', { type: 'string', describe: 'query: window end (default now)' })
       .option('format', {
         choices: ['sql', 'json'] as const,
         default: 'sql' as const,
-        describe: 'SQL text or { sql, parameters }',
+        describe: "SQL text or { sql, parameters } (parameters as StartQueryExecution's ExecutionParameters)",
       })
       .example(
         '$0 athena ddl --table security.cloudtrail --location s3://trail-bucket/AWSLogs/123456789012/CloudTrail/',
         'table DDL',
       )
       .example(
-        '$0 athena query --principal arn:aws:iam::123456789012:role/app --regions us-east-1 eu-west-1 --since 90d',
-        'what the role did',
+        '$0 athena ddl --table security.org_trail --location s3://trail-bucket/AWSLogs/o-abc123def4/ --accounts 111111111111 222222222222',
+        'table DDL for an organization trail',
+      )
+      .example(
+        "$0 athena query --table security.cloudtrail --role 'orders-*' --regions us-east-1 eu-west-1 --since 90d",
+        'what the orders roles did, as from-trail --athena-table runs it',
       ),
-  run: (argv, io) =>
-    Promise.resolve(
-      athena(
-        {
-          statement: argv.statement as 'ddl' | 'query',
-          table: argv.table as string,
-          location: argv.location as string | undefined,
-          projectionStart: argv.projectionStart as string,
-          principal: argv.principal as string | undefined,
-          regions: (argv.regions as string[]).flatMap((r) => r.split(',')),
-          since: argv.since as string,
-          until: argv.until as string | undefined,
-          format: argv.format as 'sql' | 'json',
-        },
-        io,
-      ),
-    ),
+  run: (argv, io) => {
+    const regions = (argv.regions as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [];
+    if (argv.statement === 'query' && regions.length === 0) {
+      throw new UsageError('athena query needs --regions (the regions to read)');
+    }
+    return athena(
+      {
+        statement: argv.statement as 'ddl' | 'query',
+        table: argv.table as string,
+        location: argv.location as string | undefined,
+        accounts: (argv.accounts as string[]).flatMap((a) => a.split(',')),
+        projectionStart: argv.projectionStart as string,
+        roles: argv.role as string[],
+        users: argv.user as string[],
+        all: argv.all as boolean,
+        regions,
+        since: argv.since as string | undefined,
+        until: argv.until as string | undefined,
+        format: argv.format as 'sql' | 'json',
+      },
+      io,
+    );
+  },
 };
 
 const diffCommand: CommandDefinition = {

@@ -29,6 +29,7 @@ import { iamCatalog } from './catalog.js';
 import { RunFailure, UsageError } from './cli-io.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
+import type { AthenaRunSummary } from './sources/athena-query.js';
 
 export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as const;
 export type PolicyFormat = (typeof policyFormats)[number];
@@ -83,6 +84,7 @@ export interface ReadContext {
   /** How `--cache` served the read. */
   readonly cache?: CacheStats;
   readonly dataEventsPossible: boolean;
+  readonly athena?: AthenaRunSummary;
   readonly since?: string;
   readonly until?: string;
 }

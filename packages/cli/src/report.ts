@@ -2,6 +2,7 @@ import type { PrincipalAnalysis, ShapedPolicy, StatementEvidence, TrailAnalysis 
 import { compareCodePoints } from '@iamgen/core';
 import type { CacheStats } from './cache.js';
 import type { ReadContext } from './principal-policy.js';
+import type { AthenaRunSummary } from './sources/athena-query.js';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
@@ -62,6 +63,8 @@ export interface RunReport {
   };
   readonly cache?: CacheStats;
   readonly problems: readonly string[];
+  /** The Athena query the events came from, when they came from one. */
+  readonly athena?: AthenaRunSummary;
 }
 
 export function buildReport(
@@ -108,6 +111,7 @@ export function buildReport(
     generalizations: shaped?.generalizations ?? [],
     ...(context.cache === undefined ? {} : { cache: context.cache }),
     problems: read.problems.map((p) => p.message),
+    ...(context.athena === undefined ? {} : { athena: context.athena }),
   };
   if (shaped === undefined) return report;
   return {

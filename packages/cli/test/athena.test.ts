@@ -1,13 +1,14 @@
+import { HiveSQL, TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../src/run-captured.js';
 
 describe('iamgen athena', () => {
-  it('prints the activity query with its parameters, request fields taken from the mapping catalog', async () => {
+  it('prints the activity query with its parameters, request keys taken from the mapping catalog', async () => {
     const result = await runCliCaptured(
       [
         'athena',
         'query',
-        '--principal',
+        '--role',
         'arn:aws:iam::123456789012:role/app',
         '--regions',
         'us-east-1',
@@ -22,35 +23,138 @@ describe('iamgen athena', () => {
     );
     expect(result.code).toBe(0);
     const query = JSON.parse(result.stdout);
-    expect(query.sql).toContain("json_extract_scalar(requestparameters, '$.bucketName')");
-    expect(query.sql).toContain('$["x-amz-copy-source"]');
+    // ARN-template placeholders of the catalog in every service; keys of service rules in their service only.
+    for (const key of ['bucketname', 'functionname', 'restapiid', 'iaminstanceprofile'])
+      expect(query.sql).toContain(`'${key}'`);
+    for (const key of [
+      's3.amazonaws.com|x-amz-copy-source',
+      's3.amazonaws.com|key',
+      'dynamodb.amazonaws.com|transactitems',
+    ])
+      expect(query.sql).toContain(`'${key}'`);
+    expect(query.sql).not.toContain("'key'");
+    // No `?` but the placeholders, so Athena cannot misread a regular expression as one.
+    expect(query.sql.match(/\?/g)).toHaveLength(query.parameters.length);
     expect(query.parameters).toEqual([
-      'arn:aws:iam::123456789012:role/app',
-      'arn:aws:iam::123456789012:role/app',
-      'us-east-1',
-      '2024/04/30',
-      '2024/06/01',
-      '2024-05-01T00:00:00Z',
-      '2024-06-01T00:00:00Z',
+      "'us-east-1'",
+      "'2024/05/01'",
+      "'2024/06/01'",
+      "'2024-05-01T00:00:00Z'",
+      "'2024-06-01T00:00:00Z'",
+      "'arn:%:iam::123456789012:role/app'",
+      "'arn:%:iam::123456789012:role/%/app'",
+      "'arn:%:sts::123456789012:assumed-role/app/%'",
     ]);
   });
 
-  it('prints the table DDL', async () => {
-    const result = await runCliCaptured(
+  it('selects several principals, or all, in one query', async () => {
+    const run = (...flags: string[]) =>
+      runCliCaptured(['athena', 'query', '--regions', 'us-east-1', '--format', 'json', ...flags], process.cwd());
+    const several = JSON.parse((await run('--role', 'orders-*', '--role', 'billing', '--user', 'ci')).stdout);
+    expect(several.parameters.slice(5)).toEqual([
+      "'arn:%:iam::%:role/orders-%'",
+      "'arn:%:iam::%:role/%/orders-%'",
+      "'arn:%:sts::%:assumed-role/orders-%/%'",
+      "'arn:%:iam::%:role/billing'",
+      "'arn:%:iam::%:role/%/billing'",
+      "'arn:%:sts::%:assumed-role/billing/%'",
+      "'arn:%:iam::%:user/ci'",
+      "'arn:%:iam::%:user/%/ci'",
+      "'arn:%:sts::%:federated-user/ci'",
+    ]);
+    const all = JSON.parse((await run('--all')).stdout);
+    expect(all.sql).not.toContain('LIKE');
+  });
+
+  // Athena runs queries on Trino and DDL on Hive: both grammars must accept what iamgen prints.
+  it('prints SQL that Trino and Hive grammars parse', async () => {
+    const query = await runCliCaptured(
+      [
+        'athena',
+        'query',
+        '--table',
+        'security.cloudtrail',
+        '--role',
+        'app',
+        '--user',
+        'ci-*',
+        '--regions',
+        'us-east-1',
+        '--format',
+        'json',
+      ],
+      process.cwd(),
+    );
+    expect(new TrinoSQL().validate(JSON.parse(query.stdout).sql)).toEqual([]);
+    for (const location of ['s3://trail/AWSLogs/123456789012/CloudTrail/', 's3://trail/AWSLogs/o-abc123def4/']) {
+      const ddl = await runCliCaptured(
+        ['athena', 'ddl', '--location', location, ...(location.includes('/o-') ? ['--accounts', '111111111111'] : [])],
+        process.cwd(),
+      );
+      expect(new HiveSQL().validate(ddl.stdout)).toEqual([]);
+    }
+    expect(new TrinoSQL().validate('SELECT a FROM t GROUP BY')).not.toEqual([]);
+  });
+
+  it('prints the table DDL, for a single account and for an organization', async () => {
+    const single = await runCliCaptured(
       ['athena', 'ddl', '--location', 's3://trail/AWSLogs/123456789012/CloudTrail/'],
       process.cwd(),
     );
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS cloudtrail_logs \(/);
+    expect(single.code).toBe(0);
+    expect(single.stdout).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS cloudtrail_logs \(/);
+    const org = await runCliCaptured(
+      ['athena', 'ddl', '--location', 's3://trail/AWSLogs/o-abc123def4/', '--accounts', '111111111111,222222222222'],
+      process.cwd(),
+    );
+    expect(org.code).toBe(0);
+    expect(org.stdout).toContain("'projection.account.values' = '111111111111,222222222222'");
   });
 
   it.each([
     [['athena', 'ddl'], 'iamgen: missing --location\n'],
     [['athena', 'ddl', '--location', 'https://x/'], /^iamgen: invalid S3 location/],
+    [['athena', 'ddl', '--location', 's3://trail/AWSLogs/o-abc123def4/'], /needs the member accounts/],
+    [['athena', 'query', '--role', 'a', '--regions', "us-east-1'--"], /^iamgen: invalid region/],
+    [['athena', 'query', '--role', 'a'], /needs --regions/],
+    [['from-trail', '--role', 'a', '--athena-table', 'db.t'], /--athena-table needs --athena-regions/],
     [
-      ['athena', 'query', '--principal', 'arn:aws:iam::1:role/a', '--regions', "us-east-1'--"],
-      /^iamgen: invalid region/,
+      ['from-trail', '--role', 'a', '--athena-table', 'db.t; DROP', '--athena-regions', 'us-east-1'],
+      /invalid table name/,
     ],
+    [
+      [
+        'from-trail',
+        '--role',
+        'a',
+        '--athena-table',
+        'db.t',
+        '--athena-regions',
+        'us-east-1',
+        '--athena-output',
+        'results/',
+      ],
+      /--athena-output results\/: not an s3:\/\/bucket\/prefix\/ location/,
+    ],
+    [
+      [
+        'from-trail',
+        '--role',
+        'a',
+        '--athena-table',
+        'db.t',
+        '--athena-regions',
+        'us-east-1',
+        '--athena-workgroup',
+        'a b',
+      ],
+      /not a workgroup name/,
+    ],
+    [
+      ['from-trail', '--role', 'a', '--athena-table', 'db.t', '--athena-regions', 'us-east-1', '--events', 'logs/'],
+      /does not combine with --events/,
+    ],
+    [['athena', 'query', '--regions', 'us-east-1'], /missing --role/],
   ])('%j is a usage error', async (argv, message) => {
     const result = await runCliCaptured(argv, process.cwd());
     expect(result.code).toBe(2);

@@ -72,3 +72,20 @@ describe('addRecordText', () => {
     );
   });
 });
+
+describe('addRecordText where calls do not repeat', () => {
+  it('rests the shortcut and still folds every record as parsing would', () => {
+    const catalog = iamCatalog();
+    const fast = new TrailAnalysis(catalog, { selection });
+    const plain = new TrailAnalysis(catalog, { selection });
+    // Every record a different table: no call comes back, so after a window the shortcut stops trying.
+    for (let index = 0; index < 4_500; index++) {
+      const text = JSON.stringify(
+        trailEvent({ role: 'app', source: 'dynamodb', name: 'GetItem', params: { tableName: `t${index % 4_000}` } }),
+      );
+      addRecordText(fast, text, { source: 'f', index }, 'no-repeats');
+      plain.addRecord(JSON.parse(text), { source: 'f', index });
+    }
+    expect(summary(fast)).toEqual(summary(plain));
+  });
+});

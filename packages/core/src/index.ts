@@ -39,6 +39,7 @@ export type { AccessLevel, CatalogAction, CatalogService, CatalogSource, Service
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
 export { mapEvent } from './mapping/index.js';
+export type { RequestProjection } from './mapping/request-fields.js';
 export { resourceRequestFields } from './mapping/request-fields.js';
 export type { RecordOrIssue } from './normalize.js';
 export { describeOrigin, isIssue, normalizeEventTime, normalizeRecord, recordsOfDocument } from './normalize.js';

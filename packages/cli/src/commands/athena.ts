@@ -1,47 +1,52 @@
 import type { AthenaQuery } from '@iamgen/athena-queries';
-import { cloudTrailTableDdl, principalActivityQuery } from '@iamgen/athena-queries';
-import { renderJson, resourceRequestFields } from '@iamgen/core';
+import { cloudTrailTableDdl } from '@iamgen/athena-queries';
+import { renderJson } from '@iamgen/core';
+import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, UsageError } from '../cli-io.js';
-import { parseTimeBound } from '../time-window.js';
+import { activityQuery, athenaPrincipals, athenaWindow } from '../sources/athena-query.js';
+import { selectionOf } from './from-trail.js';
 
 export interface AthenaArgs {
   readonly statement: 'ddl' | 'query';
   readonly table: string;
   readonly location?: string | undefined;
+  readonly accounts: readonly string[];
   readonly projectionStart: string;
-  readonly principal?: string | undefined;
+  readonly roles: readonly string[];
+  readonly users: readonly string[];
+  readonly all: boolean;
   readonly regions: readonly string[];
-  readonly since: string;
+  readonly since?: string | undefined;
   readonly until?: string | undefined;
   readonly format: 'sql' | 'json';
 }
 
-/** `iamgen athena ddl|query`: prints the statement to run in Athena; building it is pure, running it is yours. */
-export function athena(args: AthenaArgs, io: CliIo, now = new Date()): number {
+/**
+ * `iamgen athena ddl|query`: prints the statement. `query` prints exactly what `from-trail --athena-table` runs
+ * for the same principal, region and window flags, for review or to run by hand.
+ */
+export async function athena(args: AthenaArgs, io: CliIo, now = new Date()): Promise<number> {
   let query: AthenaQuery;
-  try {
-    query =
-      args.statement === 'ddl'
-        ? cloudTrailTableDdl({
-            table: args.table,
-            location: required(args.location, '--location'),
-            projectionStart: args.projectionStart,
-          })
-        : principalActivityQuery({
-            table: args.table,
-            principalArn: required(args.principal, '--principal'),
-            regions: args.regions,
-            since: parseTimeBound('since', args.since, now).replace(/\.\d{3}Z$/, 'Z'),
-            until: (args.until === undefined ? now.toISOString() : parseTimeBound('until', args.until, now)).replace(
-              /\.\d{3}Z$/,
-              'Z',
-            ),
-            requestFields: resourceRequestFields,
-          });
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+  if (args.statement === 'ddl') {
+    try {
+      query = cloudTrailTableDdl({
+        table: args.table,
+        location: required(args.location, '--location'),
+        accounts: args.accounts,
+        projectionStart: args.projectionStart,
+      });
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+  } else {
+    query = activityQuery(iamCatalog(), {
+      table: args.table,
+      principals: athenaPrincipals(selectionOf(args)),
+      regions: args.regions,
+      window: athenaWindow(args.since, args.until, now),
+    });
   }
   if (args.format === 'json') io.stdout.write(renderJson(query));
   else {

@@ -15,6 +15,7 @@ import { policyFileNames } from '../out-dir.js';
 import type { PolicyFormat, PolicySettings, PrincipalPolicy, ReadContext } from '../principal-policy.js';
 import { policyForPrincipal } from '../principal-policy.js';
 import { buildReport, summaryLines } from '../report.js';
+import { athenaSummaryLine, athenaWindow } from '../sources/athena-query.js';
 import { parseTimeBound } from '../time-window.js';
 import type { DiffFormat } from './diff.js';
 import { emitDiff } from './diff.js';
@@ -63,8 +64,12 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   if (single && args.common === true) {
     throw new UsageError('--common needs several principals: a glob (--role "orders-*"), repeated --role, or --all');
   }
-  const since = args.since === undefined ? undefined : parseTimeBound('since', args.since, now);
-  const until = args.until === undefined ? undefined : parseTimeBound('until', args.until, now);
+  // Athena bills every day folder read, so its window always has bounds (90 days by default).
+  const athenaBounds = args.athena === undefined ? undefined : athenaWindow(args.since, args.until, now);
+  const since =
+    athenaBounds?.since ?? (args.since === undefined ? undefined : parseTimeBound('since', args.since, now));
+  const until =
+    athenaBounds?.until ?? (args.until === undefined ? undefined : parseTimeBound('until', args.until, now));
   if (since !== undefined && until !== undefined && since >= until) {
     throw new UsageError(`--since ${args.since} is not before --until ${args.until}`);
   }
@@ -80,9 +85,11 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     files: fed.files,
     ...(fed.cache === undefined ? {} : { cache: fed.cache }),
     dataEventsPossible: fed.dataEventsPossible,
+    ...(fed.athena === undefined ? {} : { athena: fed.athena }),
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
   };
+  if (fed.athena !== undefined) io.stderr.write(`${athenaSummaryLine(fed.athena)}\n`);
   for (const problem of analysis.problems.slice(0, shownProblems)) io.stderr.write(`warning: ${problem.message}\n`);
   const totalProblems = analysis.counts.unreadableFiles + analysis.counts.malformedRecords;
   const hidden = totalProblems - Math.min(shownProblems, analysis.problems.length);
@@ -291,7 +298,12 @@ async function writeCommon(
   };
 }
 
-function selectionOf(args: FromTrailArgs): PrincipalSelection {
+/** `--role`/`--user` (repeatable, globs) and `--all`, as `from-trail` and `athena query` read them. */
+export function selectionOf(args: {
+  readonly roles: readonly string[];
+  readonly users: readonly string[];
+  readonly all: boolean;
+}): PrincipalSelection {
   const selectors: PrincipalSelector[] = [
     ...args.roles.map((value): PrincipalSelector => ({ kind: 'role', value })),
     ...args.users.map((value): PrincipalSelector => ({ kind: 'user', value })),

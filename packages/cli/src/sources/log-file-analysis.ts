@@ -31,10 +31,8 @@ export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: An
     }
   }
   const text = bytes.toString('utf8');
-  if (needles !== undefined) {
-    const prefiltered = analyzeDeliveredRecords(text, job.display, needles, catalog, options);
-    if (prefiltered !== undefined) return prefiltered;
-  }
+  const delivered = analyzeDeliveredRecords(text, job.display, needles, catalog, options);
+  if (delivered !== undefined) return delivered;
   for (const item of recordsOfLogText(job.name, text, job.display)) {
     if (isIssue(item)) analysis.addIssue(item);
     else analysis.addRecord(item.record, item.origin);
@@ -45,21 +43,23 @@ export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: An
 /**
  * The layout CloudTrail delivers: `{"Records":[{"eventVersion":…},{"eventVersion":…}]}`, compact. The sequence
  * `},{"eventVersion":` cannot occur inside a JSON string (its quotes would be escaped), so it splits records without
- * parsing them. It could still occur between objects of an array nested in a record; then some piece before a
- * candidate is not balanced, which a scan of the skipped pieces (far cheaper than parsing them) detects, and the
- * whole file is read the ordinary way. Undefined when the file has another layout or a split was not at a record.
+ * parsing them: records of other principals are skipped, and repeated calls parsed once. The sequence could still
+ * occur between objects of an array nested in a record; then some piece is not balanced: a parsed one fails to
+ * parse, a skipped one fails a scan (far cheaper than parsing), and the whole file is read the ordinary way.
+ * Without needles (`--all`, `roles`) every record is a candidate. Undefined when the file has another layout or a
+ * split was not at a record.
  */
 function analyzeDeliveredRecords(
   text: string,
   display: string,
-  needles: readonly string[],
+  needles: readonly string[] | undefined,
   catalog: IamCatalog,
   options: AnalysisOptions,
 ): TrailAnalysisState | undefined {
   const ranges = deliveredRecordRanges(text);
   if (ranges === undefined) return undefined;
   const analysis = new TrailAnalysis(catalog, options);
-  if (!mayBelongToSelection(text, needles)) {
+  if (needles !== undefined && !mayBelongToSelection(text, needles)) {
     analysis.addPrefiltered(ranges.length);
     return analysis.state();
   }

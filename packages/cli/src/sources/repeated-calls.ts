@@ -11,7 +11,44 @@ type VolatileField = (typeof volatileFields)[number];
 
 /** Calls remembered per thread; a role's distinct calls are few, and this bounds memory at a few tens of MB. */
 const rememberedCalls = 20_000;
-const callsBySelection = new Map<string, Map<string, PreparedCall | null>>();
+
+/**
+ * Remembering pays only where calls repeat. Each window of records measures how often a remembered call came back;
+ * below the bar the shortcut rests for a while (records are parsed as usual), then tries again.
+ */
+const windowSize = 2_000;
+const worthwhileHitRate = 0.3;
+const restingRecords = 20_000;
+
+interface CallMemory {
+  readonly calls: Map<string, PreparedCall | null>;
+  tried: number;
+  hits: number;
+  resting: number;
+}
+
+const memories = new Map<string, CallMemory>();
+
+function memoryOf(selectionKey: string): CallMemory {
+  let memory = memories.get(selectionKey);
+  if (memory === undefined) {
+    memory = { calls: new Map(), tried: 0, hits: 0, resting: 0 };
+    memories.set(selectionKey, memory);
+  }
+  return memory;
+}
+
+function countTry(memory: CallMemory, hit: boolean): void {
+  memory.tried += 1;
+  if (hit) memory.hits += 1;
+  if (memory.tried < windowSize) return;
+  if (memory.hits / memory.tried < worthwhileHitRate) {
+    memory.resting = restingRecords;
+    memory.calls.clear();
+  }
+  memory.tried = 0;
+  memory.hits = 0;
+}
 
 interface CutRecord {
   readonly key: string;
@@ -47,6 +84,11 @@ function cutVolatile(text: string): CutRecord | undefined {
   return { key: key + text.slice(from), values };
 }
 
+/** A string that shares no memory with the text it was cut from (a slice of a string keeps all of it alive). */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 /** Whether the parsed record holds, at the places the pipeline reads, the values cut out of its text. */
 function cutsAreTopLevel(record: unknown, values: CutRecord['values']): boolean {
   if (typeof record !== 'object' || record === null) return false;
@@ -73,13 +115,16 @@ export function addRecordText(
   origin: { source: string; index: number },
   selectionKey: string,
 ): void {
-  const cut = cutVolatile(text);
-  let calls = callsBySelection.get(selectionKey);
-  if (calls === undefined) {
-    calls = new Map();
-    callsBySelection.set(selectionKey, calls);
+  const memory = memoryOf(selectionKey);
+  if (memory.resting > 0) {
+    memory.resting -= 1;
+    analysis.addRecord(JSON.parse(text), origin);
+    return;
   }
+  const { calls } = memory;
+  const cut = cutVolatile(text);
   const known = cut === undefined ? null : calls.get(cut.key);
+  if (cut !== undefined) countTry(memory, known !== undefined && known !== null);
   if (cut !== undefined && known !== undefined && known !== null) {
     analysis.addCall(known, {
       eventTime: normalizeEventTime(cut.values.eventTime),
@@ -95,10 +140,11 @@ export function addRecordText(
     return;
   }
   const call = analysis.prepare(event);
+  analysis.addCall(call, { eventTime: event.eventTime, eventId: event.eventId, origin });
   if (cut !== undefined && known === undefined) {
     if (calls.size >= rememberedCalls) calls.clear();
+    // Remembered calls outlive their file: copies, so no string still points into the file's text.
     // null remembers a key whose cut values were not the record's own: never use the shortcut for it.
-    calls.set(cut.key, cutsAreTopLevel(record, cut.values) ? call : null);
+    calls.set(ownCopy(cut.key), cutsAreTopLevel(record, cut.values) ? analysis.prepare(structuredClone(event)) : null);
   }
-  analysis.addCall(call, { eventTime: event.eventTime, eventId: event.eventId, origin });
 }

@@ -65,6 +65,14 @@ export function servicePrefixOf(eventSource: string): string {
   return serviceRenames[host] ?? host;
 }
 
+/** The `eventSource` endpoints whose events authorize as this service prefix (renamed endpoints included). */
+export function eventSourcesOf(prefix: string): string[] {
+  const hosts = Object.entries(serviceRenames)
+    .filter(([, renamed]) => renamed === prefix)
+    .map(([host]) => host);
+  return [...new Set([prefix, ...hosts])].map((host) => `${host}.amazonaws.com`).sort();
+}
+
 export function isDenialCode(errorCode: string | undefined): boolean {
   return errorCode !== undefined && denialCodes.test(errorCode);
 }

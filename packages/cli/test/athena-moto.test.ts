@@ -1,0 +1,421 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AthenaClient, GetQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
+import type { ActivityRow } from '@iamgen/athena-queries';
+import { activityColumnNames, projectionTwin } from '@iamgen/athena-queries';
+import { loadIamCatalog, resourceRequestFields } from '@iamgen/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCliCaptured } from '../src/run-captured.js';
+import { localRecords } from './athena-twin.js';
+import type { Moto } from './moto.js';
+import { motoAvailable, startMoto } from './moto.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const samples = ['orders-api', 'image-processor', 'ci-deploy'].map((s) => join(root, 'samples', s, 'logs'));
+const window = ['--since', '2024-04-01', '--until', '2024-06-01'];
+const credentials = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: 'testing' };
+
+/** What the proxy in front of moto does with one Athena call: answer it itself, or rewrite moto's answer. */
+type Fault =
+  | { readonly status: number; readonly json: unknown }
+  | { readonly rewrite: (json: Record<string, unknown>, request: Record<string, unknown>) => Record<string, unknown> };
+
+/**
+ * A loopback proxy in front of moto that can inject what moto cannot produce (failed queries, access denied,
+ * throttling, expired credentials), at the wire level, so the real SDK client meets them as it would from AWS.
+ */
+async function startFaultProxy(target: string) {
+  const calls: string[] = [];
+  const started: string[] = [];
+  let inject: (operation: string, call: number) => Fault | undefined = () => undefined;
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', async () => {
+      const operation = String(request.headers['x-amz-target'] ?? '').replace(/^AmazonAthena\./, '');
+      calls.push(operation);
+      const fault = inject(operation, calls.filter((c) => c === operation).length);
+      if (fault !== undefined && 'status' in fault) {
+        response.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(fault.json));
+        return;
+      }
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).filter(([k]) => k !== 'host' && k !== 'content-length'),
+      ) as Record<string, string>;
+      const upstream = await fetch(`${target}${request.url ?? '/'}`, {
+        method: request.method ?? 'POST',
+        headers,
+        ...(chunks.length === 0 ? {} : { body: Buffer.concat(chunks) }),
+      });
+      let body = await upstream.text();
+      if (fault !== undefined && upstream.ok) {
+        const sent = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        body = JSON.stringify(fault.rewrite(JSON.parse(body), sent));
+      }
+      if (operation === 'StartQueryExecution' && upstream.ok) started.push(JSON.parse(body).QueryExecutionId);
+      response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' });
+      response.end(body);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    started,
+    set(rule: (operation: string, call: number) => Fault | undefined) {
+      inject = rule;
+      calls.length = 0;
+      started.length = 0;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const athenaError = (type: string, message: string, status = 400): Fault => ({
+  status,
+  json: { __type: type, Message: message },
+});
+
+describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () => {
+  let moto: Moto;
+  let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
+  let dir: string;
+  let athena: AthenaClient;
+  const saved = { ...process.env };
+
+  /** Queues the rows moto returns for the next query: the header row first, as Athena sends it. */
+  async function seed(rows: readonly ActivityRow[]) {
+    const cell = (value: string | null | undefined) =>
+      value === null || value === undefined ? {} : { VarCharValue: value };
+    const response = await fetch(`${moto.endpoint}/moto-api/static/athena/query-results`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        results: [
+          {
+            rows: [
+              { Data: activityColumnNames.map((name) => cell(name)) },
+              ...rows.map((row) => ({ Data: activityColumnNames.map((name) => cell(row[name])) })),
+            ],
+            column_info: activityColumnNames.map((name) => ({ Name: name, Type: 'varchar', Nullable: 'UNKNOWN' })),
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(201);
+  }
+
+  async function setTransition(transition: unknown) {
+    const path = transition === undefined ? 'unset-transition' : 'set-transition';
+    await fetch(`${moto.endpoint}/moto-api/state-manager/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model_name: 'athena::execution', transition }),
+    });
+  }
+
+  const viaAthena = (...flags: string[]) => [
+    'from-trail',
+    ...flags,
+    '--athena-table',
+    'security.cloudtrail',
+    '--athena-regions',
+    'us-east-1',
+    '--athena-workgroup',
+    'primary',
+    '--athena-output',
+    's3://athena-results/iamgen/',
+    '--endpoint-url',
+    proxy.endpoint,
+    '--region',
+    'us-east-1',
+    ...window,
+  ];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    proxy = await startFaultProxy(moto.endpoint);
+    dir = await mkdtemp(join(tmpdir(), 'iamgen-athena-'));
+    Object.assign(process.env, credentials);
+    athena = new AthenaClient({ region: 'us-east-1', endpoint: moto.endpoint });
+  });
+  afterEach(async () => {
+    proxy.set(() => undefined);
+    await setTransition(undefined);
+    // Seeded results wait in a queue until a query takes them; a test whose query never started leaves them.
+    await fetch(`${moto.endpoint}/moto-api/reset`, { method: 'POST' });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await proxy?.close();
+    await moto?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the reviewed query and prints the policy the local logs give', async () => {
+    const catalog = await loadIamCatalog();
+    const records = await localRecords([samples[0] ?? '']);
+    await seed(
+      projectionTwin(
+        records.map((r) => r.record),
+        resourceRequestFields(catalog),
+      ),
+    );
+    const report = join(dir, 'report.json');
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler', '--report', report), root);
+    const local = await runCliCaptured(
+      ['from-trail', '--role', 'orders-api-handler', '--events', samples[0] ?? '', ...window],
+      root,
+    );
+    expect(result.stderr).toMatch(
+      /^athena: query [0-9a-f-]{36} SUCCEEDED, \d+ rows, scanned 0\.0 MB, cost \$0\.0000 /m,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(local.stdout);
+
+    // What ran is exactly what `iamgen athena query` prints for the same flags.
+    const { athena: summary } = JSON.parse(await readFile(report, 'utf8'));
+    expect(summary).toMatchObject({ state: 'SUCCEEDED', dataScannedBytes: 0, costUsd: (10 * 5) / 1024 ** 2 });
+    const printed = await runCliCaptured(
+      [
+        'athena',
+        'query',
+        '--table',
+        'security.cloudtrail',
+        '--role',
+        'orders-api-handler',
+        '--regions',
+        'us-east-1',
+        ...window,
+        '--format',
+        'json',
+      ],
+      root,
+    );
+    const reviewed = JSON.parse(printed.stdout);
+    const ran = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: summary.queryId }));
+    expect(ran.QueryExecution?.Query).toBe(reviewed.sql);
+    expect(ran.QueryExecution?.ExecutionParameters).toEqual(reviewed.parameters);
+    expect(ran.QueryExecution?.QueryExecutionContext).toEqual({ Database: 'security' });
+    expect(ran.QueryExecution?.WorkGroup).toBe('primary');
+  });
+
+  it('serves every principal from one query, file for file as the local read', async () => {
+    const catalog = await loadIamCatalog();
+    const records = await localRecords(samples);
+    await seed(
+      projectionTwin(
+        records.map((r) => r.record),
+        resourceRequestFields(catalog),
+      ),
+    );
+    const viaRows = join(dir, 'athena-all');
+    const viaFiles = join(dir, 'local-all');
+    // Athena pages results; moto does not, so the proxy serves moto's rows five at a time with NextToken.
+    proxy.set((operation) =>
+      operation === 'GetQueryResults'
+        ? {
+            rewrite: (json, request) => {
+              const resultSet = json.ResultSet as { Rows: unknown[] };
+              const start = Number(request.NextToken ?? 0);
+              const next = start + 5 < resultSet.Rows.length ? { NextToken: String(start + 5) } : {};
+              return { ...json, ResultSet: { ...resultSet, Rows: resultSet.Rows.slice(start, start + 5) }, ...next };
+            },
+          }
+        : undefined,
+    );
+    const result = await runCliCaptured(viaAthena('--all', '--out-dir', viaRows), root);
+    expect(result.code).toBe(0);
+    expect(proxy.calls.filter((c) => c === 'GetQueryResults').length).toBeGreaterThan(2);
+    expect(proxy.calls.filter((c) => c === 'StartQueryExecution')).toHaveLength(1);
+    const local = await runCliCaptured(
+      ['from-trail', '--all', ...samples.flatMap((s) => ['--events', s]), ...window, '--out-dir', viaFiles],
+      root,
+    );
+    expect(local.code).toBe(0);
+    const policies = (await readdir(viaFiles)).filter((f) => f !== 'report.json').sort();
+    expect(policies.length).toBeGreaterThanOrEqual(3);
+    expect((await readdir(viaRows)).filter((f) => f !== 'report.json').sort()).toEqual(policies);
+    for (const file of policies) {
+      expect(await readFile(join(viaRows, file), 'utf8')).toBe(await readFile(join(viaFiles, file), 'utf8'));
+    }
+  });
+
+  it('retries throttling and server errors within its bound', async () => {
+    const catalog = await loadIamCatalog();
+    const records = await localRecords([samples[0] ?? '']);
+    await seed(
+      projectionTwin(
+        records.map((r) => r.record),
+        resourceRequestFields(catalog),
+      ),
+    );
+    proxy.set((operation, call) =>
+      operation === 'GetQueryExecution' && call <= 2
+        ? athenaError(
+            call === 1 ? 'ThrottlingException' : 'InternalServerException',
+            'slow down',
+            call === 1 ? 400 : 500,
+          )
+        : undefined,
+    );
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
+    expect(proxy.calls.filter((c) => c === 'GetQueryExecution').length).toBeGreaterThanOrEqual(3);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).Statement.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [
+      'a failed query',
+      (operation: string) =>
+        operation === 'GetQueryExecution'
+          ? {
+              rewrite: (json: Record<string, unknown>) => {
+                const execution = json.QueryExecution as Record<string, unknown>;
+                return {
+                  QueryExecution: {
+                    ...execution,
+                    Status: {
+                      State: 'FAILED',
+                      StateChangeReason:
+                        "TABLE_NOT_FOUND: line 19:6: Table 'awsdatacatalog.security.cloudtrail' does not exist",
+                    },
+                  },
+                };
+              },
+            }
+          : undefined,
+      /^iamgen: Athena query [0-9a-f-]+ FAILED: TABLE_NOT_FOUND: .*does not exist$/,
+    ],
+    [
+      'access denied',
+      (operation: string) =>
+        operation === 'StartQueryExecution'
+          ? athenaError(
+              'AccessDeniedException',
+              'User: arn:aws:sts::123456789012:assumed-role/dev/me is not authorized to perform: athena:StartQueryExecution',
+            )
+          : undefined,
+      /^iamgen: Athena StartQueryExecution failed: access denied: User: .* not authorized to perform: athena:StartQueryExecution$/,
+    ],
+    [
+      'expired credentials',
+      (operation: string) =>
+        operation === 'StartQueryExecution'
+          ? athenaError('ExpiredTokenException', 'The security token included in the request is expired')
+          : undefined,
+      /^iamgen: Athena StartQueryExecution failed: the AWS credentials have expired: /,
+    ],
+    [
+      'a workgroup that does not exist',
+      (operation: string) =>
+        operation === 'StartQueryExecution'
+          ? athenaError('InvalidRequestException', 'WorkGroup primary is not found')
+          : undefined,
+      /^iamgen: Athena StartQueryExecution failed: InvalidRequestException: WorkGroup primary is not found$/,
+    ],
+    [
+      'server errors that never end',
+      (operation: string) =>
+        operation === 'GetQueryExecution'
+          ? athenaError('InternalServerException', 'We encountered an error', 500)
+          : undefined,
+      /^iamgen: Athena GetQueryExecution failed: InternalServerException: We encountered an error$/,
+    ],
+  ])(
+    '%s: one clear line, exit 1, no policy',
+    async (_, rule, message) => {
+      await seed([]);
+      proxy.set(rule);
+      const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr.trim()).toMatch(message);
+    },
+    30_000,
+  );
+
+  it('a row it cannot read fails the run rather than grant too little', async () => {
+    const catalog = await loadIamCatalog();
+    const records = await localRecords([samples[0] ?? '']);
+    const rows = projectionTwin(
+      records.map((r) => r.record),
+      resourceRequestFields(catalog),
+    );
+    await seed([...rows, { ...rows[0], request_subset: '{"bucketName": tru' }]);
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^iamgen: Athena query \\S+ returned a row iamgen cannot read \\(row ${rows.length + 1}: .*not JSON\\)\n$`,
+      ),
+    );
+  });
+
+  it('a query cancelled in Athena fails the run', async () => {
+    await seed([]);
+    await setTransition({ progression: 'manual', times: 1_000_000 });
+    const run = runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
+    const queryId = await startedQuery();
+    await athena.send(new StopQueryExecutionCommand({ QueryExecutionId: queryId }));
+    const result = await run;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`iamgen: Athena query ${queryId} was cancelled; no policy was produced\n`);
+  });
+
+  it('a query past --athena-timeout is stopped and fails the run', async () => {
+    await seed([]);
+    await setTransition({ progression: 'manual', times: 1_000_000 });
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler', '--athena-timeout', '1'), root);
+    const queryId = proxy.started.at(-1) ?? '';
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`iamgen: Athena query ${queryId} did not finish within 1 s; it was stopped\n`);
+    const stopped = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
+    expect(stopped.QueryExecution?.Status?.State).toBe('CANCELLED');
+  });
+
+  it('Ctrl-C stops the query in Athena and fails the run', async () => {
+    await seed([]);
+    await setTransition({ progression: 'manual', times: 1_000_000 });
+    const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), ...viaAthena('--role', 'app')], {
+      // The SDK warns on stderr that Node 20 support ends in 2027; that is not what this test reads.
+      env: { ...process.env, ...credentials, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const queryId = await startedQuery();
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`iamgen: interrupted (SIGINT); Athena query ${queryId} was stopped\n`);
+    const stopped = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
+    expect(stopped.QueryExecution?.Status?.State).toBe('CANCELLED');
+  }, 30_000);
+
+  /** The id of the query the CLI started, once it polls it. */
+  async function startedQuery(): Promise<string> {
+    for (let i = 0; i < 400; i += 1) {
+      const id = proxy.started.at(-1);
+      if (id !== undefined && proxy.calls.includes('GetQueryExecution')) return id;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('the CLI did not start a query');
+  }
+});
