@@ -76,9 +76,9 @@ export function splitCommonPolicies(
   options: StatementOptions = {},
 ): CommonPolicies {
   const split = splitCommonStatements(policies, { accessLevelOf: options.accessLevelOf });
-  const limit = policySizeLimits[policyKind];
+  // The shared policy is a managed policy whatever kind the remainders are.
   return {
-    common: split.common.length === 0 ? [] : packDocuments(split.common, limit),
-    remainders: split.remainders.map((statements) => packDocuments(statements, limit)),
+    common: split.common.length === 0 ? [] : packDocuments(split.common, policySizeLimits.managed),
+    remainders: split.remainders.map((statements) => packDocuments(statements, policySizeLimits[policyKind])),
   };
 }
