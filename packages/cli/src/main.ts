@@ -1,3 +1,4 @@
+import { generalizeModes } from '@iamgen/core';
 import type { Argv } from 'yargs';
 import yargs from 'yargs';
 import type { CliIo } from './cli-io.js';
@@ -170,7 +171,8 @@ const fromTrailCommand: CommandDefinition = {
       .option('policy-kind', {
         choices: policyKinds,
         default: 'managed' as const,
-        describe: 'size limit to split against: managed 6144, role-inline 10240, user-inline 2048',
+        describe:
+          'size limit to split against (managed 6144, role-inline 10240, user-inline 2048) and how many can be attached (10 managed, 1 inline)',
       })
       .option('object-prefix-threshold', {
         type: 'number',
@@ -199,6 +201,17 @@ const fromTrailCommand: CommandDefinition = {
         array: true,
         default: [] as string[],
         describe: 'dev,staging,prod: stage names in resource names that become one ${Stage} (Terraform var.stage)',
+      })
+      .option('generalize', {
+        choices: generalizeModes,
+        default: 'safe' as const,
+        describe:
+          'exact: resources as seen; safe: also widen what the principal creates and volatile ids to their stable prefix; broad: created types to their wildcard',
+      })
+      .option('iam-snapshot', {
+        type: 'string',
+        describe:
+          'resolve instance profiles to their roles for iam:PassRole: a get-account-authorization-details dump, or iam (live)',
       })
       .option('diff-against', { type: 'string', describe: 'also diff against the current policy: FILE or iam (live)' })
       .option('diff-format', { choices: diffFormats, default: 'text' as const, describe: 'format of the diff' })
@@ -247,6 +260,8 @@ const fromTrailCommand: CommandDefinition = {
         objectPrefixThreshold: argv.objectPrefixThreshold as number,
         parameterize: parseParameterNames(argv.parameterize as string[]),
         stageTokens: parseStageTokens(argv.stageToken as string[]),
+        generalize: argv.generalize as (typeof generalizeModes)[number],
+        iamSnapshot: argv.iamSnapshot as string | undefined,
         diffAgainst: argv.diffAgainst as string | undefined,
         diffFormat: argv.diffFormat as (typeof diffFormats)[number],
         diffOut: argv.diffOut as string | undefined,

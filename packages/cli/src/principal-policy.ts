@@ -1,5 +1,7 @@
 import type {
   CoverageResult,
+  GeneralizeMode,
+  IamCatalog,
   ParameterName,
   ParameterPlan,
   PolicyDocument,
@@ -41,6 +43,11 @@ export interface PolicySettings {
   readonly includeDenied: boolean;
   readonly policyKind: (typeof policyKinds)[number];
   readonly objectPrefixThreshold: number;
+  readonly generalize: GeneralizeMode;
+  /** Types resources by the catalog's ARN templates for generalization; without it, by the ARN's shape. */
+  readonly catalog?: IamCatalog;
+  /** Instance profile ARN → role ARNs, to name the role an `iam:PassRole` for a profile needs. */
+  readonly instanceProfiles?: ReadonlyMap<string, readonly string[]>;
   /** Literals to write as references in CloudFormation and Terraform (JSON and YAML keep them, the report names them). */
   readonly parameterize: readonly ParameterName[];
   /** Stage names (`dev`, `prod`) that stand for one `${Stage}` in resource names. */
@@ -120,13 +127,17 @@ export function policyForPrincipal(
     includeDenied: settings.includeDenied,
     policyKind: settings.policyKind,
     objectPrefixThreshold: settings.objectPrefixThreshold,
+    generalize: settings.generalize,
+    ...(settings.catalog === undefined ? {} : { catalog: settings.catalog }),
+    ...(settings.instanceProfiles === undefined ? {} : { instanceProfiles: settings.instanceProfiles }),
     accessLevelOf: (action) => catalog.actionByQualifiedName(action)?.accessLevel,
     ...(asked && holdsReferences(settings.format) ? { parameterize: request } : {}),
   });
   if (outcome.status === 'not-seen') throw new RunFailure(unseenPrincipalMessage(target.kind, target.label, read));
   const { shaped, parameters } = outcome;
   const coverage = requireCoverage(target.label, outcome.coverage);
-  const granted = principal.granted.accesses();
+  // What the policy was proved against: the observed calls, escalation grants named, unlogged companions added.
+  const granted = outcome.plan.accesses;
   const prove = (documents: readonly PolicyDocument[]) =>
     requireCoverage(
       target.label,
@@ -148,9 +159,12 @@ export function policyForPrincipal(
     ? [...principal.granted.entries(), ...principal.deniedAccesses.entries()]
     : principal.granted.entries();
   const evidence = explainStatements(shaped.documents, observed, shaped.generalizations, parameters);
-  const report = {
+  const report: RunReport = {
     ...buildReport(read, principal, context, shaped),
     coverage,
+    unloggedCompanions: outcome.plan.companions,
+    grantsToNarrow: outcome.plan.toNarrow,
+    dataEventGaps: outcome.dataEventGaps,
     statements: evidence,
     ...(plan === undefined ? {} : { parameters: parametersReport(plan, parameters !== undefined) }),
   };
@@ -223,6 +237,25 @@ export function renderPolicy(
 
 function warningLines(report: RunReport): string[] {
   const lines: string[] = [];
+  for (const c of report.unloggedCompanions ?? [])
+    lines.push(
+      `added ${c.action} on ${c.resources} resource${c.resources === 1 ? '' : 's'}: CloudTrail does not log it, and ${c.logged} implies it`,
+    );
+  for (const g of report.grantsToNarrow ?? [])
+    lines.push(`${g.action} granted on ${g.resource} (${g.observed}): a person must narrow it`);
+  const gaps = report.dataEventGaps ?? [];
+  if (gaps.length > 0)
+    lines.push(
+      `no data events for ${gaps.map((g) => g.service).join(', ')}: the policy may lack ${gaps.map((g) => g.missing).join('; ')}`,
+    );
+  if (report.policy?.attachable === false) {
+    lines.push(
+      `policy needs ${report.policy.documents} documents, more than the ${report.policy.maxDocuments} that can be attached to one principal, even with resources widened to their type`,
+    );
+  }
+  for (const g of report.generalizations) {
+    lines.push(`generalized ${g.into} (${g.rule}): covers ${g.replaced} observed, ${g.because}`);
+  }
   if (report.policy?.split === true) {
     lines.push(
       `policy is over the ${report.policy.limit}-character limit; split into ${report.policy.documents} documents (sizes ${report.policy.sizes.join(', ')})`,
@@ -240,8 +273,10 @@ function warningLines(report: RunReport): string[] {
   if (report.counts.denied > 0) {
     lines.push(`${report.counts.denied} denied calls were not granted (--include-denied grants them)`);
   }
-  if (report.resourceUnknown.length > 0) {
-    const actions = report.resourceUnknown.map((r) => r.action);
+  const narrowed = new Set((report.grantsToNarrow ?? []).map((g) => g.action));
+  const unknown = report.resourceUnknown.filter((r) => !narrowed.has(r.action));
+  if (unknown.length > 0) {
+    const actions = unknown.map((r) => r.action);
     const more = actions.length > 8 ? `, and ${actions.length - 8} more (see --report)` : '';
     lines.push(`resource unknown, granted on "*": ${actions.slice(0, 8).join(', ')}${more}`);
   }

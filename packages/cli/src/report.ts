@@ -1,4 +1,12 @@
-import type { PrincipalAnalysis, ShapedPolicy, StatementEvidence, TrailAnalysis } from '@iamgen/core';
+import type {
+  AddedCompanion,
+  DataEventGap,
+  GrantToNarrow,
+  PrincipalAnalysis,
+  ShapedPolicy,
+  StatementEvidence,
+  TrailAnalysis,
+} from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
 import type { CacheStats } from './cache.js';
 import type { ReadContext } from './principal-policy.js';
@@ -46,8 +54,16 @@ export interface RunReport {
     readonly sizes: readonly number[];
     readonly limit: number;
     readonly split: boolean;
+    readonly maxDocuments: number;
+    readonly attachable: boolean;
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
+  /** Calls CloudTrail does not log that the policy adds, implied by logged ones. */
+  readonly unloggedCompanions?: readonly AddedCompanion[];
+  /** Privilege-escalation grants left at the account's `role/*`: a person must narrow them. */
+  readonly grantsToNarrow?: readonly GrantToNarrow[];
+  /** Services used whose data-plane calls the source does not show. */
+  readonly dataEventGaps?: readonly DataEventGap[];
   /** Every statement with its evidence: events, first/last seen, a sample event per (action, resource). */
   readonly statements?: readonly StatementEvidence[];
   /**
@@ -122,6 +138,8 @@ export function buildReport(
       sizes: shaped.sizes,
       limit: shaped.limit,
       split: shaped.documents.length > 1,
+      maxDocuments: shaped.maxDocuments,
+      attachable: shaped.attachable,
     },
   };
 }

@@ -38,7 +38,7 @@ describe("from-trail --role 'orders-*' --common", () => {
       ['from-trail', '--role', 'orders-*', '--common', '--events', dir, '--out-dir', 'out'],
       dir,
     );
-    expect(result.stderr).toBe('3 of 3 policies written to out\n');
+    expect(result.stderr).toContain('3 of 3 policies written to out\n');
     expect(result.code).toBe(0);
     expect((await readdir(join(dir, 'out'))).sort()).toEqual([
       'orders-api.json',

@@ -16,10 +16,19 @@ describe('samples', () => {
     expect(samples.length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(samples)('%s reproduces its expected policy', async (sample) => {
-    const { args, expected = 'expected-policy.json' } = JSON.parse(
-      readFileSync(join(root, 'samples', sample, 'sample.json'), 'utf8'),
-    ) as { args: string[]; expected?: string };
+  // A sample may add variants (other flags, other principals of the same logs), each with its own golden file.
+  const runs = samples.flatMap((sample) => {
+    const spec = JSON.parse(readFileSync(join(root, 'samples', sample, 'sample.json'), 'utf8')) as {
+      args: string[];
+      expected?: string;
+      variants?: { args: string[]; expected: string }[];
+    };
+    return [{ args: spec.args, expected: spec.expected ?? 'expected-policy.json' }, ...(spec.variants ?? [])].map(
+      (run) => [sample, run.expected, run.args] as const,
+    );
+  });
+
+  it.each(runs)('%s reproduces %s', async (sample, expected, args) => {
     const result = await runCliCaptured(args, root);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(readFileSync(join(root, 'samples', sample, expected), 'utf8'));

@@ -1,6 +1,6 @@
+import type { PolicyKind } from './packing.js';
+import { packDocuments, policySizeLimits } from './packing.js';
 import type { PolicyDocument, PolicyStatement } from './policy-document.js';
-import type { PolicyKind } from './shape.js';
-import { packDocuments, policySizeLimits } from './shape.js';
 import type { Grant, StatementOptions } from './statements.js';
 import { groupStatements } from './statements.js';
 

@@ -59,7 +59,9 @@ describe('explainStatements', () => {
       },
     ]);
     expect(evidence[1]?.samples.map((s) => s.sampleEventId)).toEqual(['e-late', 'e-early']);
-    expect(evidence[1]?.generalizations).toEqual([{ rule: 'log-streams-of-group', into: `${group}:*`, replaced: 2 }]);
+    expect(evidence[1]?.generalizations).toMatchObject([
+      { rule: 'log-streams-of-group', into: `${group}:*`, replaced: 2 },
+    ]);
     expect(renderExplanationText(evidence)).toContain(
       `  generalized log-streams-of-group: ${group}:* (covers 2 observed)`,
     );

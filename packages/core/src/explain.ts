@@ -1,10 +1,10 @@
 import type { ObservedAccess } from './access-set.js';
 import { compareCodePoints, getOrCreate } from './collections.js';
 import { evaluate } from './evaluate/evaluate.js';
+import type { Generalization } from './generalize/index.js';
 import type { ParameterPlan } from './parameterize.js';
 import { environmentsOf, parameterizeResource } from './parameterize.js';
 import type { PolicyDocument, PolicyStatement } from './policy-document.js';
-import type { Generalization } from './shape.js';
 
 /** One (action, resource) the statement allowed, with how often and one event that needed it. */
 export interface EvidenceSample {

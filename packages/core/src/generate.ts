@@ -2,6 +2,10 @@ import type { PrincipalAnalysis } from './analysis.js';
 import { TrailAnalysis } from './analysis.js';
 import type { CoverageResult } from './coverage.js';
 import { proveCoverage } from './coverage.js';
+import type { DataEventGap } from './data-events.js';
+import { dataEventGaps } from './data-events.js';
+import type { GrantPlan } from './grant-plan.js';
+import { planGrants } from './grant-plan.js';
 import type { IamCatalog } from './iam-catalog.js';
 import { loadIamCatalog } from './iam-catalog.js';
 import { isIssue, recordsOfDocument } from './normalize.js';
@@ -15,6 +19,8 @@ import { defaultShapeOptions, shapePolicy } from './shape.js';
 export interface PolicyOptions extends Partial<Omit<ShapeOptions, 'parameters'>> {
   /** Also grant calls that were denied (they are reported either way). */
   readonly includeDenied?: boolean;
+  /** Instance profile ARN → role ARNs, to name the role an `iam:PassRole` for a profile needs. */
+  readonly instanceProfiles?: ReadonlyMap<string, readonly string[]>;
   /**
    * Write these literals as references (`${AWS::AccountId}`, `${Stage}`…) for IaC output; the proof then holds
    * in every observed environment.
@@ -37,16 +43,23 @@ export function parameterPlanOf(analysis: PrincipalAnalysis, request: ParameterR
   });
 }
 
+/** What a proved policy rests on besides the shaped documents. */
+interface PolicyBasis {
+  readonly shaped: ShapedPolicy;
+  readonly coverage: CoverageResult;
+  /** Escalation grants narrowed and unlogged companions added to the observed accesses. */
+  readonly plan: GrantPlan;
+  /** Services used whose data-plane calls the input does not show. */
+  readonly dataEventGaps: readonly DataEventGap[];
+  /** The references written into the documents, when any. */
+  readonly parameters?: ParameterPlan;
+}
+
 /** One principal's policy, proved against what it did. */
 export type PrincipalPolicyOutcome =
-  | {
-      readonly status: 'ok' | 'coverage-failed';
-      readonly shaped: ShapedPolicy;
-      readonly coverage: CoverageResult;
-      /** The references written into the documents, when any. */
-      readonly parameters?: ParameterPlan;
-    }
-  | { readonly status: 'not-seen' };
+  | ({ readonly status: 'ok' } & PolicyBasis)
+  | { readonly status: 'not-seen' }
+  | ({ readonly status: 'coverage-failed' } & PolicyBasis);
 
 /**
  * Shapes one analysed principal's policy and proves it allows every authorized access observed. A miss is a bug,
@@ -54,22 +67,42 @@ export type PrincipalPolicyOutcome =
  */
 export function principalPolicy(analysis: PrincipalAnalysis, options: PolicyOptions = {}): PrincipalPolicyOutcome {
   if (analysis.counts.matched === 0) return { status: 'not-seen' };
-  const granted = analysis.granted.accesses();
-  const accesses = options.includeDenied === true ? [...granted, ...analysis.deniedAccesses.accesses()] : granted;
-  const plan = options.parameterize === undefined ? undefined : parameterPlanOf(analysis, options.parameterize);
-  const parameters = plan !== undefined && plansAnything(plan) ? plan : undefined;
+  const escalation = {
+    principalArn: [...analysis.matchedPrincipals].sort()[0] ?? analysis.target.label,
+    ...(options.instanceProfiles === undefined ? {} : { instanceProfiles: options.instanceProfiles }),
+  };
+  const plan = planGrants(analysis.granted.accesses(), escalation);
+  // The proof runs against the planned accesses: what was observed, with escalation grants named and the
+  // unlogged calls it implies.
+  const granted = plan.accesses;
+  const accesses =
+    options.includeDenied === true
+      ? [...granted, ...planGrants(analysis.deniedAccesses.accesses(), escalation).accesses]
+      : granted;
+  const requested = options.parameterize === undefined ? undefined : parameterPlanOf(analysis, options.parameterize);
+  const parameters = requested !== undefined && plansAnything(requested) ? requested : undefined;
   const shaped = shapePolicy(accesses, {
     policyKind: options.policyKind ?? defaultShapeOptions.policyKind,
     objectPrefixThreshold: options.objectPrefixThreshold ?? defaultShapeOptions.objectPrefixThreshold,
     accessLevelOf: options.accessLevelOf,
+    ...(options.generalize === undefined ? {} : { generalize: options.generalize }),
+    ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
+    ...(options.maxDocuments === undefined ? {} : { maxDocuments: options.maxDocuments }),
     ...(parameters === undefined ? {} : { parameters }),
   });
   const coverage =
     parameters === undefined
       ? proveCoverage(shaped.documents, granted)
       : proveParameterizedCoverage(shaped.documents, parameters, granted);
-  const status = coverage.misses.length === 0 ? 'ok' : 'coverage-failed';
-  return parameters === undefined ? { status, shaped, coverage } : { status, shaped, coverage, parameters };
+  const gaps = dataEventGaps(analysis.granted.accesses(), analysis.sawDataEvents);
+  const basis = {
+    shaped,
+    coverage,
+    plan,
+    dataEventGaps: gaps,
+    ...(parameters === undefined ? {} : { parameters }),
+  };
+  return { status: coverage.misses.length === 0 ? 'ok' : 'coverage-failed', ...basis };
 }
 
 export interface GeneratePoliciesOptions extends PolicyOptions {
@@ -126,6 +159,7 @@ export async function generatePolicies(
       outcome: principalPolicy(principal, {
         accessLevelOf: (action: string) => catalog.actionByQualifiedName(action)?.accessLevel,
         ...options,
+        catalog,
       }),
     })),
   };

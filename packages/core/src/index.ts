@@ -19,14 +19,20 @@ export { nonAuthorizationReason, principalName, principalOf, selectorMatches } f
 export { compareCodePoints } from './collections.js';
 export type { CommonPolicies } from './common.js';
 export { splitCommonPolicies } from './common.js';
+export type { AddedCompanion } from './companions.js';
 export type { CoverageResult } from './coverage.js';
 export { describeAccess, proveCoverage } from './coverage.js';
+export type { DataEventGap } from './data-events.js';
+export { dataEventGaps } from './data-events.js';
 export type { DiffOptions, Grant, PolicyDiff, RemovalReason, RemovedGrant } from './diff/index.js';
 export { diffAsJson, diffPolicies, renderDiffMarkdown, renderDiffText } from './diff/index.js';
+export type { EscalationOptions, GrantToNarrow } from './escalation.js';
 export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
 export { evaluate, wildcardMatch } from './evaluate/index.js';
 export type { EvidenceSample, StatementEvidence } from './explain.js';
 export { explainStatements, renderExplanationMarkdown, renderExplanationText } from './explain.js';
+export type { Generalization, GeneralizationRule, GeneralizeMode } from './generalize/index.js';
+export { generalizeModes } from './generalize/index.js';
 export type {
   GeneratedPolicies,
   GeneratePoliciesOptions,
@@ -35,6 +41,8 @@ export type {
   PrincipalPolicyOutcome,
 } from './generate.js';
 export { generatePolicies, parameterPlanOf, principalPolicy } from './generate.js';
+export type { GrantPlan } from './grant-plan.js';
+export { planGrants } from './grant-plan.js';
 export type { AccessLevel, CatalogAction, CatalogService, CatalogSource, ServiceData } from './iam-catalog.js';
 export { IamCatalog, loadIamCatalog, qualifiedName } from './iam-catalog.js';
 export type { MappingOutcome } from './mapping/index.js';
@@ -43,6 +51,8 @@ export type { RequestProjection } from './mapping/request-fields.js';
 export { resourceRequestFields } from './mapping/request-fields.js';
 export type { RecordOrIssue } from './normalize.js';
 export { describeOrigin, isIssue, normalizeEventTime, normalizeRecord, recordsOfDocument } from './normalize.js';
+export type { PolicyKind } from './packing.js';
+export { attachableDocuments, policySize, policySizeLimits } from './packing.js';
 export type { ParameterName, ParameterPlan } from './parameterize.js';
 export {
   deployedSizes,
@@ -63,8 +73,8 @@ export {
   prefilterNeedles,
   selectorTarget,
 } from './selection.js';
-export type { Generalization, PolicyKind, ShapedPolicy, ShapeOptions } from './shape.js';
-export { defaultShapeOptions, policySize, policySizeLimits, shapePolicy } from './shape.js';
+export type { ShapedPolicy, ShapeOptions } from './shape.js';
+export { defaultShapeOptions, shapePolicy } from './shape.js';
 export type {
   Access,
   ConditionBlock,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { policySize, shapePolicy } from './shape.js';
+import { policySize } from './packing.js';
+import { shapePolicy } from './shape.js';
 import type { Access } from './types.js';
 
 const table = 'arn:aws:dynamodb:us-east-1:1:table/orders';
@@ -64,12 +65,20 @@ describe('shapePolicy', () => {
       { length: 3 },
       (_, i): Access => ({ action: 's3:GetObject', resource: `${bucket}/in/${i}.png` }),
     );
-    const below = shapePolicy(keys, { policyKind: 'managed', objectPrefixThreshold: 4 });
+    const below = shapePolicy(keys, { policyKind: 'managed', objectPrefixThreshold: 4, generalize: 'exact' });
     expect(below.documents[0]?.Statement[0]?.Resource).toHaveLength(3);
     expect(below.generalizations).toEqual([]);
-    const at = shapePolicy(keys, { policyKind: 'managed', objectPrefixThreshold: 3 });
+    const at = shapePolicy(keys, { policyKind: 'managed', objectPrefixThreshold: 3, generalize: 'exact' });
     expect(at.documents[0]?.Statement[0]?.Resource).toEqual([`${bucket}/in/*`]);
-    expect(at.generalizations).toEqual([{ rule: 's3-object-prefix', into: `${bucket}/in/*`, replaced: 3 }]);
+    expect(at.generalizations).toEqual([
+      {
+        rule: 's3-object-prefix',
+        into: `${bucket}/in/*`,
+        replaced: 3,
+        covers: keys.map((k) => k.resource),
+        because: '3 distinct keys in one folder (threshold 3)',
+      },
+    ]);
   });
 
   it('grants the streams of a log group, since stream names change with every execution environment', () => {
@@ -86,7 +95,7 @@ describe('shapePolicy', () => {
     expect(shaped.documents[0]?.Statement[0]?.Resource).toEqual([
       'arn:aws:logs:us-east-1:1:log-group:/aws/lambda/app:*',
     ]);
-    expect(shaped.generalizations).toEqual([
+    expect(shaped.generalizations).toMatchObject([
       { rule: 'log-streams-of-group', into: 'arn:aws:logs:us-east-1:1:log-group:/aws/lambda/app:*', replaced: 2 },
     ]);
   });
@@ -99,7 +108,12 @@ describe('shapePolicy', () => {
         resource: i % 2 === 0 ? `${table}-${i}` : `arn:aws:sqs:us-east-1:1:queue-${i}`,
       }),
     );
-    const shaped = shapePolicy(accesses, { policyKind: 'user-inline', objectPrefixThreshold: 0 });
+    const shaped = shapePolicy(accesses, {
+      policyKind: 'user-inline',
+      objectPrefixThreshold: 0,
+      generalize: 'exact',
+      maxDocuments: 100,
+    });
     expect(shaped.documents.length).toBeGreaterThan(1);
     for (const document of shaped.documents) expect(policySize(document)).toBeLessThanOrEqual(2048);
     const granted = shaped.documents.flatMap((d) => d.Statement.flatMap((s) => s.Resource as string[]));

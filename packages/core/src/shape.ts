@@ -1,31 +1,20 @@
 import { compareCodePoints, getOrCreate, sortedUnique } from './collections.js';
-import type { PolicyDocument, PolicyStatement } from './policy-document.js';
+import type { Generalization, GeneralizeOptions } from './generalize/index.js';
+import { fitDocuments, generalizeAccesses } from './generalize/index.js';
+import type { PolicyKind } from './packing.js';
+import { attachableDocuments, packDocuments, policySize, policySizeLimits } from './packing.js';
+import type { PolicyDocument } from './policy-document.js';
 import type { Grant, StatementOptions } from './statements.js';
 import { groupStatements } from './statements.js';
 import type { Access } from './types.js';
 
-/** Character limits IAM applies to policy documents, counted without whitespace. */
-export const policySizeLimits = {
-  managed: 6144,
-  'role-inline': 10240,
-  'user-inline': 2048,
-} as const;
-
-export type PolicyKind = keyof typeof policySizeLimits;
-
-export interface ShapeOptions extends StatementOptions {
+export interface ShapeOptions extends GeneralizeOptions, StatementOptions {
   readonly policyKind: PolicyKind;
-  /** Distinct object keys under one S3 prefix at which they collapse to `prefix/*`. 0 disables. */
-  readonly objectPrefixThreshold: number;
+  /** Documents one principal can carry; resources are widened further until the policy fits. */
+  readonly maxDocuments?: number;
 }
 
 export const defaultShapeOptions: ShapeOptions = { policyKind: 'managed', objectPrefixThreshold: 20 };
-
-export interface Generalization {
-  readonly rule: 's3-object-prefix' | 'log-streams-of-group';
-  readonly into: string;
-  readonly replaced: number;
-}
 
 export interface ShapedPolicy {
   readonly documents: readonly PolicyDocument[];
@@ -33,6 +22,9 @@ export interface ShapedPolicy {
   /** Size of each document without whitespace, as IAM counts it. */
   readonly sizes: readonly number[];
   readonly limit: number;
+  /** How many documents can be attached, and whether the policy fits that. */
+  readonly maxDocuments: number;
+  readonly attachable: boolean;
   readonly generalizations: readonly Generalization[];
 }
 
@@ -48,86 +40,23 @@ const conditionOperators: Readonly<Record<string, string>> = {
  * group actions that share a resource set, sort everything, name statements stably, split over the size limit.
  */
 export function shapePolicy(accesses: readonly Access[], options: ShapeOptions = defaultShapeOptions): ShapedPolicy {
-  const streams = generalizeLogStreams(accesses);
-  const objects = generalizeObjectKeys(streams.accesses, options.objectPrefixThreshold);
-  const generalized = objects.accesses;
-  const generalizations = [...streams.generalizations, ...objects.generalizations];
-  const grants = mergeConditions(generalized);
-  const statements = groupStatements(grants, options);
+  const general = generalizeAccesses(accesses, options);
   const limit = policySizeLimits[options.policyKind];
-  const documents = packDocuments(statements, limit);
+  const maxDocuments = options.maxDocuments ?? attachableDocuments(options.policyKind);
+  const build = (input: readonly Access[]) => {
+    const statements = groupStatements(mergeConditions(input), options);
+    return { built: statements, documents: packDocuments(statements, limit) };
+  };
+  const fitted = fitDocuments(general.accesses, build, maxDocuments, options.catalog);
   return {
-    documents,
-    statementCount: statements.length,
-    sizes: documents.map(policySize),
+    documents: fitted.documents,
+    statementCount: fitted.built.length,
+    sizes: fitted.documents.map(policySize),
     limit,
-    generalizations,
+    maxDocuments,
+    attachable: fitted.fits,
+    generalizations: [...general.generalizations, ...fitted.generalizations],
   };
-}
-
-/** IAM's way of counting a policy's size: the JSON without whitespace. */
-export function policySize(document: PolicyDocument): number {
-  return JSON.stringify(document).length;
-}
-
-const logStreamArn = /^(arn:[^:]+:logs:[^:]*:[^:]*:log-group:[^:]+):log-stream:.+$/;
-
-/**
- * Log stream names are made anew (Lambda starts one per execution environment), so a grant on the streams
- * seen would fail tomorrow: stream ARNs become `log-group:<name>:*`, the group's streams and nothing else.
- */
-function generalizeLogStreams(accesses: readonly Access[]): { accesses: Access[]; generalizations: Generalization[] } {
-  const replaced = new Map<string, Set<string>>();
-  const out = accesses.map((access) => {
-    const match = logStreamArn.exec(access.resource);
-    if (!match) return access;
-    const into = `${match[1]}:*`;
-    getOrCreate(replaced, into, () => new Set<string>()).add(access.resource);
-    return { ...access, resource: into };
-  });
-  const generalizations = [...replaced]
-    .sort(([a], [b]) => compareCodePoints(a, b))
-    .map(([into, streams]): Generalization => ({ rule: 'log-streams-of-group', into, replaced: streams.size }));
-  return { accesses: out, generalizations };
-}
-
-const s3ObjectArn = /^(arn:[^:]+:s3:::[^/]+)\/(.+)$/;
-
-function generalizeObjectKeys(
-  accesses: readonly Access[],
-  threshold: number,
-): { accesses: Access[]; generalizations: Generalization[] } {
-  if (threshold <= 0) return { accesses: [...accesses], generalizations: [] };
-  const keysByPrefix = new Map<string, Set<string>>();
-  for (const access of accesses) {
-    const prefix = objectPrefix(access.resource);
-    if (prefix === undefined) continue;
-    getOrCreate(keysByPrefix, prefix, () => new Set<string>()).add(access.resource);
-  }
-  const collapsed = new Map<string, string>();
-  const generalizations: Generalization[] = [];
-  for (const [prefix, keys] of [...keysByPrefix].sort(([a], [b]) => compareCodePoints(a, b))) {
-    if (keys.size < threshold) continue;
-    const into = `${prefix}*`;
-    generalizations.push({ rule: 's3-object-prefix', into, replaced: keys.size });
-    for (const key of keys) collapsed.set(key, into);
-  }
-  return {
-    accesses: accesses.map((access) => {
-      const into = collapsed.get(access.resource);
-      return into === undefined ? access : { ...access, resource: into };
-    }),
-    generalizations,
-  };
-}
-
-/** `arn:aws:s3:::b/uploads/2024/x.png` → `arn:aws:s3:::b/uploads/2024/`; undefined for non-object ARNs. */
-function objectPrefix(resource: string): string | undefined {
-  const match = s3ObjectArn.exec(resource);
-  if (!match || resource.includes('*')) return undefined;
-  const key = match[2] ?? '';
-  const slash = key.lastIndexOf('/');
-  return `${match[1]}/${slash === -1 ? '' : key.slice(0, slash + 1)}`;
 }
 
 function mergeConditions(accesses: readonly Access[]): Grant[] {
@@ -172,66 +101,4 @@ function mergeConditions(accesses: readonly Access[]): Grant[] {
     }
   }
   return grants;
-}
-
-export function packDocuments(statements: readonly PolicyStatement[], limit: number): PolicyDocument[] {
-  const emptySize = policySize({ Version: '2012-10-17', Statement: [] });
-  const single: PolicyDocument = { Version: '2012-10-17', Statement: statements };
-  if (policySize(single) <= limit) return [single];
-  // First-fit decreasing by statement size, after cutting statements that alone exceed the limit.
-  const pieces = statements.flatMap((statement) => splitStatement(statement, limit - emptySize));
-  const sized = pieces.map((statement, order) => ({
-    statement,
-    order,
-    size: JSON.stringify(statement).length + 1,
-  }));
-  const bins: { size: number; items: typeof sized }[] = [];
-  for (const item of [...sized].sort((a, b) => b.size - a.size || a.order - b.order)) {
-    const bin = bins.find((b) => b.size + item.size <= limit);
-    if (bin === undefined) bins.push({ size: emptySize + item.size, items: [item] });
-    else {
-      bin.size += item.size;
-      bin.items.push(item);
-    }
-  }
-  return bins.map((bin) => ({
-    Version: '2012-10-17',
-    Statement: [...bin.items].sort((a, b) => a.order - b.order).map((item) => item.statement),
-  }));
-}
-
-/**
- * Cuts a statement too big for one document into statements over parts of its resource list (or, for `*`,
- * of its action list). Each part keeps the actions, condition and a numbered Sid.
- */
-function splitStatement(statement: PolicyStatement, room: number): PolicyStatement[] {
-  if (JSON.stringify(statement).length + 1 <= room) return [statement];
-  const resources = asList(statement.Resource);
-  const actions = asList(statement.Action);
-  const field = resources.length > 1 ? 'Resource' : 'Action';
-  const values = field === 'Resource' ? resources : actions;
-  if (values.length <= 1) return [statement];
-  const fixed = JSON.stringify({ ...statement, Sid: `${statement.Sid ?? ''}99`, [field]: [] }).length + 1;
-  const parts: string[][] = [[]];
-  let used = fixed;
-  for (const value of values) {
-    const cost = JSON.stringify(value).length + 1;
-    const current = parts[parts.length - 1] ?? [];
-    if (current.length > 0 && used + cost > room) {
-      parts.push([value]);
-      used = fixed + cost;
-    } else {
-      current.push(value);
-      used += cost;
-    }
-  }
-  return parts.map((part, i) => ({
-    ...statement,
-    Sid: `${statement.Sid ?? 'Allow'}${i === 0 ? '' : `Part${i + 1}`}`,
-    [field]: part,
-  }));
-}
-
-function asList(value: string | readonly string[] | undefined): readonly string[] {
-  return value === undefined ? [] : typeof value === 'string' ? [value] : value;
 }

@@ -9,6 +9,7 @@ import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import type { CommonMember } from '../common-policy.js';
 import { commonPolicies, commonPolicyName } from '../common-policy.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
+import { readInstanceProfiles } from '../current-policy/instance-profiles.js';
 import type { FedAnalysis, SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
 import { policyFileNames } from '../out-dir.js';
@@ -39,6 +40,8 @@ export interface FromTrailArgs extends SourceOptions, PolicySettings {
   readonly diffAgainst?: string | undefined;
   readonly diffFormat?: DiffFormat;
   readonly diffOut?: string | undefined;
+  /** Resolves instance profiles to roles for iam:PassRole: an authorization-details dump, or `iam` for live IAM. */
+  readonly iamSnapshot?: string | undefined;
 }
 
 /** How many problem lines go to stderr before the rest is left to `--report`. */
@@ -97,9 +100,12 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
     throw new RunFailure(`no CloudTrail events found in ${describeSources(args)}`);
   }
+  const instanceProfiles =
+    args.iamSnapshot === undefined ? undefined : await readInstanceProfiles(args.iamSnapshot, args, io.cwd);
+  const settings: FromTrailArgs = { ...args, catalog, ...(instanceProfiles === undefined ? {} : { instanceProfiles }) };
   return single
-    ? singlePrincipal(args, fed, context, catalog, io)
-    : severalPrincipals(args, fed, context, selection, io);
+    ? singlePrincipal(settings, fed, context, catalog, io)
+    : severalPrincipals(settings, fed, context, selection, io);
 }
 
 async function singlePrincipal(
@@ -144,6 +150,7 @@ async function singlePrincipal(
   if (current !== undefined) {
     const diff = diffPolicies(current, result.shaped.documents, catalog, {
       dataEventsSeen: principal.sawDataEvents,
+      servicesWithoutDataEvents: new Set((result.report.dataEventGaps ?? []).map((gap) => gap.service)),
       deniedAccesses: principal.deniedAccesses.accesses(),
     });
     await emitDiff(diff, args.diffFormat ?? 'text', args.diffOut, io);

@@ -14,6 +14,8 @@ import { iamCatalog } from '../catalog.js';
 import { readLocalRecords } from '../sources/local-files.js';
 import type { PrincipalRun } from './every-principal.js';
 import { runEveryPrincipal } from './every-principal.js';
+import type { TimeSplit } from './time-split.js';
+import { timeSplit } from './time-split.js';
 
 interface DatasetFigures {
   dataset: string;
@@ -33,10 +35,12 @@ interface DatasetFigures {
   nonexistentActions: string[];
   unmappedPairs: { pair: string; count: number; reason: string }[];
   principalRuns: PrincipalRun[];
+  timeSplit?: TimeSplit;
 }
 
 /** Targets from the mapping issue; a dataset below them fails the evaluation. */
-const targets = { mappedPercent: 99, concreteArnPercent: 85 };
+/** Survival is reported against its target; the `*` share of the safe policy must never exceed the exact one. */
+const targets = { mappedPercent: 99, concreteArnPercent: 85, survivalPercent: 95 };
 
 async function evaluate(folder: string, catalog: IamCatalog): Promise<DatasetFigures> {
   const figures: DatasetFigures = {
@@ -111,6 +115,7 @@ async function evaluate(folder: string, catalog: IamCatalog): Promise<DatasetFig
     .map(([pair, { count, reason }]) => ({ pair, count, reason }))
     .sort((a, b) => b.count - a.count || (a.pair < b.pair ? -1 : 1));
   figures.principalRuns = await runEveryPrincipal(folder, catalog);
+  figures.timeSplit = await timeSplit(folder, catalog);
   return figures;
 }
 
@@ -127,6 +132,7 @@ function print(f: DatasetFigures): void {
     `resource-scoped accesses with a concrete ARN: ${f.concreteArns}/${f.scopedAccesses} = ${f.concreteArnPercent}%`,
     `nonexistent actions emitted: ${f.nonexistentActions.length}${f.nonexistentActions.length > 0 ? ` (${f.nonexistentActions.join(', ')})` : ''}`,
     `from-trail for every principal: ${f.principalRuns.length - failedRuns.length}/${f.principalRuns.length} completed with catalog actions only`,
+    ...timeSplitLines(f.timeSplit),
     `one --all read wrote the same bytes as the single runs: ${f.principalRuns.filter((r) => r.sameAsAllRun === true).length}/${f.principalRuns.filter((r) => r.sameAsAllRun !== undefined).length} comparable principals`,
     ...failedRuns.map(
       (r) =>
@@ -135,6 +141,16 @@ function print(f: DatasetFigures): void {
     ...f.unmappedPairs.map((u) => `  unmapped ${u.pair} ×${u.count}: ${u.reason}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function timeSplitLines(split: TimeSplit | undefined): string[] {
+  if (split === undefined || split.principals === 0) return ['time split: no principal has events on both sides'];
+  const modes = ['exact', 'safe', 'broad'] as const;
+  return [
+    `time split (${split.principals} principals, first 70% trains, last 30% tests): later needs on granted actions allowed: ${modes.map((m) => `${m} ${split.byMode[m].survivalPercent}% (${split.byMode[m].allowed}/${split.byMode[m].needs})`).join(', ')}`,
+    `resource-scopable actions granted only on *: ${modes.map((m) => `${m} ${split.byMode[m].starPercent}% (${split.byMode[m].starOnly}/${split.byMode[m].scopableActions})`).join(', ')}`,
+    ...split.missedExamples.slice(0, 5).map((m) => `  still refused (safe): ${m}`),
+  ];
 }
 
 const given = process.argv.slice(2);
@@ -169,19 +185,45 @@ const total = results.reduce(
   }),
   { authorization: 0, mapped: 0, scoped: 0, concrete: 0, nonexistent: 0, failedRuns: 0 },
 );
+const splitTotal = (mode: 'exact' | 'safe' | 'broad') =>
+  results.reduce(
+    (sum, f) => {
+      const m = f.timeSplit?.byMode[mode];
+      return m === undefined
+        ? sum
+        : {
+            needs: sum.needs + m.needs,
+            allowed: sum.allowed + m.allowed,
+            scopable: sum.scopable + m.scopableActions,
+            star: sum.star + m.starOnly,
+          };
+    },
+    { needs: 0, allowed: 0, scopable: 0, star: 0 },
+  );
+const ratio = (part: number, whole: number, empty: number) =>
+  whole === 0 ? empty : Math.round((part / whole) * 1000) / 10;
+const splitFigures = (mode: 'exact' | 'safe' | 'broad') => {
+  const t = splitTotal(mode);
+  return { ...t, survivalPercent: ratio(t.allowed, t.needs, 100), starPercent: ratio(t.star, t.scopable, 0) };
+};
+const split = { exact: splitFigures('exact'), safe: splitFigures('safe'), broad: splitFigures('broad') };
 const mappedPercent = total.authorization === 0 ? 100 : Math.round((total.mapped / total.authorization) * 1000) / 10;
 const arnPercent = total.scoped === 0 ? 100 : Math.round((total.concrete / total.scoped) * 1000) / 10;
 process.stdout.write(
   `\n== all datasets: mapped ${mappedPercent}% (target ≥${targets.mappedPercent}%), concrete ARNs ${arnPercent}% (target ≥${targets.concreteArnPercent}%), nonexistent actions ${total.nonexistent} (must be 0), failed from-trail runs ${total.failedRuns}\n`,
 );
+process.stdout.write(
+  `== time split, all datasets: survival exact ${split.exact.survivalPercent}% → safe ${split.safe.survivalPercent}% (target ≥${targets.survivalPercent}%; broad ${split.broad.survivalPercent}%), resource-scopable actions only on *: exact ${split.exact.starPercent}% → safe ${split.safe.starPercent}% (must not rise)\n`,
+);
 await mkdir('.eval', { recursive: true });
 await writeFileAtomic(
   '.eval/report.json',
-  renderJson({ targets, total: { mappedPercent, arnPercent, ...total }, datasets: results }),
+  renderJson({ targets, total: { mappedPercent, arnPercent, ...total, timeSplit: split }, datasets: results }),
 );
 const ok =
   total.nonexistent === 0 &&
   total.failedRuns === 0 &&
   mappedPercent >= targets.mappedPercent &&
-  arnPercent >= targets.concreteArnPercent;
+  arnPercent >= targets.concreteArnPercent &&
+  split.safe.starPercent <= split.exact.starPercent;
 process.exit(ok ? 0 : 1);

@@ -73,6 +73,18 @@ describe('diffPolicies', () => {
     ]);
   });
 
+  it('keeps data-plane removals unknown for a service the input held no data events for, even when it held others', () => {
+    const current = doc({ Effect: 'Allow', Action: ['dynamodb:Scan', 'dynamodb:DeleteTable'], Resource: table });
+    const diff = diffPolicies([current], [proposed], catalog, {
+      dataEventsSeen: true,
+      servicesWithoutDataEvents: new Set(['dynamodb']),
+    });
+    expect(diff.removed.map((g) => [g.action, g.reason])).toEqual([
+      ['dynamodb:DeleteTable', 'not-seen-in-window'],
+      ['dynamodb:Scan', 'unknown-data-plane'],
+    ]);
+  });
+
   it('reports added grants, and a grant on another resource of a kept action as narrowed', () => {
     const current = doc({ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: `${table}-old` });
     const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: true });

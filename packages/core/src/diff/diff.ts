@@ -32,6 +32,8 @@ export interface PolicyDiff {
 export interface DiffOptions {
   /** Whether the input held data events; without them data-plane removals are "unknown", not "unused". */
   readonly dataEventsSeen: boolean;
+  /** Services the input held no data events for even though it held some: their data-plane removals are unknown. */
+  readonly servicesWithoutDataEvents?: ReadonlySet<string>;
   /** Calls the logs show as denied, to check against the current policy. */
   readonly deniedAccesses?: readonly Access[];
 }
@@ -60,7 +62,11 @@ export function diffPolicies(
       removed.push({
         ...grant,
         reason:
-          !options.dataEventsSeen && isDataPlaneAction(grant.action) ? 'unknown-data-plane' : 'not-seen-in-window',
+          isDataPlaneAction(grant.action) &&
+          (!options.dataEventsSeen ||
+            options.servicesWithoutDataEvents?.has(grant.action.slice(0, grant.action.indexOf(':'))) === true)
+            ? 'unknown-data-plane'
+            : 'not-seen-in-window',
       });
   }
   const added = proposedGrants.filter((grant) => !isCovered(grant, currentIndex));

@@ -402,6 +402,33 @@ describe('mapEvent: resources from request parameters', () => {
 });
 
 describe('mapEvent: PassRole, forward access, denials, non-authorizations', () => {
+  it.each<[string, Row, string]>([
+    [
+      'EC2 RunInstances by profile name',
+      { source: 'ec2', name: 'RunInstances', params: { iamInstanceProfile: { name: 'web' } } },
+      'arn:aws:iam::123456789012:instance-profile/web',
+    ],
+    [
+      'EC2 RunInstances by profile ARN',
+      {
+        source: 'ec2',
+        name: 'RunInstances',
+        params: { iamInstanceProfile: { arn: 'arn:aws:iam::123456789012:instance-profile/ops/web' } },
+      },
+      'arn:aws:iam::123456789012:instance-profile/ops/web',
+    ],
+    [
+      'Auto Scaling launch configuration (a bare name)',
+      { source: 'autoscaling', name: 'CreateLaunchConfiguration', params: { iamInstanceProfile: 'web' } },
+      'arn:aws:iam::123456789012:instance-profile/web',
+    ],
+  ])('passes the instance profile of %s, for IAM data to resolve to its role', (_, row, profile) => {
+    const outcome = mapEvent(event(row), catalog);
+    expect(outcome.kind === 'mapped' && outcome.accesses.filter((a) => a.action === 'iam:PassRole')).toEqual([
+      { action: 'iam:PassRole', resource: profile, context: { 'iam:PassedToService': `${row.source}.amazonaws.com` } },
+    ]);
+  });
+
   it('infers iam:PassRole from a role-carrying parameter, for the called service', () => {
     const outcome = mapEvent(
       event({

@@ -1,4 +1,5 @@
 import type { Access, TrailEvent } from '../types.js';
+import { partitionOfRegion } from './arn-template.js';
 import { isRecord } from './request-values.js';
 
 const roleArn = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/.+$/;
@@ -18,6 +19,7 @@ export function passRoleAccesses(event: TrailEvent): Access[] {
   const passedTo = event.eventSource;
   const found = new Set<string>();
   let instanceProfile = false;
+  const profiles = new Set<string>();
   const visit = (value: unknown, key: string, depth: number): void => {
     if (depth > 6) return;
     if (typeof value === 'string') {
@@ -30,7 +32,11 @@ export function passRoleAccesses(event: TrailEvent): Access[] {
     }
     if (isRecord(value)) {
       for (const inner of Object.keys(value)) {
-        if (instanceProfileKey.test(inner)) instanceProfile = true;
+        if (instanceProfileKey.test(inner)) {
+          instanceProfile = true;
+          const profile = instanceProfileArn(value[inner], event);
+          if (profile !== undefined) profiles.add(profile);
+        }
         visit(value[inner], inner, depth + 1);
       }
     }
@@ -42,6 +48,11 @@ export function passRoleAccesses(event: TrailEvent): Access[] {
     context: { 'iam:PassedToService': passedTo },
   }));
   if (instanceProfile && accesses.length === 0) {
+    // The role is behind the profile: the profile's ARN stands in until IAM data resolves it to its role.
+    for (const resource of [...profiles].sort())
+      accesses.push({ action: 'iam:PassRole', resource, context: { 'iam:PassedToService': passedTo } });
+  }
+  if (instanceProfile && accesses.length === 0) {
     accesses.push({
       action: 'iam:PassRole',
       resource: '*',
@@ -50,4 +61,16 @@ export function passRoleAccesses(event: TrailEvent): Access[] {
     });
   }
   return accesses;
+}
+
+const profileArn = /^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/.+$/;
+
+/** `{ name }`, `{ arn }` (EC2, launch templates) or a bare name or ARN (Auto Scaling launch configurations). */
+function instanceProfileArn(value: unknown, event: TrailEvent): string | undefined {
+  const given = isRecord(value) ? (value.arn ?? value.name) : value;
+  if (typeof given !== 'string' || given === '') return undefined;
+  if (profileArn.test(given)) return given;
+  const account = event.recipientAccountId ?? event.userIdentity.accountId;
+  if (account === undefined || given.includes(':')) return undefined;
+  return `arn:${partitionOfRegion(event.awsRegion)}:iam::${account}:instance-profile/${given}`;
 }

@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { paginateListInstanceProfiles } from '@aws-sdk/client-iam';
+import { RunFailure, UsageError } from '../cli-io.js';
+import type { AwsConnection } from './from-iam.js';
+import { iamClient } from './from-iam.js';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * Instance profile ARN → its roles' ARNs, from `--iam-snapshot`: an `aws iam get-account-authorization-details`
+ * dump (profiles are listed under each role) or `iam` for live IAM (ListInstanceProfiles).
+ */
+export async function readInstanceProfiles(
+  spec: string,
+  connection: AwsConnection,
+  cwd: string,
+): Promise<Map<string, string[]>> {
+  return spec === 'iam' ? fromLiveIam(connection) : fromDump(resolve(cwd, spec), spec);
+}
+
+async function fromDump(path: string, shown: string): Promise<Map<string, string[]>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? 'not valid JSON' : 'cannot read the file';
+    throw new UsageError(`${shown}: ${reason}`);
+  }
+  if (!isObject(parsed) || !Array.isArray(parsed.RoleDetailList))
+    throw new UsageError(`${shown}: not an authorization-details dump (no RoleDetailList)`);
+  const profiles = new Map<string, string[]>();
+  for (const role of parsed.RoleDetailList.filter(isObject)) {
+    if (typeof role.Arn !== 'string') continue;
+    for (const profile of asArray(role.InstanceProfileList).filter(isObject))
+      if (typeof profile.Arn === 'string') add(profiles, profile.Arn, role.Arn);
+  }
+  return profiles;
+}
+
+async function fromLiveIam(connection: AwsConnection): Promise<Map<string, string[]>> {
+  const profiles = new Map<string, string[]>();
+  try {
+    for await (const page of paginateListInstanceProfiles({ client: iamClient(connection) }, {}))
+      for (const profile of page.InstanceProfiles ?? [])
+        for (const role of profile.Roles ?? [])
+          if (profile.Arn !== undefined && role.Arn !== undefined) add(profiles, profile.Arn, role.Arn);
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new RunFailure(`cannot list instance profiles from IAM (${message})`);
+  }
+  return profiles;
+}
+
+function add(profiles: Map<string, string[]>, profile: string, role: string): void {
+  const roles = profiles.get(profile) ?? [];
+  if (!roles.includes(role)) roles.push(role);
+  profiles.set(profile, roles.sort());
+}
