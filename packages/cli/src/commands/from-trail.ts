@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
 import { diffPolicies, isGlob, renderExplanationMarkdown, renderExplanationText, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
+import type { CacheStats } from '../cache.js';
 import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
@@ -97,6 +98,8 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const totalProblems = analysis.counts.unreadableFiles + analysis.counts.malformedRecords;
   const hidden = totalProblems - Math.min(shownProblems, analysis.problems.length);
   if (hidden > 0) io.stderr.write(`warning: ${hidden} more unreadable files or records (see --report)\n`);
+  const cacheLine = fed.cache === undefined ? undefined : cacheWarning(args.cache ?? '', fed.cache);
+  if (cacheLine !== undefined) io.stderr.write(`warning: ${cacheLine}\n`);
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
     throw new RunFailure(`no CloudTrail events found in ${describeSources(args)}`);
   }
@@ -306,6 +309,19 @@ async function writeCommon(
 }
 
 /** `--role`/`--user` (repeatable, globs) and `--all`, as `from-trail` and `athena query` read them. */
+/** One line when the cache could not be trusted or written; the run itself is unaffected (files are read instead). */
+function cacheWarning(dir: string, stats: CacheStats): string | undefined {
+  const parts = [
+    ...(stats.rejected > 0
+      ? [`${stats.rejected} entries could not be trusted (corrupt or foreign) and were rebuilt`]
+      : []),
+    ...(stats.unwritable > 0
+      ? [`${stats.unwritable} entries could not be written (the next run reads those files again)`]
+      : []),
+  ];
+  return parts.length === 0 ? undefined : `cache ${dir}: ${parts.join('; ')}`;
+}
+
 export function selectionOf(args: {
   readonly roles: readonly string[];
   readonly users: readonly string[];

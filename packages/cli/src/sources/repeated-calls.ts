@@ -56,20 +56,21 @@ interface CutRecord {
 }
 
 /**
- * The record's text without the values of its volatile fields, or undefined when that cannot be done safely: a
- * field name occurs more than once (it may be nested), is spelled with escapes, or its value is not a plain string.
+ * The record's text without the values of its volatile fields (their first occurrences), or undefined when a value
+ * is not a plain string. Whether those occurrences are the record's own fields is proved once per key, when the
+ * call is remembered (`provesOwnFields`): records with an equal key have equal text outside the cut values, and the
+ * values hold no quote or backslash, so what was proved for one holds for all.
  */
 function cutVolatile(text: string): CutRecord | undefined {
-  if (text.includes('\\u')) return undefined;
   const spans: { field: VolatileField; start: number; end: number }[] = [];
   for (const field of volatileFields) {
     const name = `"${field}"`;
     const at = text.indexOf(name);
     if (at === -1) continue;
-    if (text.indexOf(name, at + 1) !== -1 || !text.startsWith(':"', at + name.length)) return undefined;
+    if (!text.startsWith(':"', at + name.length)) return undefined;
     const start = at + name.length + 2;
     const end = text.indexOf('"', start);
-    if (end === -1 || text.charCodeAt(end - 1) === 92) return undefined;
+    if (end === -1) return undefined;
     spans.push({ field, start, end });
   }
   spans.sort((a, b) => a.start - b.start);
@@ -77,11 +78,28 @@ function cutVolatile(text: string): CutRecord | undefined {
   let key = '';
   let from = 0;
   for (const { field, start, end } of spans) {
+    const value = text.slice(start, end);
+    if (value.includes('\\')) return undefined;
     key += text.slice(from, start);
-    values[field] = text.slice(start, end);
+    values[field] = value;
     from = end;
   }
   return { key: key + text.slice(from), values };
+}
+
+/**
+ * Whether the cut values are this record's own fields: each name occurs once in its text, nothing is spelled with
+ * `\u` escapes (an escaped name would not be found), and the parsed record holds the cut values where the pipeline
+ * reads them.
+ */
+function provesOwnFields(text: string, record: unknown, values: CutRecord['values']): boolean {
+  if (text.includes('\\u')) return false;
+  for (const field of volatileFields) {
+    const name = `"${field}"`;
+    const at = text.indexOf(name);
+    if (at !== -1 && text.indexOf(name, at + 1) !== -1) return false;
+  }
+  return cutsAreTopLevel(record, values);
 }
 
 /** A string that shares no memory with the text it was cut from (a slice of a string keeps all of it alive). */
@@ -145,6 +163,9 @@ export function addRecordText(
     if (calls.size >= rememberedCalls) calls.clear();
     // Remembered calls outlive their file: copies, so no string still points into the file's text.
     // null remembers a key whose cut values were not the record's own: never use the shortcut for it.
-    calls.set(ownCopy(cut.key), cutsAreTopLevel(record, cut.values) ? analysis.prepare(structuredClone(event)) : null);
+    calls.set(
+      ownCopy(cut.key),
+      provesOwnFields(text, record, cut.values) ? analysis.prepare(structuredClone(event)) : null,
+    );
   }
 }
