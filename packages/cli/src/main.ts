@@ -9,7 +9,7 @@ import { fromTrail } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 import type { AwsConnection } from './current-policy/index.js';
 import type { SourceOptions } from './feed-analysis.js';
-import { policyFormats, policyKinds } from './principal-policy.js';
+import { parseParameterNames, parseStageTokens, policyFormats, policyKinds } from './principal-policy.js';
 import { propose } from './propose/run.js';
 import type { AthenaTable } from './sources/athena-query.js';
 
@@ -180,6 +180,29 @@ const fromTrailCommand: CommandDefinition = {
         default: 20,
         describe: 'distinct S3 keys under one prefix that collapse to prefix/* (0 = never)',
       })
+      .option('common', {
+        type: 'boolean',
+        default: false,
+        describe: 'with several principals: one shared policy of what all need, plus a remainder each',
+      })
+      .option('explain', {
+        type: 'string',
+        describe:
+          'each statement with its evidence (events, first/last seen, sample event ids): stderr, or a Markdown FILE',
+      })
+      .option('parameterize', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe:
+          'account,region,partition: write them as references (CloudFormation Fn::Sub, Terraform data sources); JSON keeps literals',
+      })
+      .option('stage-token', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'dev,staging,prod: stage names in resource names that become one ${Stage} (Terraform var.stage)',
+      })
       .option('generalize', {
         choices: generalizeModes,
         default: 'safe' as const,
@@ -194,11 +217,6 @@ const fromTrailCommand: CommandDefinition = {
       .option('diff-against', { type: 'string', describe: 'also diff against the current policy: FILE or iam (live)' })
       .option('diff-format', { choices: diffFormats, default: 'text' as const, describe: 'format of the diff' })
       .option('diff-out', { type: 'string', describe: 'write the diff to FILE instead of stderr' })
-      .option('explain', {
-        type: 'boolean',
-        default: false,
-        describe: 'print the evidence for each statement to stderr: events, first/last seen, a sample event id',
-      })
       .option('concurrency', concurrencyOption)
       .option('workers', workersOption)
       .option('cache', cacheOption)
@@ -236,15 +254,18 @@ const fromTrailCommand: CommandDefinition = {
         format: argv.format as (typeof policyFormats)[number],
         out: argv.out as string | undefined,
         report: argv.report as string | undefined,
+        explain: argv.explain as string | undefined,
+        common: argv.common as boolean,
         includeDenied: argv.includeDenied as boolean,
         policyKind: argv.policyKind as (typeof policyKinds)[number],
         objectPrefixThreshold: argv.objectPrefixThreshold as number,
+        parameterize: parseParameterNames(argv.parameterize as string[]),
+        stageTokens: parseStageTokens(argv.stageToken as string[]),
         generalize: argv.generalize as (typeof generalizeModes)[number],
         iamSnapshot: argv.iamSnapshot as string | undefined,
         diffAgainst: argv.diffAgainst as string | undefined,
         diffFormat: argv.diffFormat as (typeof diffFormats)[number],
         diffOut: argv.diffOut as string | undefined,
-        explain: argv.explain as boolean,
         ...connectionOf(argv),
       },
       io,

@@ -4,13 +4,13 @@ import type {
   GrantToNarrow,
   PrincipalAnalysis,
   ShapedPolicy,
+  StatementEvidence,
   TrailAnalysis,
 } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
 import type { CacheStats } from './cache.js';
 import type { ReadContext } from './principal-policy.js';
 import type { AthenaRunSummary } from './sources/athena-query.js';
-import type { StatementEvidence } from './statement-evidence.js';
 
 export interface RunReport {
   readonly principal: { readonly selector: string; readonly matchedArns: readonly string[] };
@@ -58,14 +58,25 @@ export interface RunReport {
     readonly attachable: boolean;
   };
   readonly coverage?: { readonly checked: number; readonly allowed: number };
-  /** Per statement of the policy: the events it allowed, first and last seen, one sample event id. */
-  readonly evidence?: readonly StatementEvidence[];
   /** Calls CloudTrail does not log that the policy adds, implied by logged ones. */
   readonly unloggedCompanions?: readonly AddedCompanion[];
   /** Privilege-escalation grants left at the account's `role/*`: a person must narrow them. */
   readonly grantsToNarrow?: readonly GrantToNarrow[];
   /** Services used whose data-plane calls the source does not show. */
   readonly dataEventGaps?: readonly DataEventGap[];
+  /** Every statement with its evidence: events, first/last seen, a sample event per (action, resource). */
+  readonly statements?: readonly StatementEvidence[];
+  /**
+   * `--parameterize`/`--stage-token`: the literal values each reference stands for; `inPolicy` false when the
+   * format (JSON, YAML) keeps the literals.
+   */
+  readonly parameters?: {
+    readonly inPolicy: boolean;
+    readonly values: Readonly<Record<string, readonly string[]>>;
+    /** The stage each account's names carry (`${Stage}` there); accounts with no clear stage are left out. */
+    readonly stageOfAccount: Readonly<Record<string, string>>;
+    readonly notes: readonly string[];
+  };
   readonly cache?: CacheStats;
   readonly problems: readonly string[];
   /** The Athena query the events came from, when they came from one. */

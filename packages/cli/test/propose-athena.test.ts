@@ -76,16 +76,16 @@ describe.skipIf(!available)('propose reading the trail through Athena', () => {
       const proposed = JSON.parse(s.onOrigin('iamgen/orders-api-handler', 'policy.json') ?? '{}');
       expect(proposed.Statement).toEqual([
         {
-          Sid: 'AllowDynamodb',
+          Sid: 'DynamodbOrders',
           Effect: 'Allow',
           Action: ['dynamodb:GetItem'],
           Resource: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders'],
         },
-        { Sid: 'AllowSqs', Effect: 'Allow', Action: ['sqs:ListQueues'], Resource: ['*'] },
+        { Sid: 'SqsAll', Effect: 'Allow', Action: ['sqs:ListQueues'], Resource: ['*'] },
       ]);
       const body = s.github.pulls[0]?.body ?? '';
       expect(body).toContain('read from `Athena security.cloudtrail`');
-      expect(body).toMatch(/\| `AllowDynamodb` \| `dynamodb:GetItem` \| 15 \| \d{4}-\d\d-\d\d \|/);
+      expect(body).toMatch(/\| `DynamodbOrders` \| `dynamodb:GetItem` \| 15 \| \d{4}-\d\d-\d\d \|/);
     } finally {
       await s.close();
     }

@@ -167,12 +167,12 @@ describe('shrinkPolicy', () => {
     );
     expect(result.next.Statement).toEqual([
       { Sid: 'UnverifiedDataPlane', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [bucket, `${bucket}/*`] },
-      { Sid: 'AllowS3', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucket] },
+      { Sid: 'S3Invoices', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucket] },
     ]);
     expect(result.evidence).toEqual([
       { sid: 'UnverifiedDataPlane', carried: ['unknown-data-plane'], actions: ['s3:GetObject'], events: 0 },
       {
-        sid: 'AllowS3',
+        sid: 'S3Invoices',
         actions: ['s3:ListBucket'],
         events: 3,
         firstSeen: '2024-04-01T00:00:00Z',

@@ -103,8 +103,8 @@ describe('propose end to end', () => {
     expect(statementsOf(orders)).toEqual([
       ordersPolicy.Statement[2],
       ordersPolicy.Statement[3],
-      { Sid: 'AllowDynamodb', Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: [`${table}/orders`] },
-      { Sid: 'AllowSqs', Effect: 'Allow', Action: ['sqs:ListQueues'], Resource: ['*'] },
+      { Sid: 'DynamodbOrders', Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: [`${table}/orders`] },
+      { Sid: 'SqsAll', Effect: 'Allow', Action: ['sqs:ListQueues'], Resource: ['*'] },
     ]);
     const worker = s.onOrigin('iamgen/worker', 'infra/worker.tf') ?? '';
     expect(
@@ -128,7 +128,7 @@ describe('propose end to end', () => {
     for (const section of [
       '**5 of 8 grants removed or narrowed (62.5% privilege reduction)**',
       '- `dynamodb:PutItem` on `arn:aws:dynamodb:us-east-1:123456789012:table/*`',
-      '| `AllowDynamodb` | `dynamodb:GetItem` | 8 |',
+      '| `DynamodbOrders` | `dynamodb:GetItem` | 8 |',
       '`KeepBreakGlass` \\(kept: marked to keep\\)',
       'The source holds no data events for `s3`',
       'Data events were seen for `dynamodb`',
@@ -138,7 +138,7 @@ describe('propose end to end', () => {
       expect(pull?.body).toContain(section);
     // Evidence names one real event of the logs for each statement built from them.
     expect(pull?.body).toMatch(
-      /\| `AllowDynamodb` \| `dynamodb:GetItem` \| 8 \| \d{4}-\d\d-\d\d \| \d{4}-\d\d-\d\d \| `a-get-0` \|/,
+      /\| `DynamodbOrders` \| `dynamodb:GetItem` \| 8 \| \d{4}-\d\d-\d\d \| \d{4}-\d\d-\d\d \| `a-get-0` \|/,
     );
     const reportText = await readFile(report, 'utf8');
     expect(JSON.parse(reportText).principals.map((p: { status: string }) => p.status)).toEqual(['opened', 'opened']);
@@ -173,7 +173,7 @@ describe('propose end to end', () => {
     expect(actionsOf(s.onOrigin(ordersBranch, ordersFile))).toContain('dynamodb:DeleteItem');
     expect(s.github.pulls).toHaveLength(2);
     // DeleteItem moved from "removed" to "narrowed": same share, new evidence.
-    expect(s.github.pulls[0]?.body).toContain('| `AllowDynamodb` | `dynamodb:DeleteItem, dynamodb:GetItem` | 11 |');
+    expect(s.github.pulls[0]?.body).toContain('| `DynamodbOrders` | `dynamodb:DeleteItem, dynamodb:GetItem` | 11 |');
     expect(
       s.github
         .writes()
@@ -295,7 +295,7 @@ Resources:
     expect(edited.startsWith(template.slice(0, template.indexOf("            Version: '2012-10-17'")))).toBe(true);
     expect(edited.endsWith(template.slice(template.indexOf('  Queue:')))).toBe(true);
     expect(edited).toContain(`            Statement:
-              - Sid: AllowDynamodb
+              - Sid: DynamodbOrders
                 Effect: Allow
                 Action:
                   - dynamodb:GetItem

@@ -22,9 +22,10 @@ describe('samples', () => {
   const runs = samples.flatMap((sample) => {
     const spec = JSON.parse(readFileSync(join(root, 'samples', sample, 'sample.json'), 'utf8')) as {
       args: string[];
+      expected?: string;
       variants?: { args: string[]; expected: string }[];
     };
-    return [{ args: spec.args, expected: 'expected-policy.json' }, ...(spec.variants ?? [])].map(
+    return [{ args: spec.args, expected: spec.expected ?? 'expected-policy.json' }, ...(spec.variants ?? [])].map(
       (run) => [sample, run.expected, run.args] as const,
     );
   });

@@ -15,11 +15,11 @@ import {
   diffPolicies,
   evaluate,
   expandGrants,
+  explainStatements,
   isDataPlaneAction,
   shapePolicy,
+  wildcardMatch,
 } from '@iamgen/core';
-import type { StatementEvidence } from '../statement-evidence.js';
-import { statementEvidence } from '../statement-evidence.js';
 
 /** Why a statement of the current policy (or part of it) is carried into the proposal instead of being shrunk. */
 export type CarryReason = 'keep-sid' | 'deny' | 'unknown-data-plane' | 'recent-grant' | 'conditional';
@@ -37,8 +37,16 @@ export interface ShrinkInput {
   readonly objectPrefixThreshold: number;
 }
 
-/** Evidence for a statement of the proposal, and why it was carried over when it was. */
-export interface ProposalEvidence extends StatementEvidence {
+/** What the logs show for a statement of the proposal, and why it was carried over when it was. */
+export interface ProposalEvidence {
+  readonly sid: string;
+  readonly actions: readonly string[];
+  /** Events whose calls the statement allows. */
+  readonly events: number;
+  readonly firstSeen?: string;
+  readonly lastSeen?: string;
+  /** `eventID` of one such event (of the most recently used call), to look up in CloudTrail. */
+  readonly sampleEventId?: string;
   readonly carried?: readonly CarryReason[];
 }
 
@@ -55,6 +63,8 @@ export class ShrinkFailure extends Error {
   override readonly name = 'ShrinkFailure';
 }
 
+const asList = (value: string | readonly string[] | undefined): readonly string[] =>
+  value === undefined ? [] : typeof value === 'string' ? [value] : value;
 const serviceOf = (action: string) => action.slice(0, action.indexOf(':')).toLowerCase();
 const requestOf = (access: Access) =>
   access.context === undefined
@@ -254,10 +264,39 @@ function evidenceOf(
   observed: readonly ObservedAccess[],
 ): ProposalEvidence[] {
   const reasonsOf = new Map(carried.map((c) => [c.statement, c.reasons]));
-  const evidence = statementEvidence(next.Statement, observed);
+  const observedActions = [...new Set(observed.map((o) => o.access.action))].sort(compareCodePoints);
   return next.Statement.map((statement, index) => {
     const reasons = reasonsOf.get(statement);
-    const base = evidence[index] as StatementEvidence;
-    return reasons === undefined ? base : { ...base, carried: reasons };
+    const base = {
+      sid: statement.Sid ?? `statement ${index + 1}`,
+      actions: asList(statement.Action ?? statement.NotAction),
+      ...(reasons === undefined ? {} : { carried: reasons }),
+    };
+    if (statement.Effect !== 'Allow') return { ...base, events: 0 };
+    // The explanation matches actions by name: a file's wildcards and NotAction are spelled out as the observed
+    // actions they cover. Conditions are set aside: the logs carry only some condition keys.
+    const covers = (action: string) =>
+      statement.Action !== undefined
+        ? asList(statement.Action).some((pattern) => wildcardMatch(pattern, action, true))
+        : !asList(statement.NotAction).some((pattern) => wildcardMatch(pattern, action, true));
+    const used = observedActions.filter(covers);
+    if (used.length === 0) return { ...base, events: 0 };
+    const { NotAction: _notAction, Condition: _condition, ...rest } = statement;
+    const [explained] = explainStatements(
+      [{ Version: next.Version, Statement: [{ ...rest, Action: used }] }],
+      observed,
+      [],
+    );
+    if (explained === undefined) return { ...base, events: 0 };
+    const latest = explained.samples
+      .filter((sample) => sample.sampleEventId !== undefined)
+      .sort((a, b) => compareCodePoints(b.lastSeen ?? '', a.lastSeen ?? ''))[0];
+    return {
+      ...base,
+      events: explained.events,
+      ...(explained.firstSeen === undefined ? {} : { firstSeen: explained.firstSeen }),
+      ...(explained.lastSeen === undefined ? {} : { lastSeen: explained.lastSeen }),
+      ...(latest?.sampleEventId === undefined ? {} : { sampleEventId: latest.sampleEventId }),
+    };
   });
 }
