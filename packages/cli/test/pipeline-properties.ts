@@ -191,7 +191,15 @@ function policies(catalog: IamCatalog, records: readonly unknown[]): Map<string,
     } else analysis.addRecord(record, { source: 'f', index });
   });
   const texts = new Map<string, string>();
-  const settings = { format: 'json', includeDenied: false, policyKind: 'managed', objectPrefixThreshold: 20 } as const;
+  const settings = {
+    format: 'json',
+    includeDenied: false,
+    policyKind: 'managed',
+    objectPrefixThreshold: 20,
+    generalize: 'safe',
+    parameterize: [],
+    stageTokens: [],
+  } as const;
   for (const principal of analysis.analyses()) {
     let result: ReturnType<typeof policyForPrincipal>;
     try {

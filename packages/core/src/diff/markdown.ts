@@ -17,7 +17,10 @@ export function codeSpan(text: string): string {
   return `${fence}${pad}${shown}${pad}${fence}`;
 }
 
-/** Plain text with every character Markdown could read as markup backslash-escaped. */
+/**
+ * Inline text (a table cell, a sentence) with every character that could start markup, a link, HTML, an entity, a
+ * mention or a cell border backslash-escaped; characters that only matter at the start of a line are left alone.
+ */
 export function markdownText(text: string): string {
-  return escapeControlCharacters(text, false).replace(/[\\`*_{}[\]()<>#+\-.!|~@:&]/g, (c) => `\\${c}`);
+  return escapeControlCharacters(text, false).replace(/[\\`*_[\]<>|&@~]/g, (c) => `\\${c}`);
 }
