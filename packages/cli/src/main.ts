@@ -9,7 +9,8 @@ import { fromTrail } from './commands/from-trail.js';
 import { roles } from './commands/roles.js';
 import type { AwsConnection } from './current-policy/index.js';
 import type { SourceOptions } from './feed-analysis.js';
-import { policyFormats, policyKinds } from './principal-policy.js';
+import { parseParameterNames, parseStageTokens, policyFormats, policyKinds } from './principal-policy.js';
+import { propose } from './propose/run.js';
 import type { AthenaTable } from './sources/athena-query.js';
 
 type Command = () => Promise<number>;
@@ -179,6 +180,29 @@ const fromTrailCommand: CommandDefinition = {
         default: 20,
         describe: 'distinct S3 keys under one prefix that collapse to prefix/* (0 = never)',
       })
+      .option('common', {
+        type: 'boolean',
+        default: false,
+        describe: 'with several principals: one shared policy of what all need, plus a remainder each',
+      })
+      .option('explain', {
+        type: 'string',
+        describe:
+          'each statement with its evidence (events, first/last seen, sample event ids): stderr, or a Markdown FILE',
+      })
+      .option('parameterize', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe:
+          'account,region,partition: write them as references (CloudFormation Fn::Sub, Terraform data sources); JSON keeps literals',
+      })
+      .option('stage-token', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'dev,staging,prod: stage names in resource names that become one ${Stage} (Terraform var.stage)',
+      })
       .option('generalize', {
         choices: generalizeModes,
         default: 'safe' as const,
@@ -230,9 +254,13 @@ const fromTrailCommand: CommandDefinition = {
         format: argv.format as (typeof policyFormats)[number],
         out: argv.out as string | undefined,
         report: argv.report as string | undefined,
+        explain: argv.explain as string | undefined,
+        common: argv.common as boolean,
         includeDenied: argv.includeDenied as boolean,
         policyKind: argv.policyKind as (typeof policyKinds)[number],
         objectPrefixThreshold: argv.objectPrefixThreshold as number,
+        parameterize: parseParameterNames(argv.parameterize as string[]),
+        stageTokens: parseStageTokens(argv.stageToken as string[]),
         generalize: argv.generalize as (typeof generalizeModes)[number],
         iamSnapshot: argv.iamSnapshot as string | undefined,
         diffAgainst: argv.diffAgainst as string | undefined,
@@ -404,7 +432,49 @@ const diffCommand: CommandDefinition = {
     ),
 };
 
-const commands: readonly CommandDefinition[] = [fromTrailCommand, rolesCommand, diffCommand, athenaCommand];
+const proposeCommand: CommandDefinition = {
+  name: 'propose',
+  describe: 'Open pull requests that shrink the policies of a config to what their principals used (nightly job)',
+  builder: (parser) =>
+    parser
+      .option('config', {
+        type: 'string',
+        default: 'iamgen.config.yaml',
+        describe: 'config file (YAML or JSON): sources, window, policies, safeguards, pull request settings',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'do everything but write, commit, push and call GitHub; print what would be proposed',
+      })
+      .option('only', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'only these principals (names)',
+      })
+      .option('report', { type: 'string', describe: 'write a JSON report of every principal to FILE' })
+      .example('$0 propose --config iamgen.config.yaml --dry-run', 'what the nightly run would propose')
+      .example('$0 propose --only orders-api-handler', 'one principal (GITHUB_TOKEN and GITHUB_REPOSITORY set)'),
+  run: (argv, io) =>
+    propose(
+      {
+        config: argv.config as string,
+        dryRun: argv.dryRun as boolean,
+        only: (argv.only as string[]).flatMap((name) => name.split(',')).filter((name) => name !== ''),
+        report: argv.report as string | undefined,
+      },
+      io,
+    ),
+};
+
+const commands: readonly CommandDefinition[] = [
+  fromTrailCommand,
+  rolesCommand,
+  diffCommand,
+  athenaCommand,
+  proposeCommand,
+];
 
 /** Runs one CLI invocation and returns its exit code; never throws for user errors. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

@@ -2,16 +2,33 @@ import type {
   CoverageResult,
   GeneralizeMode,
   IamCatalog,
+  ParameterName,
+  ParameterPlan,
   PolicyDocument,
   PrincipalAnalysis,
   PrincipalSelector,
+  RenderTarget,
   ShapedPolicy,
+  StatementEvidence,
   TrailAnalysis,
 } from '@iamgen/core';
-import { cloudFormationTemplate, describeAccess, principalPolicy, renderJson, renderTerraform } from '@iamgen/core';
+import {
+  cloudFormationTemplate,
+  deployedSizes,
+  describeAccess,
+  explainStatements,
+  parameterNames,
+  parameterPlanOf,
+  principalPolicy,
+  proveCoverage,
+  proveParameterizedCoverage,
+  renderJson,
+  renderTerraform,
+} from '@iamgen/core';
 import { stringify as toYaml } from 'yaml';
 import type { CacheStats } from './cache.js';
-import { RunFailure } from './cli-io.js';
+import { iamCatalog } from './catalog.js';
+import { RunFailure, UsageError } from './cli-io.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
 import type { AthenaRunSummary } from './sources/athena-query.js';
@@ -31,6 +48,41 @@ export interface PolicySettings {
   readonly catalog?: IamCatalog;
   /** Instance profile ARN → role ARNs, to name the role an `iam:PassRole` for a profile needs. */
   readonly instanceProfiles?: ReadonlyMap<string, readonly string[]>;
+  /** Literals to write as references in CloudFormation and Terraform (JSON and YAML keep them, the report names them). */
+  readonly parameterize: readonly ParameterName[];
+  /** Stage names (`dev`, `prod`) that stand for one `${Stage}` in resource names. */
+  readonly stageTokens: readonly string[];
+}
+
+/** `--parameterize account,region` (repeatable or comma-separated) → the names, or a usage error. */
+export function parseParameterNames(values: readonly string[]): ParameterName[] {
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  for (const name of names) {
+    if (!(parameterNames as readonly string[]).includes(name)) {
+      throw new UsageError(`--parameterize takes ${parameterNames.join(', ')}; got ${name}`);
+    }
+  }
+  return [...new Set(names)] as ParameterName[];
+}
+
+/** `--stage-token dev,staging,prod` → the tokens, or a usage error for one that is not a plain name. */
+export function parseStageTokens(values: readonly string[]): string[] {
+  const tokens = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  for (const token of tokens) {
+    if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new UsageError(`--stage-token takes names like dev,prod; got ${token}`);
+  }
+  return [...new Set(tokens)];
+}
+
+/** Formats that can hold references; JSON and YAML policy documents are deployed as they are. */
+function holdsReferences(format: PolicyFormat): boolean {
+  return format === 'cloudformation' || format === 'terraform';
 }
 
 /** What the read was, for reports: how many files, the window, whether data events could be in it. */
@@ -51,6 +103,10 @@ export interface PrincipalPolicy {
   readonly text: string;
   /** Warnings worth one stderr line each. */
   readonly warnings: readonly string[];
+  /** Each statement with the observed calls it allows (also in the report). */
+  readonly evidence: readonly StatementEvidence[];
+  /** The coverage proof of this principal's observed calls against other documents (a shared split). */
+  readonly prove: (documents: readonly PolicyDocument[]) => { checked: number; allowed: number };
 }
 
 /**
@@ -64,10 +120,33 @@ export function policyForPrincipal(
   settings: PolicySettings,
 ): PrincipalPolicy {
   const target = principal.target;
-  const outcome = principalPolicy(principal, settings);
+  const catalog = iamCatalog();
+  const asked = settings.parameterize.length > 0 || settings.stageTokens.length > 0;
+  const request = { parameters: settings.parameterize, stageTokens: settings.stageTokens };
+  const outcome = principalPolicy(principal, {
+    includeDenied: settings.includeDenied,
+    policyKind: settings.policyKind,
+    objectPrefixThreshold: settings.objectPrefixThreshold,
+    generalize: settings.generalize,
+    ...(settings.catalog === undefined ? {} : { catalog: settings.catalog }),
+    ...(settings.instanceProfiles === undefined ? {} : { instanceProfiles: settings.instanceProfiles }),
+    accessLevelOf: (action) => catalog.actionByQualifiedName(action)?.accessLevel,
+    ...(asked && holdsReferences(settings.format) ? { parameterize: request } : {}),
+  });
   if (outcome.status === 'not-seen') throw new RunFailure(unseenPrincipalMessage(target.kind, target.label, read));
-  const { shaped } = outcome;
+  const { shaped, parameters } = outcome;
   const coverage = requireCoverage(target.label, outcome.coverage);
+  // What the policy was proved against: the observed calls, escalation grants named, unlogged companions added.
+  const granted = outcome.plan.accesses;
+  const prove = (documents: readonly PolicyDocument[]) =>
+    requireCoverage(
+      target.label,
+      parameters === undefined
+        ? proveCoverage(documents, granted)
+        : proveParameterizedCoverage(documents, parameters, granted),
+    );
+  // JSON and YAML keep the literals; the report still names what each reference would stand for.
+  const plan = parameters ?? (asked ? parameterPlanOf(principal, request) : undefined);
   const warnings: string[] = [];
   if (shaped.statementCount === 0) {
     // A true result, not a failure: the principal used no permission that a policy can grant.
@@ -76,15 +155,45 @@ export function policyForPrincipal(
       `${target.label}: none of the ${c.matched} matched events needs a permission that can be granted (denied ${c.denied}, unmapped ${c.unmapped}, needing no permission ${c.matched - c.denied - c.unmapped}); the policy has no statements`,
     );
   }
+  const observed = settings.includeDenied
+    ? [...principal.granted.entries(), ...principal.deniedAccesses.entries()]
+    : principal.granted.entries();
+  const evidence = explainStatements(shaped.documents, observed, shaped.generalizations, parameters);
   const report: RunReport = {
     ...buildReport(read, principal, context, shaped),
     coverage,
     unloggedCompanions: outcome.plan.companions,
     grantsToNarrow: outcome.plan.toNarrow,
     dataEventGaps: outcome.dataEventGaps,
+    statements: evidence,
+    ...(plan === undefined ? {} : { parameters: parametersReport(plan, parameters !== undefined) }),
   };
-  const text = renderPolicy(shaped, settings.format, { principalName: target.name, principalKind: target.kind });
-  return { shaped, report, text, warnings: [...warnings, ...warningLines(report)] };
+  const text = renderPolicy(shaped, settings.format, {
+    principalName: target.name,
+    principalKind: target.kind,
+    ...(plan === undefined ? {} : { stages: plan.values.stage }),
+  });
+  for (const note of plan?.notes ?? []) warnings.push(note);
+  if (parameters !== undefined) {
+    deployedSizes(shaped.documents, parameters).forEach((size, i) => {
+      if (size > shaped.limit) {
+        warnings.push(
+          `document ${i + 1} is ${size} characters once deployed in some environment, over the ${shaped.limit}-character limit`,
+        );
+      }
+    });
+  }
+  return { shaped, report, text, warnings: [...warnings, ...warningLines(report)], evidence, prove };
+}
+
+/** What the report says about parameters: the literal values behind each reference, and where they went. */
+function parametersReport(plan: ParameterPlan, inPolicy: boolean): NonNullable<RunReport['parameters']> {
+  return {
+    inPolicy,
+    values: Object.fromEntries(Object.entries(plan.values).filter(([, values]) => values.length > 0)),
+    stageOfAccount: plan.stageOfAccount,
+    notes: plan.notes,
+  };
 }
 
 function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, read: TrailAnalysis): string {
@@ -108,9 +217,9 @@ function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, 
 }
 
 export function renderPolicy(
-  shaped: ShapedPolicy,
+  shaped: Pick<ShapedPolicy, 'documents'>,
   format: PolicyFormat,
-  target: { principalName: string; principalKind: 'role' | 'user' },
+  target: RenderTarget,
 ): string {
   const single: PolicyDocument | readonly PolicyDocument[] =
     shaped.documents.length === 1 && shaped.documents[0] !== undefined ? shaped.documents[0] : shaped.documents;

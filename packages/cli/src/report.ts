@@ -4,6 +4,7 @@ import type {
   GrantToNarrow,
   PrincipalAnalysis,
   ShapedPolicy,
+  StatementEvidence,
   TrailAnalysis,
 } from '@iamgen/core';
 import { compareCodePoints } from '@iamgen/core';
@@ -63,6 +64,19 @@ export interface RunReport {
   readonly grantsToNarrow?: readonly GrantToNarrow[];
   /** Services used whose data-plane calls the source does not show. */
   readonly dataEventGaps?: readonly DataEventGap[];
+  /** Every statement with its evidence: events, first/last seen, a sample event per (action, resource). */
+  readonly statements?: readonly StatementEvidence[];
+  /**
+   * `--parameterize`/`--stage-token`: the literal values each reference stands for; `inPolicy` false when the
+   * format (JSON, YAML) keeps the literals.
+   */
+  readonly parameters?: {
+    readonly inPolicy: boolean;
+    readonly values: Readonly<Record<string, readonly string[]>>;
+    /** The stage each account's names carry (`${Stage}` there); accounts with no clear stage are left out. */
+    readonly stageOfAccount: Readonly<Record<string, string>>;
+    readonly notes: readonly string[];
+  };
   readonly cache?: CacheStats;
   readonly problems: readonly string[];
   /** The Athena query the events came from, when they came from one. */

@@ -16,7 +16,8 @@ const folders = (parent: string) =>
         .map((entry) => join(parent, entry.name))
         .sort()
     : [];
-const samples = folders(join(root, 'samples'));
+// Event scenarios hold logs/ (samples/nightly holds the scheduled-job setup instead).
+const samples = folders(join(root, 'samples')).filter((folder) => existsSync(join(folder, 'logs')));
 const datasets = folders(join(root, '..', 'shared', 'datasets'));
 
 /**

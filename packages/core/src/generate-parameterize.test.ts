@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { generatePolicies } from './generate.js';
+
+function record(account: string, region: string, stage: string): Record<string, unknown> {
+  return {
+    eventVersion: '1.09',
+    userIdentity: {
+      type: 'AssumedRole',
+      arn: `arn:aws:sts::${account}:assumed-role/app/s`,
+      accountId: account,
+      sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${account}:role/app`, accountId: account } },
+    },
+    eventTime: '2024-05-01T00:00:00Z',
+    eventSource: 'sqs.amazonaws.com',
+    eventName: 'SendMessage',
+    awsRegion: region,
+    requestParameters: { queueUrl: `https://sqs.${region}.amazonaws.com/${account}/jobs-${stage}` },
+    eventID: `${stage}-1`,
+    eventType: 'AwsApiCall',
+    recipientAccountId: account,
+  };
+}
+
+describe('generatePolicies with parameterize', () => {
+  it('merges accounts of one workload into one statement with references, proved per environment', async () => {
+    const { policies } = await generatePolicies(
+      [record('111111111111', 'us-east-1', 'dev'), record('222222222222', 'eu-west-1', 'prod')],
+      {
+        selection: { selectors: [{ kind: 'role', value: 'app' }], all: false },
+        parameterize: { parameters: ['account', 'region', 'partition'], stageTokens: ['dev', 'prod'] },
+      },
+    );
+    const [only] = policies;
+    if (only?.outcome.status !== 'ok') throw new Error(`unexpected outcome ${only?.outcome.status}`);
+    expect(only.outcome.shaped.documents[0]?.Statement).toEqual([
+      {
+        Sid: 'SqsWriteJobs',
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage'],
+        Resource: ['arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:jobs-${Stage}'],
+      },
+    ]);
+    expect(only.outcome.coverage.misses).toEqual([]);
+    expect(only.outcome.parameters?.values.account).toEqual(['111111111111', '222222222222']);
+  });
+});
