@@ -208,6 +208,21 @@ describe('generalizeAccesses', () => {
     },
   );
 
+  it('an instance it launches (logged on *) and terminates once gets the generated-id prefix, never another region', () => {
+    const result = generalizeAccesses(
+      [
+        { action: 'ec2:RunInstances', resource: '*' },
+        { action: 'ec2:TerminateInstances', resource: `${ec2}instance/i-0abc1234def567890` },
+        { action: 'ec2:DescribeInstanceAttribute', resource: `${ec2}instance/i-0abc1234def567890` },
+      ],
+      { objectPrefixThreshold: 20, catalog },
+    );
+    expect(resources(result.accesses)).toEqual(['*', `${ec2}instance/i-*`]);
+    expect(result.generalizations.map((g) => [g.rule, g.because])).toEqual([
+      ['lifecycle-prefix', 'ec2 instance created by ec2:RunInstances in the window'],
+    ]);
+  });
+
   it('widens bucket names (their ARNs name no account) only by the prefix of buckets the principal creates', () => {
     for (const mode of ['safe', 'broad'] as const) {
       const result = generalizeAccesses(
