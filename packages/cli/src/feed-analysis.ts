@@ -210,7 +210,7 @@ async function* fileTasks(
     for await (const file of listLocalLogFiles(local, { ...window, displayRoot: io.cwd })) {
       yield {
         kind: 'file',
-        identity: { location: file.path, size: file.size, version: String(file.modified) },
+        identity: { location: file.path, size: file.size, version: String(file.modified), display: file.display },
         task: { kind: 'path', path: file.path, display: file.display, size: file.size, options },
       };
     }
@@ -223,7 +223,7 @@ async function* fileTasks(
     for await (const object of listS3LogObjects(url, client, window)) {
       yield {
         kind: 'remote',
-        identity: { location: object.display, size: object.size, version: object.etag },
+        identity: { location: object.display, size: object.size, version: object.etag, display: object.display },
         load: async () => {
           const content = await object.load();
           if (isIssue(content)) return unreadableFileState(content);
