@@ -13,6 +13,8 @@ export interface FileIdentity {
   readonly size: number;
   /** Modification time of a local file, ETag of an S3 object. */
   readonly version: string;
+  /** How messages name the file (relative to the working folder): entries hold messages that name it. */
+  readonly display: string;
 }
 
 export interface CacheStats {

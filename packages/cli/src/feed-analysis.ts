@@ -211,7 +211,7 @@ async function* fileTasks(
   const local = source.events.filter((e) => !isS3Url(e)).map((path) => resolve(io.cwd, path));
   if (local.length > 0) {
     for await (const file of listLocalLogFiles(local, { ...window, displayRoot: io.cwd })) {
-      const identity = { location: file.path, size: file.size, version: String(file.modified) };
+      const identity = { location: file.path, size: file.size, version: String(file.modified), display: file.display };
       const { problem } = file;
       if (problem !== undefined) {
         yield { kind: 'remote', identity, load: async () => unreadableFileState(unreadable(file.display, problem)) };
@@ -233,7 +233,7 @@ async function* fileTasks(
     for await (const object of listS3LogObjects(url, client, window, limits)) {
       yield {
         kind: 'remote',
-        identity: { location: object.display, size: object.size, version: object.etag },
+        identity: { location: object.display, size: object.size, version: object.etag, display: object.display },
         load: async () => {
           const content = await object.load();
           if (isIssue(content)) return unreadableFileState(content);

@@ -29,7 +29,11 @@ export function policyFileNames(principals: readonly NamedPrincipal[], extension
   const taken = new Set<string>(extension === 'json' ? ['report'] : []);
   for (const p of [...principals].sort((a, b) => (a.key < b.key ? -1 : 1))) {
     const shared = (byName.get(safeFileName(p.name).toLowerCase()) ?? []).length > 1;
-    const account = p.arns.map((arn) => arn.split(':')[4] ?? '').find((a) => a !== '');
+    // The smallest account, so the name does not depend on which ARN was met first.
+    const account = p.arns
+      .map((arn) => arn.split(':')[4] ?? '')
+      .filter((a) => a !== '')
+      .sort()[0];
     let stem = safeFileName(shared && account !== undefined ? `${p.name}-${account}` : p.name);
     for (let n = 2; taken.has(stem.toLowerCase()); n++) stem = `${safeFileName(p.name)}-${n}`;
     taken.add(stem.toLowerCase());

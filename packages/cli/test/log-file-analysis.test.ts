@@ -106,3 +106,24 @@ describe('a record that embeds event-shaped objects', () => {
     expect(state.analyses[0]?.counts.matched).toBe(0);
   });
 });
+
+describe('record counts around an array of event-shaped objects', () => {
+  it('count each record once, whether a selected principal is in the file or not', () => {
+    const nested = {
+      eventVersion: '1.09',
+      requestParameters: { items: [{ a: 1 }, { eventVersion: '0' }, { eventVersion: '1' }] },
+    };
+    const host = { ...trailEvent({ role: 'other', source: 's3', name: 'ListBuckets' }), ...nested };
+    const text = JSON.stringify({ Records: [host, trailEvent({ role: 'other', source: 's3', name: 'ListBuckets' })] });
+    for (const role of ['app', 'other']) {
+      const state = analyzeLogFile(
+        { name: 'a.json', display: 'a.json', content: new TextEncoder().encode(text) },
+        iamCatalog(),
+        {
+          selection: { selectors: [{ kind: 'role', value: role }], all: false },
+        },
+      );
+      expect(state.counts.recordsRead).toBe(2);
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { policyFileNames } from '../src/out-dir.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import { trailEvent } from './trail-fixtures.js';
 
@@ -35,6 +36,36 @@ async function readIndex(outDir: string): Promise<{ principals: IndexEntry[]; ex
 function inAccount(event: Record<string, unknown>, account: string): Record<string, unknown> {
   return JSON.parse(JSON.stringify(event).replaceAll('123456789012', account)) as Record<string, unknown>;
 }
+
+describe('policyFileNames', () => {
+  it('names files the same whichever ARN of a principal was met first', () => {
+    const principals = (arns: string[]) => [
+      { key: 'role:app', name: 'app', arns },
+      { key: 'arn:aws:iam::222222222222:role/app', name: 'app', arns: ['arn:aws:iam::222222222222:role/app'] },
+    ];
+    const a = policyFileNames(
+      principals(['arn:aws:iam::111111111111:role/app', 'arn:aws:iam::333333333333:role/app']),
+      'json',
+    );
+    const b = policyFileNames(
+      principals(['arn:aws:iam::333333333333:role/app', 'arn:aws:iam::111111111111:role/app']),
+      'json',
+    );
+    expect([...a]).toEqual([...b]);
+    expect(a.get('role:app')).toBe('app-111111111111.json');
+  });
+
+  it('never names a file report.json, and keeps names inside the folder', () => {
+    const names = policyFileNames(
+      [
+        { key: 'a', name: 'report', arns: [] },
+        { key: 'b', name: '../../etc', arns: [] },
+      ],
+      'json',
+    );
+    expect([...names.values()].sort()).toEqual(['___.._etc.json', 'report-2.json']);
+  });
+});
 
 describe('from-trail with several principals', () => {
   it.each(['orders-api', 'image-processor', 'ci-deploy'])(

@@ -30,7 +30,17 @@ const record = fc
     table: fc.constantFrom('orders', 'inventory'),
     second: fc.constantFrom(5, 15, 25),
     id: fc.constantFrom('a', 'b', 'c'),
-    trap: fc.constantFrom('none', 'nested-time', 'time-in-identity', 'escaped', 'spaced', 'no-id', 'denied'),
+    trap: fc.constantFrom(
+      'none',
+      'nested-time',
+      'time-in-identity',
+      'escaped',
+      'spaced',
+      'no-id',
+      'empty-id',
+      'logstash',
+      'denied',
+    ),
   })
   .map(({ role, table, second, id, trap }) => {
     const event: Record<string, unknown> = {
@@ -46,6 +56,12 @@ const record = fc
       requestID: `req-${second}`,
     };
     if (trap === 'no-id') delete event.eventID;
+    if (trap === 'empty-id') event.eventID = '';
+    // Logstash exports: no eventTime (or an empty one), the time in @timestamp.
+    if (trap === 'logstash') {
+      event['@timestamp'] = event.eventTime;
+      event.eventTime = second === 5 ? '' : undefined;
+    }
     // A volatile name before the real one: the first occurrence is not the record's own time.
     if (trap === 'time-in-identity') event.userIdentity = { eventTime: 'x', ...(event.userIdentity as object) };
     let text = JSON.stringify(event);
@@ -70,6 +86,20 @@ describe('addRecordText', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('addRecordText on text JSON.parse refuses', () => {
+  it('refuses it even when the same call was remembered', () => {
+    const catalog = iamCatalog();
+    const analysis = new TrailAnalysis(catalog, { selection });
+    const good = JSON.stringify({ ...trailEvent({ role: 'app', source: 'sqs', name: 'ListQueues' }), eventID: 'e1' });
+    addRecordText(analysis, good, { source: 'f', index: 0 }, 'raw-control');
+    addRecordText(analysis, good.replace('"e1"', '"e2"'), { source: 'f', index: 1 }, 'raw-control');
+    // A raw tab inside a string is not JSON.
+    expect(() =>
+      addRecordText(analysis, good.replace('"e1"', '"e\t3"'), { source: 'f', index: 2 }, 'raw-control'),
+    ).toThrow();
   });
 });
 

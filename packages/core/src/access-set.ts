@@ -8,6 +8,8 @@ export interface ObservedAccess {
   lastSeen?: string;
   /** `eventID` of the earliest event that needed this access (ties: the smallest id), as evidence. */
   sampleEventId?: string;
+  /** When the sample event happened (undefined: no time), so the choice does not depend on the order of reads. */
+  sampleSeen?: string;
 }
 
 /** When and where an access was seen: one event, or an aggregated row of `count` events. */
@@ -78,28 +80,38 @@ export class AccessSet {
           count: other.count,
           firstSeen: other.firstSeen,
           lastSeen: other.lastSeen,
-          eventId: other.sampleEventId,
+          ...(other.sampleEventId === undefined
+            ? {}
+            : { eventId: other.sampleEventId, sampleSeen: other.sampleSeen ?? NO_TIME }),
         });
     }
   }
 }
 
-function foldSighting(entry: ObservedAccess, sighting: Sighting): void {
+/** Marks a merged sample that had no time (the property is optional, so "no time" needs a value of its own). */
+const NO_TIME = '';
+
+function foldSighting(entry: ObservedAccess, sighting: Sighting & { readonly sampleSeen?: string }): void {
   entry.count += sighting.count;
   const first = sighting.firstSeen ?? sighting.lastSeen;
   const last = sighting.lastSeen ?? sighting.firstSeen;
-  if (sighting.eventId !== undefined && isEarlierSample(first, sighting.eventId, entry)) {
+  const sampleTime = sighting.sampleSeen ?? first ?? NO_TIME;
+  if (sighting.eventId !== undefined && isEarlierSample(sampleTime, sighting.eventId, entry)) {
     entry.sampleEventId = sighting.eventId;
+    if (sampleTime === NO_TIME) delete entry.sampleSeen;
+    else entry.sampleSeen = sampleTime;
   }
   if (first !== undefined && (entry.firstSeen === undefined || first < entry.firstSeen)) entry.firstSeen = first;
   if (last !== undefined && (entry.lastSeen === undefined || last > entry.lastSeen)) entry.lastSeen = last;
 }
 
-/** The sample is the earliest event, so it does not depend on the order files were read in. */
-function isEarlierSample(time: string | undefined, eventId: string, entry: ObservedAccess): boolean {
+/**
+ * The sample is the earliest event with a time (events without one come last; ties: the smallest id), compared with
+ * the sample's own time, so it does not depend on the order files were read in.
+ */
+function isEarlierSample(time: string, eventId: string, entry: ObservedAccess): boolean {
   if (entry.sampleEventId === undefined) return true;
-  const current = entry.firstSeen ?? '';
-  const candidate = time ?? '';
-  if (candidate !== current) return candidate !== '' && (current === '' || candidate < current);
+  const current = entry.sampleSeen ?? NO_TIME;
+  if (time !== current) return time !== NO_TIME && (current === NO_TIME || time < current);
   return eventId < entry.sampleEventId;
 }

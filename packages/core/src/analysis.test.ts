@@ -100,6 +100,60 @@ describe('TrailAnalysis', () => {
   });
 });
 
+describe('TrailAnalysis edge cases', () => {
+  it('keeps an event at the first millisecond of a window given without milliseconds', () => {
+    const first = record('app', 'dynamodb', 'GetItem', { tableName: 'orders' }, 0);
+    const analysis = new TrailAnalysis(catalog, { selection, since: first.eventTime.replace('.000Z', 'Z') });
+    analysis.addRecord(first, { source: 'test', index: 0 });
+    expect(analysis.counts.outsideWindow).toBe(0);
+    expect(analysis.analysis('role:app')?.counts.matched).toBe(1);
+  });
+
+  it('folds a principal named twice once', () => {
+    const twice: PrincipalSelection = {
+      selectors: [
+        { kind: 'role', value: 'app' },
+        { kind: 'role', value: 'app' },
+      ],
+      all: false,
+    };
+    const analysis = new TrailAnalysis(catalog, { selection: twice });
+    analysis.addRecord(record('app', 'dynamodb', 'GetItem', { tableName: 'orders' }, 0), { source: 't', index: 0 });
+    expect(analysis.analyses().map((a) => [a.target.key, a.counts.matched])).toEqual([['role:app', 1]]);
+  });
+
+  it('gives --all one analysis per role, whether or not records carry its path', () => {
+    const withPath = record('app', 'sqs', 'ListQueues', {}, 0);
+    withPath.userIdentity.sessionContext.sessionIssuer.arn = `arn:aws:iam::${account}:role/team/app`;
+    const withoutPath = {
+      ...record('app', 'sqs', 'ListQueues', {}, 1),
+      userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${account}:assumed-role/app/s`, accountId: account },
+    };
+    const analysis = new TrailAnalysis(catalog, { selection: { selectors: [], all: true } });
+    analysis.addRecord(withPath, { source: 't', index: 0 });
+    analysis.addRecord(withoutPath, { source: 't', index: 1 });
+    expect(analysis.analyses().map((a) => [a.target.key, a.counts.matched, [...a.matchedPrincipals].sort()])).toEqual([
+      [
+        `arn:aws:iam::${account}:role/app`,
+        2,
+        [`arn:aws:iam::${account}:role/app`, `arn:aws:iam::${account}:role/team/app`],
+      ],
+    ]);
+  });
+
+  it('chooses the same sample whatever the order, also when some events have no time', () => {
+    const timed = (id: string, n: number) => ({ ...record('app', 'sqs', 'ListQueues', {}, n), eventID: id });
+    const untimed = { ...timed('c', 0), eventTime: undefined };
+    const orders = [
+      [timed('a', 5), timed('b', 3), untimed],
+      [timed('a', 5), untimed, timed('b', 3)],
+      [untimed, timed('b', 3), timed('a', 5)],
+    ];
+    const samples = orders.map((records) => analyze(records).analyses()[0]?.granted.entries()[0]?.sampleEventId);
+    expect(samples).toEqual(['b', 'b', 'b']);
+  });
+});
+
 describe('mapping each distinct call once', () => {
   // The mapping cache keys on the fields the mapping reads; fields outside the key must never change a mapping.
   it('maps events that differ only outside the key the same way', () => {

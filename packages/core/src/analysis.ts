@@ -6,7 +6,7 @@ import { getOrCreate } from './collections.js';
 import type { IamCatalog } from './iam-catalog.js';
 import type { MappingOutcome } from './mapping/index.js';
 import { mapEvent } from './mapping/index.js';
-import { describeOrigin, isIssue, normalizeRecord } from './normalize.js';
+import { describeOrigin, isIssue, normalizeEventTime, normalizeRecord } from './normalize.js';
 import type { PrincipalSelection, PrincipalTarget } from './selection.js';
 import { emptySelection, exclusionFromAll, isGlob, selectorTarget, targetsOf } from './selection.js';
 import type { Access, Issue, Origin, TrailEvent } from './types.js';
@@ -279,14 +279,17 @@ export class TrailAnalysis {
 
   readonly #analyses = new Map<string, PrincipalAnalysis>();
   readonly #catalog: IamCatalog;
-  readonly #options: AnalysisOptions;
   readonly #selection: PrincipalSelection;
+  /** The window in the form event times take (`…00.000Z`), so the string comparison is a time comparison. */
+  readonly #since: string | undefined;
+  readonly #until: string | undefined;
   readonly #mappings = new Map<string, MappingOutcome>();
 
   constructor(catalog: IamCatalog, options: AnalysisOptions) {
     this.#catalog = catalog;
-    this.#options = options;
     this.#selection = options.selection ?? emptySelection;
+    this.#since = normalizeEventTime(options.since);
+    this.#until = normalizeEventTime(options.until);
     // Named principals have an analysis even when never seen, so "not seen" is a finding, not an absence.
     for (const selector of this.#selection.selectors) {
       if (!isGlob(selector.value)) this.#analysisOf(selectorTarget(selector));
@@ -441,9 +444,9 @@ export class TrailAnalysis {
   }
 
   #inWindow(eventTime: string | undefined): boolean {
-    if (eventTime === undefined) return this.#options.since === undefined && this.#options.until === undefined;
-    if (this.#options.since !== undefined && eventTime < this.#options.since) return false;
-    if (this.#options.until !== undefined && eventTime >= this.#options.until) return false;
+    if (eventTime === undefined) return this.#since === undefined && this.#until === undefined;
+    if (this.#since !== undefined && eventTime < this.#since) return false;
+    if (this.#until !== undefined && eventTime >= this.#until) return false;
     return true;
   }
 

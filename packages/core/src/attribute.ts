@@ -75,6 +75,14 @@ export function selectorMatches(selector: PrincipalSelector, principal: Principa
   return wantedAccount === account && principalName(selector.value) === principalName(principal.arn);
 }
 
+/**
+ * Service-linked roles live under `/aws-service-role/` and are always named `AWSServiceRoleFor…`; the name alone
+ * tells them apart in records that give the role without its path.
+ */
+export function isServiceLinkedRole(arn: string): boolean {
+  return arn.includes(':role/aws-service-role/') || principalName(arn).startsWith('AWSServiceRoleFor');
+}
+
 export type NonAuthorizationReason =
   | 'service-event'
   | 'vpc-endpoint-event'
@@ -95,6 +103,6 @@ export function nonAuthorizationReason(event: TrailEvent, principal: Principal):
   if (eventType === 'awsvpceevent') return 'vpc-endpoint-event';
   if (eventType === 'awscloudtrailinsight') return 'insight-event';
   if (principal.kind === 'service') return 'called-by-aws-service';
-  if (principal.kind === 'role' && principal.arn.includes(':role/aws-service-role/')) return 'service-linked-role';
+  if (principal.kind === 'role' && isServiceLinkedRole(principal.arn)) return 'service-linked-role';
   return undefined;
 }

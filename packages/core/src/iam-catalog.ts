@@ -15,8 +15,15 @@ export interface CatalogAction {
   /** Action name with the catalog's casing (`GetObject`). */
   readonly name: string;
   readonly accessLevel: AccessLevel;
-  /** Resource type keys the action can be scoped to; empty means the action only supports `*`. */
-  readonly resourceTypes: readonly { readonly name: string; readonly required: boolean }[];
+  /**
+   * Resource type keys the action can be scoped to; empty means the action only supports `*`. `taggedOnCreate`:
+   * the type accepts `aws:RequestTag` on this action, which is how the catalog marks the resource a call makes.
+   */
+  readonly resourceTypes: readonly {
+    readonly name: string;
+    readonly required: boolean;
+    readonly taggedOnCreate?: boolean;
+  }[];
   readonly conditionKeys: readonly string[];
 }
 
@@ -36,7 +43,11 @@ export interface ServiceData {
       {
         readonly name: string;
         readonly accessLevel: AccessLevel;
-        readonly resourceTypes: readonly { readonly name: string; readonly required: boolean }[];
+        readonly resourceTypes: readonly {
+          readonly name: string;
+          readonly required: boolean;
+          readonly conditionKeys?: readonly string[];
+        }[];
         readonly conditionKeys: readonly string[];
       }
     >
@@ -57,7 +68,11 @@ export function serviceFromData(prefix: string, data: ServiceData): CatalogServi
       service: prefix,
       name: details.name,
       accessLevel: details.accessLevel,
-      resourceTypes: details.resourceTypes.map((r) => ({ name: r.name, required: r.required })),
+      resourceTypes: details.resourceTypes.map((r) =>
+        r.conditionKeys?.some((key) => key.startsWith('aws:RequestTag/')) === true
+          ? { name: r.name, required: r.required, taggedOnCreate: true }
+          : { name: r.name, required: r.required },
+      ),
       conditionKeys: details.conditionKeys,
     });
   }

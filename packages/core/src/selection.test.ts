@@ -39,6 +39,9 @@ describe('prefilterNeedles', () => {
     ['orders-*', sessionRecord('arn:aws:iam::123456789012:role/orders-api'), true],
     ['orders-*', sessionRecord('arn:aws:iam::123456789012:role/billing-api'), false],
     ['*-api', sessionRecord('arn:aws:iam::123456789012:role/billing-api'), true],
+    // A glob before the last slash may stand for `role/`, the account, anything: nothing literal to look for.
+    ['arn:aws:iam::123456789012:role*', sessionRecord('arn:aws:iam::123456789012:role/app'), true],
+    ['arn:aws:iam::*:ro*', sessionRecord('arn:aws:iam::123456789012:role/app'), true],
   ])('%s on %s → %s', (value, text, expected) => {
     expect(mayBelongToSelection(text, prefilterNeedles(only(value)))).toBe(expected);
   });
@@ -68,6 +71,7 @@ describe('targetsOf', () => {
     [only('arn:aws:iam::1:role/*'), 'arn:aws:iam::2:role/app', []],
     [{ selectors: [], all: true }, 'arn:aws:iam::1:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS', []],
     [{ selectors: [], all: true }, 'arn:aws:iam::1:role/app', ['arn:aws:iam::1:role/app']],
+    [{ selectors: [], all: true }, 'arn:aws:iam::1:role/AWSServiceRoleForRDS', []],
     // A named selector wins over a glob for the same principal: its records feed one analysis, not two.
     [
       {

@@ -1,5 +1,5 @@
 import type { Principal, PrincipalSelector } from './attribute.js';
-import { principalName, selectorMatches } from './attribute.js';
+import { isServiceLinkedRole, principalName, selectorMatches } from './attribute.js';
 import { wildcardMatch } from './evaluate/index.js';
 
 /**
@@ -22,7 +22,7 @@ export function isGlob(value: string): boolean {
 export function exclusionFromAll(principal: Principal): string | undefined {
   switch (principal.kind) {
     case 'role':
-      return principal.arn.includes(':role/aws-service-role/') ? 'service-linked role' : undefined;
+      return isServiceLinkedRole(principal.arn) ? 'service-linked role' : undefined;
     case 'user':
     case 'federated-user':
       return undefined;
@@ -44,21 +44,33 @@ function globMatches(selector: PrincipalSelector, principal: Principal): boolean
 }
 
 /**
- * The analyses a principal's records feed. A plain name or ARN is one analysis however many accounts it matches
- * (as a single-principal run has always been); globs and `--all` give one analysis per principal ARN.
+ * The analyses a principal's records feed, each once however often it was asked for. A plain name or ARN is one
+ * analysis however many accounts it matches (as a single-principal run has always been); globs and `--all` give
+ * one analysis per principal: per role or user name and account, since a name is unique in its account and a
+ * record without session context names its role without the path.
  */
 export function targetsOf(selection: PrincipalSelection, principal: Principal): PrincipalTarget[] {
-  const targets: PrincipalTarget[] = [];
+  const targets = new Map<string, PrincipalTarget>();
   for (const selector of selection.selectors) {
-    if (!isGlob(selector.value) && selectorMatches(selector, principal)) targets.push(selectorTarget(selector));
+    if (!isGlob(selector.value) && selectorMatches(selector, principal)) {
+      const target = selectorTarget(selector);
+      targets.set(target.key, target);
+    }
   }
-  if (targets.length > 0) return targets;
+  if (targets.size > 0) return [...targets.values()];
   const byGlob = selection.selectors.find((s) => isGlob(s.value) && globMatches(s, principal));
   if (byGlob !== undefined || (selection.all && exclusionFromAll(principal) === undefined)) {
     const kind = principal.kind === 'role' ? 'role' : 'user';
-    targets.push({ key: principal.arn, kind, label: `${kind} ${principal.arn}`, name: principalName(principal.arn) });
+    const key = pathlessArn(principal.arn, kind);
+    return [{ key, kind, label: `${kind} ${key}`, name: principalName(principal.arn) }];
   }
-  return targets;
+  return [];
+}
+
+/** `arn:aws:iam::1:role/team/app` → `arn:aws:iam::1:role/app`; other ARNs (federated sessions) stay as they are. */
+function pathlessArn(arn: string, kind: 'role' | 'user'): string {
+  const match = /^arn:([^:]+):iam::([^:]*):(role|user)\//.exec(arn);
+  return match ? `arn:${match[1]}:iam::${match[2]}:${kind}/${principalName(arn)}` : arn;
 }
 
 export interface PrincipalTarget {
@@ -104,12 +116,13 @@ export function prefilterNeedles(selection: PrincipalSelection): string[] | unde
   return [...needles];
 }
 
-/** The name after the last `/` of an ARN pattern; a glob may span the path, so fall back to no filter then. */
+/**
+ * The name after the last `/` of an ARN pattern. A glob before that slash may stand for any part of the ARN
+ * (`arn:aws:iam::*:ro*` matches `…:role/app`), and a pattern without a slash has no name to look for: no filter.
+ */
 function arnNamePart(arn: string): string {
-  const resource = arn.split(':').slice(5).join(':');
-  const slash = resource.lastIndexOf('/');
-  const name = slash === -1 ? resource : resource.slice(slash + 1);
-  return slash !== -1 && isGlob(resource.slice(0, slash)) ? '*' : name;
+  const slash = arn.lastIndexOf('/');
+  return slash === -1 || isGlob(arn.slice(0, slash)) ? '*' : arn.slice(slash + 1);
 }
 
 /** `orders-*` → `orders-` (incomplete); `app` → complete; `*x` → undefined (nothing literal to look for first). */

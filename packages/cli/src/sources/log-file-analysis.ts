@@ -61,15 +61,10 @@ function analyzeDeliveredRecords(
   const ranges = deliveredRecordRanges(text);
   if (ranges === undefined) return undefined;
   const analysis = new TrailAnalysis(catalog, options);
-  if (needles !== undefined && !mayBelongToSelection(text, needles)) {
-    analysis.addPrefiltered(ranges.length);
-    return analysis.state();
-  }
   const candidates = ranges.map(([start, end]) => mayBelongToSelection(text.slice(start, end), needles));
-  const lastCandidate = candidates.lastIndexOf(true);
-  for (let index = 0; index < lastCandidate; index++) {
-    const [start, end] = ranges[index] ?? [0, 0];
+  for (const [index, [start, end]] of ranges.entries()) {
     // A split inside a record leaves an unbalanced piece, and it holds the `[` or `]` of the array split into.
+    // Parsed pieces prove themselves by parsing; skipped ones are scanned, so records are neither lost nor doubled.
     if (candidates[index] || !hasBracket(text, start, end)) continue;
     if (!isBalanced(text, start, end)) return undefined;
   }
@@ -148,6 +143,9 @@ function deliveredRecordCount(bytes: Buffer): number | undefined {
   }
   if (finish - 2 === first) return 0;
   if (bytes.toString('latin1', first, first + 16) !== '{"eventVersion":') return undefined;
+  // Without any array inside the records, every marker is a record boundary; otherwise the text path checks.
+  const bracket = Math.max(bytes.indexOf('['.charCodeAt(0), first), bytes.indexOf(']'.charCodeAt(0), first));
+  if (bracket !== -1 && bracket < finish - 2) return undefined;
   let records = 1;
   for (let at = bytes.indexOf(marker, first); at !== -1 && at < finish; at = bytes.indexOf(marker, at + 2)) {
     records += 1;

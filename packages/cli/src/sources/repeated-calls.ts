@@ -50,6 +50,15 @@ function countTry(memory: CallMemory, hit: boolean): void {
   memory.hits = 0;
 }
 
+/** A backslash or a control character (which JSON.parse refuses raw in a string). */
+function unsafeValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x5c) return true;
+  }
+  return false;
+}
+
 interface CutRecord {
   readonly key: string;
   readonly values: Readonly<Partial<Record<VolatileField, string>>>;
@@ -79,7 +88,8 @@ function cutVolatile(text: string): CutRecord | undefined {
   let from = 0;
   for (const { field, start, end } of spans) {
     const value = text.slice(start, end);
-    if (value.includes('\\')) return undefined;
+    // No escapes and no control characters: the value is then the string JSON.parse would read, byte for byte.
+    if (unsafeValue(value)) return undefined;
     key += text.slice(from, start);
     values[field] = value;
     from = end;
@@ -93,7 +103,8 @@ function cutVolatile(text: string): CutRecord | undefined {
  * reads them.
  */
 function provesOwnFields(text: string, record: unknown, values: CutRecord['values']): boolean {
-  if (text.includes('\\u')) return false;
+  // The time must be the record's own and usable: normalizing falls back to `@timestamp` when it is missing or empty.
+  if (text.includes('\\u') || !values.eventTime) return false;
   for (const field of volatileFields) {
     const name = `"${field}"`;
     const at = text.indexOf(name);
@@ -141,12 +152,14 @@ export function addRecordText(
   }
   const { calls } = memory;
   const cut = cutVolatile(text);
-  const known = cut === undefined ? null : calls.get(cut.key);
+  // A record whose own time is empty falls back to `@timestamp` when normalized: it takes the ordinary path.
+  const known = cut === undefined || !cut.values.eventTime ? null : calls.get(cut.key);
   if (cut !== undefined) countTry(memory, known !== undefined && known !== null);
   if (cut !== undefined && known !== undefined && known !== null) {
     analysis.addCall(known, {
       eventTime: normalizeEventTime(cut.values.eventTime),
-      eventId: cut.values.eventID,
+      // As normalizing reads it: an empty id is no id.
+      eventId: cut.values.eventID || undefined,
       origin,
     });
     return;

@@ -86,6 +86,26 @@ describe('createdKinds', () => {
   });
 });
 
+const ec2 = 'arn:aws:ec2:us-east-1:111122223333:';
+
+describe('createdKinds by the catalog', () => {
+  it.each([
+    // The noun is not the type's name; the catalog's request tags say what the call makes.
+    ['ec2:AllocateAddress', '*', 'ec2:elastic-ip'],
+    ['ec2:AllocateAddress', `${ec2}elastic-ip/eipalloc-0abc1234def567890`, 'ec2:elastic-ip'],
+    ['ec2:RunInstances', `${ec2}instance/*`, 'ec2:instance'],
+    ['ec2:CreateSnapshot', `${ec2}volume/vol-0abc1234def567890`, 'ec2:snapshot'],
+    ['ec2:CreateVolume', '*', 'ec2:volume'],
+    ['ec2:ImportKeyPair', '*', 'ec2:key-pair'],
+    // Tagging takes request tags on every type and makes nothing; configuration calls make nothing either.
+    ['ec2:CreateTags', `${ec2}instance/i-0abc1234def567890`, undefined],
+    ['lambda:PutFunctionConcurrency', 'arn:aws:lambda:us-east-1:111122223333:function:a', undefined],
+    ['ec2:ReleaseAddress', `${ec2}elastic-ip/eipalloc-0abc1234def567890`, undefined],
+  ])('%s on %s creates %s', (action, resource, kind) => {
+    expect([...createdKinds([{ action, resource }], catalog).keys()]).toEqual(kind === undefined ? [] : [kind]);
+  });
+});
+
 const resources = (accesses: readonly Access[]) => [...new Set(accesses.map((a) => a.resource))].sort();
 
 describe('generalizeAccesses', () => {
@@ -168,6 +188,39 @@ describe('generalizeAccesses', () => {
       { objectPrefixThreshold: 20, catalog },
     );
     expect(resources(unrelated.accesses)).toEqual([`${users}alpha`, `${users}beta`]);
+  });
+
+  it.each([
+    ['exact', ['arn:aws:ec2:eu-west-1:111122223333:elastic-ip/one', `${ec2}elastic-ip/eipalloc-0abc1234def567890`]],
+    ['safe', ['arn:aws:ec2:eu-west-1:111122223333:elastic-ip/one', `${ec2}elastic-ip/eipalloc-*`]],
+  ] as const)(
+    'in %s mode, ids of a type it allocates go to their stable prefix in the observed region',
+    (mode, expected) => {
+      const result = generalizeAccesses(
+        [
+          { action: 'ec2:AllocateAddress', resource: '*' },
+          { action: 'ec2:ReleaseAddress', resource: `${ec2}elastic-ip/eipalloc-0abc1234def567890` },
+          { action: 'ec2:ReleaseAddress', resource: 'arn:aws:ec2:eu-west-1:111122223333:elastic-ip/one' },
+        ],
+        { generalize: mode, objectPrefixThreshold: 20, catalog },
+      );
+      expect(resources(result.accesses)).toEqual(['*', ...expected]);
+    },
+  );
+
+  it('an instance it launches (logged on *) and terminates once gets the generated-id prefix, never another region', () => {
+    const result = generalizeAccesses(
+      [
+        { action: 'ec2:RunInstances', resource: '*' },
+        { action: 'ec2:TerminateInstances', resource: `${ec2}instance/i-0abc1234def567890` },
+        { action: 'ec2:DescribeInstanceAttribute', resource: `${ec2}instance/i-0abc1234def567890` },
+      ],
+      { objectPrefixThreshold: 20, catalog },
+    );
+    expect(resources(result.accesses)).toEqual(['*', `${ec2}instance/i-*`]);
+    expect(result.generalizations.map((g) => [g.rule, g.because])).toEqual([
+      ['lifecycle-prefix', 'ec2 instance created by ec2:RunInstances in the window'],
+    ]);
   });
 
   it('widens bucket names (their ARNs name no account) only by the prefix of buckets the principal creates', () => {

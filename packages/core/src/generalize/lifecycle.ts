@@ -27,7 +27,8 @@ interface Creation {
 /**
  * Resource kinds the principal creates: an action named verb + the type's own noun (`lambda:CreateFunction`
  * on a function, `logs:CreateLogGroup` on a log group, `s3:PutObject` on an object, `ec2:RunInstances` on an
- * instance). `PutFunctionConcurrency` on a function is not a creation: its noun is not the type.
+ * instance), or whose catalog entry names the type it makes (`createdType`). `PutFunctionConcurrency` on a
+ * function is not a creation: its noun is not the type.
  */
 export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog): Map<string, Creation> {
   const created = new Map<string, Creation>();
@@ -47,23 +48,41 @@ export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog):
     const verb = creatingVerb.exec(access.action.slice(colon + 1));
     if (verb === null) continue;
     const noun = singular(word(verb[2] ?? ''));
+    const service = access.action.slice(0, colon);
+    const type = createdType(access.action, noun, catalog);
     const resource = resourceNameOf(access.action, access.resource, catalog);
-    if (resource !== undefined && singular(word(resource.kind.slice(resource.kind.indexOf(':') + 1))) === noun) {
+    const kindNoun = (kind: string) => singular(word(kind.slice(kind.indexOf(':') + 1)));
+    if (
+      resource !== undefined &&
+      (kindNoun(resource.kind) === noun || (type !== undefined && resource.kind === `${service}:${type}`))
+    ) {
       note(resource.kind, access.action, resource.container);
       created.get(resource.kind)?.resources.add(access.resource);
       continue;
     }
-    // The catalog names the types an action touches, so a creation is known even when the log did not carry
-    // the new resource's id (`ec2:CreateSnapshot` is logged with its volume, `ec2:CreateNetworkInterface` with
-    // its subnet, `kms:CreateKey` on `*`): the action's types first, else the service's.
-    const service = access.action.slice(0, colon);
-    const types = catalog?.actionByQualifiedName(access.action)?.resourceTypes.map((type) => type.name) ?? [];
-    const type =
-      types.find((t) => singular(word(t)) === noun) ??
-      [...(catalog?.service(service)?.resourceTypes.keys() ?? [])].find((t) => singular(word(t)) === noun);
+    // A creation is known even when the log did not carry the new resource's id (`ec2:CreateSnapshot` is logged
+    // with its volume, `ec2:AllocateAddress` and `kms:CreateKey` on `*`).
     if (type !== undefined) note(`${service}:${type}`, access.action, undefined);
   }
   return created;
+}
+
+/**
+ * The resource type a creating action makes, from the catalog: the action's type named like the verb's noun, else
+ * the service's, else the one type the action accepts request tags for when it is a plain write (tags are given to
+ * what a call creates: `ec2:AllocateAddress` makes an `elastic-ip`, whose noun is not "Address"). Tagging actions
+ * (`ec2:CreateTags` takes request tags on every type) create nothing.
+ */
+function createdType(action: string, noun: string, catalog: IamCatalog | undefined): string | undefined {
+  const entry = catalog?.actionByQualifiedName(action);
+  if (catalog === undefined || entry === undefined) return undefined;
+  const sameNoun = (type: string) => singular(word(type)) === noun;
+  const named =
+    entry.resourceTypes.map((type) => type.name).find(sameNoun) ??
+    [...(catalog.service(entry.service)?.resourceTypes.keys() ?? [])].find(sameNoun);
+  if (named !== undefined || entry.accessLevel !== 'Write') return named;
+  const tagged = entry.resourceTypes.filter((type) => type.taggedOnCreate === true);
+  return tagged.length === 1 ? tagged[0]?.name : undefined;
 }
 
 /**
