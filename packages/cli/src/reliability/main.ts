@@ -37,7 +37,7 @@ try {
       : [`Last long fuzz run (\`pnpm fuzz\`, recorded in \`docs/fuzz-run.json\`): ${fuzz.summary}`];
   const text = renderReliabilityTable(rows, notes);
   const failed = rows.filter((r) => r.result === 'FAIL');
-  for (const row of failed) process.stderr.write(`reliability: FAIL ${row.test} (${row.file})\n`);
+  for (const row of failed) process.stderr.write(`reliability: FAIL ${row.test} (${row.file}): ${row.failure ?? ''}\n`);
   if (rows.length === 0) {
     process.stderr.write(`reliability: no [reliability] tests ran (vitest exit ${run.status})\n`);
     process.exitCode = 1;

@@ -6,6 +6,7 @@ export interface VitestJsonReport {
       readonly title: string;
       readonly status: string;
       readonly meta?: { readonly reliability?: ReliabilityMeta };
+      readonly failureMessages?: readonly string[];
     }[];
   }[];
 }
@@ -23,6 +24,8 @@ export interface ReliabilityRow extends ReliabilityMeta {
   /** Test file, relative to the repository. */
   readonly file: string;
   readonly result: 'pass' | 'FAIL' | 'skipped';
+  /** First line of the failure, for the console; never written to the page. */
+  readonly failure?: string;
 }
 
 /** Sections of the table, in reading order; areas not listed come after, alphabetically. */
@@ -51,6 +54,7 @@ export function reliabilityRows(report: VitestJsonReport, root: string): Reliabi
         test: test.title.replace(marker, '').trim(),
         file: file.name.startsWith(`${root}/`) ? file.name.slice(root.length + 1) : file.name,
         result: test.status === 'passed' ? 'pass' : test.status === 'failed' ? 'FAIL' : 'skipped',
+        ...(test.failureMessages?.[0] === undefined ? {} : { failure: test.failureMessages[0].split('\n')[0] ?? '' }),
       });
     }
   }
