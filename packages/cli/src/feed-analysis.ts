@@ -111,7 +111,7 @@ export async function feedAnalysis(
       },
       onFileDone: () => progress.done(),
     };
-    const inFlight = Math.max(source.concurrency, pool.threads * 2, 1);
+    const inFlight = Math.max(source.concurrency, pool.threads * 3, 1);
     const run = runTask(pool, cache, window);
     for await (const state of inOrder(fileTasks(source, options, window, io), run, inFlight, hooks)) {
       analysis.merge(state);

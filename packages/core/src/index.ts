@@ -75,7 +75,7 @@ export {
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';
 export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
-export type { PrincipalSelection, PrincipalTarget } from './selection.js';
+export type { PrefilterNeedles, PrincipalSelection, PrincipalTarget } from './selection.js';
 export {
   emptySelection,
   exclusionFromAll,

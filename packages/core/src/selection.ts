@@ -99,21 +99,31 @@ export function selectorTarget(selector: PrincipalSelector): PrincipalTarget {
  * in `/` as well, and a record with `\u` escapes is always a candidate. The test is a necessary condition only:
  * candidates are parsed and matched exactly.
  */
-export function prefilterNeedles(selection: PrincipalSelection): string[] | undefined {
+export function prefilterNeedles(selection: PrincipalSelection): PrefilterNeedles | undefined {
   if (selection.all || selection.selectors.length === 0) return undefined;
-  const needles = new Set<string>();
+  const coarse = new Set<string>(['\\u']);
+  const fine = new Set<string>(['\\u']);
   for (const selector of selection.selectors) {
     const name = selector.value.startsWith('arn:') ? arnNamePart(selector.value) : selector.value;
     const literal = literalPrefix(name);
     if (literal === undefined) return undefined;
+    coarse.add(`/${literal.text}`);
     if (literal.complete) {
-      needles.add(`/${literal.text}"`);
-      needles.add(`/${literal.text}/`);
-      needles.add(`/${literal.text}\\/`);
-    } else needles.add(`/${literal.text}`);
+      fine.add(`/${literal.text}"`);
+      fine.add(`/${literal.text}/`);
+      fine.add(`/${literal.text}\\/`);
+    } else fine.add(`/${literal.text}`);
   }
-  needles.add('\\u');
-  return [...needles];
+  return { coarse: [...coarse], fine: [...fine] };
+}
+
+/**
+ * What to look for in raw text: `coarse` strings (fewer, each a prefix of some fine one) to pass over whole files
+ * quickly, `fine` ones to tell records apart precisely. A text without any coarse string has no fine one either.
+ */
+export interface PrefilterNeedles {
+  readonly coarse: readonly string[];
+  readonly fine: readonly string[];
 }
 
 /**
@@ -132,9 +142,9 @@ function literalPrefix(pattern: string): { text: string; complete: boolean } | u
   return cut === 0 ? undefined : { text: pattern.slice(0, cut), complete: false };
 }
 
-/** Whether a record's raw text passes the prefilter. */
-export function mayBelongToSelection(text: string, needles: readonly string[] | undefined): boolean {
+/** Whether a record's raw text passes the prefilter: the coarse test first, the fine one only where it passed. */
+export function mayBelongToSelection(text: string, needles: PrefilterNeedles | undefined): boolean {
   if (needles === undefined) return true;
-  for (const needle of needles) if (text.includes(needle)) return true;
-  return false;
+  if (!needles.coarse.some((needle) => text.includes(needle))) return false;
+  return needles.fine.some((needle) => text.includes(needle));
 }

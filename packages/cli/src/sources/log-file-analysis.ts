@@ -1,4 +1,4 @@
-import type { AnalysisOptions, IamCatalog, TrailAnalysisState } from '@iamgen/core';
+import type { AnalysisOptions, IamCatalog, PrefilterNeedles, TrailAnalysisState } from '@iamgen/core';
 import { isIssue, mayBelongToSelection, prefilterNeedles, TrailAnalysis } from '@iamgen/core';
 import { decompressLogFile, recordsOfLogText } from './log-content.js';
 import { addRecordText } from './repeated-calls.js';
@@ -24,7 +24,7 @@ export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: An
     return analysis.state();
   }
   const needles = options.selection === undefined ? undefined : prefilterNeedles(options.selection);
-  if (needles !== undefined && !needles.some((needle) => bytes.includes(needle))) {
+  if (needles !== undefined && !needles.coarse.some((needle) => bytes.includes(needle))) {
     // Most files of a quiet principal: no need even to decode them, only to count their records.
     const records = deliveredRecordCount(bytes);
     if (records !== undefined) {
@@ -54,7 +54,7 @@ export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: An
 function analyzeDeliveredRecords(
   text: string,
   display: string,
-  needles: readonly string[] | undefined,
+  needles: PrefilterNeedles | undefined,
   catalog: IamCatalog,
   options: AnalysisOptions,
 ): TrailAnalysisState | undefined {
@@ -144,8 +144,7 @@ function deliveredRecordCount(bytes: Buffer): number | undefined {
   if (finish - 2 === first) return 0;
   if (bytes.toString('latin1', first, first + 16) !== '{"eventVersion":') return undefined;
   // Without any array inside the records, every marker is a record boundary; otherwise the text path checks.
-  const bracket = Math.max(bytes.indexOf('['.charCodeAt(0), first), bytes.indexOf(']'.charCodeAt(0), first));
-  if (bracket !== -1 && bracket < finish - 2) return undefined;
+  if (bytes.indexOf('['.charCodeAt(0), first) !== -1) return undefined;
   let records = 1;
   for (let at = bytes.indexOf(marker, first); at !== -1 && at < finish; at = bytes.indexOf(marker, at + 2)) {
     records += 1;

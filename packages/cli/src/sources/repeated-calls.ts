@@ -10,7 +10,7 @@ const volatileFields = ['eventTime', 'eventID', 'requestID', 'creationDate'] as 
 type VolatileField = (typeof volatileFields)[number];
 
 /** Calls remembered per thread; a role's distinct calls are few, and this bounds memory at a few tens of MB. */
-const rememberedCalls = 20_000;
+const rememberedCalls = 5_000;
 
 /**
  * Remembering pays only where calls repeat. Each window of records measures how often a remembered call came back;
