@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AthenaClient, GetQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import type { ActivityRow } from '@iamgen/athena-queries';
-import { activityColumnNames, projectionTwin } from '@iamgen/athena-queries';
+import { projectionTwin } from '@iamgen/athena-queries';
 import { loadIamCatalog, resourceRequestFields } from '@iamgen/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../src/run-captured.js';
 import { localRecords } from './athena-twin.js';
 import type { Moto } from './moto.js';
-import { motoAvailable, startMoto } from './moto.js';
+import { motoAvailable, seedAthenaRows, startMoto } from './moto.js';
 import { reliability } from './reliability.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -95,24 +95,7 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
 
   /** Queues the rows moto returns for the next query: the header row first, as Athena sends it. */
   async function seed(rows: readonly ActivityRow[]) {
-    const cell = (value: string | null | undefined) =>
-      value === null || value === undefined ? {} : { VarCharValue: value };
-    const response = await fetch(`${moto.endpoint}/moto-api/static/athena/query-results`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        results: [
-          {
-            rows: [
-              { Data: activityColumnNames.map((name) => cell(name)) },
-              ...rows.map((row) => ({ Data: activityColumnNames.map((name) => cell(row[name])) })),
-            ],
-            column_info: activityColumnNames.map((name) => ({ Name: name, Type: 'varchar', Nullable: 'UNKNOWN' })),
-          },
-        ],
-      }),
-    });
-    expect(response.status).toBe(201);
+    expect(await seedAthenaRows(moto.endpoint, rows)).toBe(201);
   }
 
   async function setTransition(transition: unknown) {

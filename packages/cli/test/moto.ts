@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import type { ActivityRow } from '@iamgen/athena-queries';
+import { activityColumnNames } from '@iamgen/athena-queries';
 
 /** Whether the machine has moto's server (the IAM, S3 and Athena wire protocol on loopback). */
 export function motoAvailable(): boolean {
@@ -51,4 +53,29 @@ export async function startMoto(): Promise<Moto> {
         child.kill();
       }),
   };
+}
+
+/**
+ * Queues the rows moto's Athena answers the next query with, through its `/moto-api/static/athena/query-results`:
+ * the header row first, as Athena sends it. Returns the HTTP status (201 when queued).
+ */
+export async function seedAthenaRows(endpoint: string, rows: readonly ActivityRow[]): Promise<number> {
+  const cell = (value: string | null | undefined) =>
+    value === null || value === undefined ? {} : { VarCharValue: value };
+  const response = await fetch(`${endpoint}/moto-api/static/athena/query-results`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      results: [
+        {
+          rows: [
+            { Data: activityColumnNames.map((name) => cell(name)) },
+            ...rows.map((row) => ({ Data: activityColumnNames.map((name) => cell(row[name])) })),
+          ],
+          column_info: activityColumnNames.map((name) => ({ Name: name, Type: 'varchar', Nullable: 'UNKNOWN' })),
+        },
+      ],
+    }),
+  });
+  return response.status;
 }

@@ -1,9 +1,9 @@
-import { activityColumnNames, projectionTwin } from '@iamgen/athena-queries';
+import { projectionTwin } from '@iamgen/athena-queries';
 import { resourceRequestFields } from '@iamgen/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iamCatalog } from '../src/catalog.js';
 import type { Moto } from './moto.js';
-import { motoAvailable, startMoto } from './moto.js';
+import { motoAvailable, seedAthenaRows, startMoto } from './moto.js';
 import { Scenario, spread } from './propose-scenario.js';
 
 const policy = {
@@ -30,23 +30,7 @@ afterAll(async () => {
 /** Queues the rows moto answers the next query with: what Athena would aggregate from these records. */
 async function seed(records: readonly Record<string, unknown>[]) {
   const rows = projectionTwin(records, resourceRequestFields(iamCatalog()));
-  const cell = (value: string | null | undefined) =>
-    value === null || value === undefined ? {} : { VarCharValue: value };
-  const response = await fetch(`${moto?.endpoint}/moto-api/static/athena/query-results`, {
-    method: 'POST',
-    body: JSON.stringify({
-      results: [
-        {
-          rows: [
-            { Data: activityColumnNames.map((name) => cell(name)) },
-            ...rows.map((row) => ({ Data: activityColumnNames.map((name) => cell(row[name])) })),
-          ],
-          column_info: activityColumnNames.map((name) => ({ Name: name, Type: 'varchar', Nullable: 'UNKNOWN' })),
-        },
-      ],
-    }),
-  });
-  expect(response.status).toBe(201);
+  expect(await seedAthenaRows(moto?.endpoint ?? '', rows)).toBe(201);
 }
 
 describe.skipIf(!available)('propose reading the trail through Athena', () => {
