@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakePull {
@@ -16,6 +16,15 @@ export interface FakePull {
   comments: string[];
 }
 
+/**
+ * Faults GitHub and the network produce: the primary rate limit spent (403, `x-ratelimit-remaining: 0`), a
+ * secondary rate limit (429 with `retry-after`), a request left unanswered, a socket destroyed before any
+ * answer, and one destroyed halfway through the body.
+ */
+export type NetworkFault = 'rate-limit' | 'secondary-limit' | 'hang' | 'reset' | 'cut-body';
+
+type Answer = { status: number; body: unknown; headers?: Record<string, string> } | { fault: NetworkFault };
+
 export interface FakeCall {
   readonly method: string;
   readonly path: string;
@@ -29,8 +38,10 @@ export interface FakeCall {
 export class FakeGitHub {
   readonly pulls: FakePull[] = [];
   readonly calls: FakeCall[] = [];
-  /** Answer the next matching calls with this status (to test API failures). */
-  failNext: { method: string; status: number; times: number } | undefined;
+  /** Answer the next `times` calls of `method` with this status or fault (to test API failures and retries). */
+  failNext: { method: string; status: number | NetworkFault; times: number } | undefined;
+  /** Calls answered with a fault, in order. */
+  readonly faulted: string[] = [];
   #server: Server | undefined;
 
   constructor(
@@ -40,9 +51,10 @@ export class FakeGitHub {
 
   async start(): Promise<string> {
     this.#server = createServer((request, response) => {
-      void this.#handle(request).then(({ status, body }) => {
-        response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-        response.end(JSON.stringify(body));
+      void this.#handle(request).then((answer) => {
+        if ('fault' in answer) return this.#misbehave(answer.fault, response);
+        response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
+        response.end(JSON.stringify(answer.body));
       });
     });
     await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
@@ -50,7 +62,27 @@ export class FakeGitHub {
   }
 
   async stop(): Promise<void> {
+    this.#server?.closeAllConnections();
     await new Promise((resolve) => this.#server?.close(resolve));
+  }
+
+  #misbehave(fault: NetworkFault, response: ServerResponse): void {
+    const now = Math.floor(Date.now() / 1000);
+    const json = { 'content-type': 'application/json; charset=utf-8' };
+    if (fault === 'rate-limit') {
+      response.writeHead(403, { ...json, 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now) });
+      response.end(JSON.stringify({ message: 'API rate limit exceeded for installation ID 1.' }));
+    } else if (fault === 'secondary-limit') {
+      response.writeHead(429, { ...json, 'retry-after': '1' });
+      response.end(JSON.stringify({ message: 'You have exceeded a secondary rate limit. Please wait.' }));
+    } else if (fault === 'reset') {
+      response.socket?.destroy();
+    } else if (fault === 'cut-body') {
+      response.writeHead(200, { ...json, 'content-length': '4096' });
+      response.write('[{"number": 1, ');
+      setTimeout(() => response.socket?.destroy(), 20);
+    }
+    // 'hang': never answer; the client's timeout ends the attempt and stop() the socket.
   }
 
   /** Calls that change something on GitHub. */
@@ -58,7 +90,7 @@ export class FakeGitHub {
     return this.calls.filter((call) => call.method !== 'GET');
   }
 
-  async #handle(request: IncomingMessage): Promise<{ status: number; body: unknown }> {
+  async #handle(request: IncomingMessage): Promise<Answer> {
     let text = '';
     for await (const chunk of request) text += chunk;
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -69,7 +101,9 @@ export class FakeGitHub {
       return { status: 401, body: { message: 'Bad credentials' } };
     if (this.failNext?.method === method && this.failNext.times > 0) {
       this.failNext.times -= 1;
-      return { status: this.failNext.status, body: { message: 'Server Error' } };
+      const { status } = this.failNext;
+      this.faulted.push(`${method} ${url.pathname} ${status}`);
+      return typeof status === 'number' ? { status, body: { message: 'Server Error' } } : { fault: status };
     }
     const prefix = `/repos/${this.repository}`;
     if (!url.pathname.startsWith(prefix)) return { status: 404, body: { message: 'Not Found' } };

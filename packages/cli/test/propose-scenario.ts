@@ -4,9 +4,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCli } from '../src/main.js';
+import { gitHubPace } from '../src/propose/github.js';
 import { FakeGitHub } from './github-fake.js';
 import type { EventSpec } from './trail-fixtures.js';
 import { trailEvent } from './trail-fixtures.js';
+
+// GitHub's waits at test speed (three attempts, milliseconds instead of seconds); what is retried stays the same.
+Object.assign(gitHubPace, {
+  attempts: 3,
+  backoffMs: 5,
+  timeoutMs: 800,
+  secondMs: 10,
+  writeSpacingMs: 0,
+  notifyingWriteSpacingMs: 0,
+});
 
 export const token = 'ghs_fakeToken0123456789abcdef';
 export const repository = 'acme/infra';

@@ -1,7 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { NetworkFault } from './github-fake.js';
 import { Scenario, spread, token } from './propose-scenario.js';
+import { reliability } from './reliability.js';
 
 const account = '123456789012';
 const table = `arn:aws:dynamodb:us-east-1:${account}:table`;
@@ -220,20 +222,101 @@ describe('propose end to end', () => {
     expect(s.onOrigin('iamgen/worker', 'infra/worker.tf')).toBeUndefined();
   });
 
-  it('a GitHub API error fails that principal only, and its message carries no token', async () => {
-    const s = await estate();
-    s.github.failNext = { method: 'POST', status: 502, times: 1 };
-    const result = await s.run([]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/role orders-api-handler: failed: GitHub creating a pull request \(502\)/);
-    expect(result.stdout).toContain('role worker: opened pull request');
-    expect(`${result.stdout}${result.stderr}`).not.toContain(token);
-    // The branch was pushed; the next run opens the missing pull request without pushing again.
-    const before = s.branches();
-    const retry = await s.run(['--only', 'orders-api-handler']);
-    expect(retry.stdout).toContain('role orders-api-handler: opened pull request #2');
-    expect(s.branches()).toEqual(before);
+  it(
+    '[reliability] GitHub answering 502 on every attempt fails that principal only, its message carries no token',
+    reliability({
+      area: 'fault',
+      fault: 'GitHub 502 on every attempt (creating a pull request)',
+      produced: 'fake GitHub API answers 502 to every POST',
+      expected:
+        'bounded retries, then one line naming the principal and the GitHub call; the others go on; exit 1; no token printed',
+    }),
+    async () => {
+      const s = await estate();
+      s.github.failNext = { method: 'POST', status: 502, times: 3 };
+      const result = await s.run([]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(
+        /^role orders-api-handler: failed: GitHub creating a pull request \(502 after 3 attempts\): Server Error$/m,
+      );
+      expect(result.stdout).toContain('role worker: opened pull request');
+      expect(result.stderr).toContain('iamgen: 1 of 2 failed: orders-api-handler');
+      expect(`${result.stdout}${result.stderr}`).not.toContain(token);
+      // The branch was pushed; the next run opens the missing pull request without pushing again.
+      const before = s.branches();
+      const retry = await s.run(['--only', 'orders-api-handler']);
+      expect(retry.stdout).toContain('role orders-api-handler: opened pull request #2');
+      expect(s.branches()).toEqual(before);
+    },
+  );
+
+  describe('GitHub faults that pass are retried, and the run is the undisturbed one', () => {
+    let undisturbed: { result: unknown; pulls: unknown; orders: string | undefined } | undefined;
+    const outcome = async (fault?: { method: string; status: number | NetworkFault; times: number }) => {
+      const s = await estate();
+      s.github.failNext = fault;
+      const result = await s.run([]);
+      // Each scenario has its own folder, which pull request bodies name.
+      const pulls = JSON.parse(JSON.stringify(s.github.pulls).replaceAll(s.dir, '<dir>'));
+      return { s, outcome: { result, pulls, orders: s.onOrigin(ordersBranch, ordersFile) } };
+    };
+    const rows: [string, string, number | NetworkFault, string][] = [
+      ['500', 'POST', 500, 'answers 500 to creating a pull request twice'],
+      ['502', 'POST', 502, 'answers 502 to creating a pull request twice'],
+      ['503', 'GET', 503, 'answers 503 to listing pull requests twice'],
+      ['rate limit (403)', 'GET', 'rate-limit', 'answers 403 with x-ratelimit-remaining: 0 to listing twice'],
+      ['secondary rate limit (429)', 'POST', 'secondary-limit', 'answers 429 with retry-after to creating twice'],
+      ['hang', 'GET', 'hang', 'leaves listing pull requests unanswered twice, past the request timeout'],
+      ['connection reset', 'POST', 'reset', 'destroys the socket of creating a pull request twice'],
+      ['reset mid-body', 'GET', 'cut-body', 'sends half the listing, then destroys the socket, twice'],
+    ];
+    for (const [name, method, status, produced] of rows)
+      it(
+        `[reliability] GitHub ${name} twice, then answering: retried, same pull requests`,
+        reliability({
+          area: 'fault',
+          fault: `GitHub ${name}, twice`,
+          produced: `fake GitHub API ${produced}`,
+          expected: 'retried with backoff; exit 0; the same output and pull requests as an undisturbed run',
+        }),
+        async () => {
+          undisturbed ??= (await outcome()).outcome;
+          await scenario?.close();
+          const { s, outcome: disturbed } = await outcome({ method, status, times: 2 });
+          expect(s.github.faulted).toHaveLength(2);
+          expect(disturbed).toEqual(undisturbed);
+        },
+      );
   });
+
+  it(
+    '[reliability] GitHub hanging or resetting on every attempt: bounded, one line, exit 1',
+    reliability({
+      area: 'fault',
+      fault: 'GitHub unanswered past the timeout, or connection reset, on every attempt',
+      produced: 'fake GitHub API never answers listing pull requests / destroys every socket of creating one',
+      expected:
+        'each attempt ends at the request timeout; after the attempts one line naming the principal and call; exit 1',
+    }),
+    async () => {
+      const s = await estate({ policies: [config.policies[0]] });
+      s.github.failNext = { method: 'GET', status: 'hang', times: 3 };
+      const hung = await s.run([]);
+      expect(hung.code).toBe(1);
+      expect(hung.stdout).toMatch(
+        /^role orders-api-handler: failed: GitHub listing pull requests \(after 3 attempts\): .*timeout/m,
+      );
+      s.github.failNext = { method: 'POST', status: 'reset', times: 3 };
+      const reset = await s.run([]);
+      expect(reset.code).toBe(1);
+      expect(reset.stdout).toMatch(
+        /^role orders-api-handler: failed: GitHub creating a pull request \(after 3 attempts\): other side closed$/m,
+      );
+      expect(s.github.faulted).toHaveLength(6);
+      expect(s.github.pulls).toHaveLength(0);
+      expect(`${hung.stdout}${hung.stderr}${reset.stdout}${reset.stderr}`).not.toContain(token);
+    },
+  );
 
   it('a reviewer GitHub refuses is a note on the opened pull request, not a failure', async () => {
     const s = await estate({

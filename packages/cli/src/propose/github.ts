@@ -1,4 +1,7 @@
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import Bottleneck from 'bottleneck';
 import { UsageError } from '../cli-io.js';
 import { redact } from './git.js';
 
@@ -69,22 +72,83 @@ function repositoryOfUrl(url: string | undefined): string | undefined {
   return match === null ? undefined : `${match[1]}/${match[2]}`;
 }
 
+/**
+ * How hard `propose` tries GitHub. Throttling (429, 403 with rate-limit headers), 5xx, timeouts and connection
+ * resets are retried: 5xx and network faults `attempts` times in all, backing off `backoffMs` × 1, 4, 9…; rate
+ * limits wait what GitHub's headers say, unless that is longer than `maxRateLimitWaitS` (a spent hourly quota
+ * is better reported than slept through). Tests shorten the waits.
+ */
+export const gitHubPace = {
+  attempts: 4,
+  backoffMs: 1000,
+  /** Per attempt, the whole response included: a hung connection costs this, never forever. */
+  timeoutMs: 60_000,
+  /** The unit of the waits GitHub's rate-limit headers give in seconds. */
+  secondMs: 1000,
+  maxRateLimitWaitS: 120,
+  /** GitHub asks integrations to space writes, and more so those that notify people (labels, review requests). */
+  writeSpacingMs: 1000,
+  notifyingWriteSpacingMs: 3000,
+};
+
 export function gitHubPullRequests(settings: GitHubSettings): PullRequests {
-  const octokit = new Octokit({
+  const pace = { ...gitHubPace };
+  // Attempts of the request in flight: requests run one at a time, so a repeat of the last one is a retry.
+  let last = '';
+  let attempts = 0;
+  const fetchWhole: typeof fetch = async (input, init) => {
+    const key = `${init?.method ?? 'GET'} ${String(input)}`;
+    attempts = key === last ? attempts + 1 : 1;
+    last = key;
+    const signal = AbortSignal.timeout(pace.timeoutMs);
+    const response = await fetch(input, { ...init, signal });
+    // Read the body here so that a connection cut mid-body, or a body that stalls, fails the attempt as a
+    // network fault the retry sees, not later while the answer is parsed.
+    const body = await response.arrayBuffer();
+    return new Response(body.byteLength === 0 ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+  const rateLimited = (after: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+    retryCount < pace.attempts - 1 && after <= pace.maxRateLimitWaitS;
+  const octokit = new (Octokit.plugin(retry, throttling))({
     auth: settings.token,
     baseUrl: settings.apiUrl,
     userAgent: 'iamgen-propose',
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    request: { fetch: fetchWhole },
+    // 403 and 429 are the throttling plugin's, which honours the rate-limit headers; the rest of 4xx are answers.
+    retry: {
+      retries: pace.attempts - 1,
+      retryAfterBaseValue: pace.backoffMs,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+    },
+    throttle: {
+      onRateLimit: rateLimited,
+      onSecondaryRateLimit: rateLimited,
+      retryAfterBaseValue: pace.secondMs,
+      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: pace.writeSpacingMs }),
+      notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: pace.notifyingWriteSpacingMs }),
+    },
   });
   const { owner, repo } = settings;
   const call = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
+    last = '';
     try {
       return await request();
     } catch (error) {
-      const status =
-        typeof error === 'object' && error !== null && 'status' in error ? ` (${String(error.status)})` : '';
+      // A status only when GitHub answered: Octokit labels a timeout or a reset "500" too.
+      const answered =
+        typeof error === 'object' && error !== null && 'response' in error && error.response !== undefined;
+      const status = answered && 'status' in error ? String(error.status) : '';
+      const tries = attempts > 1 ? `after ${attempts} attempts` : '';
+      const detail = [status, tries].filter((part) => part !== '').join(' ');
       const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-      throw new GitHubError(redact(`GitHub ${what}${status}: ${message}`, [settings.token]));
+      throw new GitHubError(
+        redact(`GitHub ${what}${detail === '' ? '' : ` (${detail})`}: ${message}`, [settings.token]),
+      );
     }
   };
   const toPull = (pull: {
