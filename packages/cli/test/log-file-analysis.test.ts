@@ -11,9 +11,9 @@ const records = [
 
 describe('deliveredRecordRanges', () => {
   it('splits the delivered layout into the records, without parsing', () => {
-    const text = JSON.stringify({ Records: records });
-    const ranges = deliveredRecordRanges(text) ?? [];
-    expect(ranges.map(([start, end]) => JSON.parse(text.slice(start, end)))).toEqual(records);
+    const bytes = Buffer.from(JSON.stringify({ Records: records }));
+    const ranges = deliveredRecordRanges(bytes) ?? [];
+    expect(ranges.map(([start, end]) => JSON.parse(bytes.toString('utf8', start, end)))).toEqual(records);
   });
 
   it.each([
@@ -21,11 +21,11 @@ describe('deliveredRecordRanges', () => {
     ['a bare array', JSON.stringify(records)],
     ['keys in another order', JSON.stringify({ Records: [{ eventSource: 'x', eventVersion: '1' }] })],
   ])('declines %s', (_, text) => {
-    expect(deliveredRecordRanges(text)).toBeUndefined();
+    expect(deliveredRecordRanges(Buffer.from(text))).toBeUndefined();
   });
 
   it('reads an empty Records list as no records', () => {
-    expect(deliveredRecordRanges('{"Records":[]}\n')).toEqual([]);
+    expect(deliveredRecordRanges(Buffer.from('{"Records":[]}\n'))).toEqual([]);
   });
 });
 
@@ -72,7 +72,7 @@ describe('isBalanced', () => {
     ['{"b":2}]}', false],
     ['{"a":"\\\\"}', true],
   ])('%s → %s', (text, expected) => {
-    expect(isBalanced(text, 0, text.length)).toBe(expected);
+    expect(isBalanced(Buffer.from(text), 0, Buffer.byteLength(text))).toBe(expected);
   });
 });
 
@@ -125,5 +125,35 @@ describe('record counts around an array of event-shaped objects', () => {
       );
       expect(state.counts.recordsRead).toBe(2);
     }
+  });
+});
+
+describe('records with multi-byte characters', () => {
+  it('are cut and decoded at the same places as in the text', () => {
+    const records = [
+      trailEvent({
+        role: 'app',
+        source: 's3',
+        name: 'GetObject',
+        params: { bucketName: 'b', key: 'café/naïve-😀.txt' },
+      }),
+      trailEvent({ role: 'other', source: 's3', name: 'GetObject', params: { bucketName: 'b', key: 'ünïcode/ß.txt' } }),
+      trailEvent({
+        role: 'app',
+        source: 's3',
+        name: 'GetObject',
+        params: { bucketName: 'b', key: 'データ/ファイル.csv' },
+      }),
+    ];
+    const state = analyzeLogFile(
+      { name: 'a.json', display: 'a.json', content: new TextEncoder().encode(JSON.stringify({ Records: records })) },
+      iamCatalog(),
+      { selection: { selectors: [{ kind: 'role', value: 'app' }], all: false } },
+    );
+    expect(state.counts).toMatchObject({ recordsRead: 3, prefiltered: 1 });
+    expect(state.analyses[0]?.granted.map(([, entry]) => entry.access.resource).sort()).toEqual([
+      'arn:aws:s3:::b/café/naïve-😀.txt',
+      'arn:aws:s3:::b/データ/ファイル.csv',
+    ]);
   });
 });

@@ -142,8 +142,14 @@ function literalPrefix(pattern: string): { text: string; complete: boolean } | u
   return cut === 0 ? undefined : { text: pattern.slice(0, cut), complete: false };
 }
 
-/** Whether a record's raw text passes the prefilter: the coarse test first, the fine one only where it passed. */
-export function mayBelongToSelection(text: string, needles: PrefilterNeedles | undefined): boolean {
+/**
+ * Whether a record's raw text (a string, or its UTF-8 bytes) passes the prefilter: the coarse test first, the fine
+ * one only where it passed.
+ */
+export function mayBelongToSelection(
+  text: { includes(needle: string): boolean },
+  needles: PrefilterNeedles | undefined,
+): boolean {
   if (needles === undefined) return true;
   if (!needles.coarse.some((needle) => text.includes(needle))) return false;
   return needles.fine.some((needle) => text.includes(needle));

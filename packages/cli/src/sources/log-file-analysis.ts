@@ -32,10 +32,9 @@ export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: An
       return analysis.state();
     }
   }
-  const text = bytes.toString('utf8');
-  const delivered = analyzeDeliveredRecords(text, job.display, needles, catalog, options);
+  const delivered = analyzeDeliveredRecords(bytes, job.display, needles, catalog, options);
   if (delivered !== undefined) return delivered;
-  for (const item of recordsOfLogText(job.name, text, job.display)) {
+  for (const item of recordsOfLogText(job.name, bytes.toString('utf8'), job.display)) {
     if (isIssue(item)) analysis.addIssue(item);
     else analysis.addRecord(item.record, item.origin);
   }
@@ -52,21 +51,22 @@ export function analyzeLogFile(job: LogFileJob, catalog: IamCatalog, options: An
  * split was not at a record.
  */
 function analyzeDeliveredRecords(
-  text: string,
+  bytes: Buffer,
   display: string,
   needles: PrefilterNeedles | undefined,
   catalog: IamCatalog,
   options: AnalysisOptions,
 ): TrailAnalysisState | undefined {
-  const ranges = deliveredRecordRanges(text);
+  const ranges = deliveredRecordRanges(bytes);
   if (ranges === undefined) return undefined;
   const analysis = new TrailAnalysis(catalog, options);
-  const candidates = ranges.map(([start, end]) => mayBelongToSelection(text.slice(start, end), needles));
+  // Bytes, not text: only the records that are parsed are ever decoded (record boundaries are ASCII).
+  const candidates = ranges.map(([start, end]) => mayBelongToSelection(bytes.subarray(start, end), needles));
   for (const [index, [start, end]] of ranges.entries()) {
     // A split inside a record leaves an unbalanced piece, and it holds the `[` or `]` of the array split into.
     // Parsed pieces prove themselves by parsing; skipped ones are scanned, so records are neither lost nor doubled.
-    if (candidates[index] || !hasBracket(text, start, end)) continue;
-    if (!isBalanced(text, start, end)) return undefined;
+    if (candidates[index] || !hasBracket(bytes.subarray(start, end))) continue;
+    if (!isBalanced(bytes, start, end)) return undefined;
   }
   let skipped = 0;
   const selectionKey = JSON.stringify(options.selection ?? null);
@@ -76,7 +76,7 @@ function analyzeDeliveredRecords(
       continue;
     }
     try {
-      addRecordText(analysis, text.slice(start, end), { source: display, index }, selectionKey);
+      addRecordText(analysis, bytes.toString('utf8', start, end), { source: display, index }, selectionKey);
     } catch {
       return undefined;
     }
@@ -85,26 +85,24 @@ function analyzeDeliveredRecords(
   return analysis.state();
 }
 
-function hasBracket(text: string, start: number, end: number): boolean {
-  // On a slice, so a search that finds nothing stops at the piece's end.
-  const piece = text.slice(start, end);
-  return piece.includes('[') || piece.includes(']');
+function hasBracket(piece: Buffer): boolean {
+  return piece.includes(0x5b) || piece.includes(0x5d);
 }
 
 /**
- * Whether `text[start, end)` opens and closes as many objects and arrays as it closes, outside strings. Jumps from
- * quote to quote with indexOf, so string contents (most of a record) cost next to nothing.
+ * Whether `bytes[start, end)` opens as many objects and arrays as it closes, outside strings. Jumps from quote to
+ * quote with indexOf, so string contents (most of a record) cost next to nothing.
  */
-export function isBalanced(text: string, start: number, end: number): boolean {
+export function isBalanced(bytes: Buffer, start: number, end: number): boolean {
   let depth = 0;
   let at = start;
   while (at < end) {
-    const quote = text.indexOf('"', at);
+    const quote = bytes.indexOf(0x22, at);
     const stop = quote === -1 || quote > end ? end : quote;
     for (let i = at; i < stop; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 123 || c === 91) depth += 1;
-      else if (c === 125 || c === 93) {
+      const c = bytes[i];
+      if (c === 0x7b || c === 0x5b) depth += 1;
+      else if (c === 0x7d || c === 0x5d) {
         depth -= 1;
         if (depth < 0) return false;
       }
@@ -112,10 +110,10 @@ export function isBalanced(text: string, start: number, end: number): boolean {
     if (stop === end) break;
     let close = quote + 1;
     for (;;) {
-      close = text.indexOf('"', close);
+      close = bytes.indexOf(0x22, close);
       if (close === -1 || close >= end) return false;
       let backslashes = 0;
-      while (text.charCodeAt(close - 1 - backslashes) === 92) backslashes += 1;
+      while (bytes[close - 1 - backslashes] === 0x5c) backslashes += 1;
       if (backslashes % 2 === 0) break;
       close += 1;
     }
@@ -156,20 +154,26 @@ function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
-/** `[start, end)` of each record of a file in the delivered layout, or undefined for any other layout. */
-export function deliveredRecordRanges(text: string): [number, number][] | undefined {
+/** `[start, end)` of each record (in bytes) of a file in the delivered layout, or undefined for any other layout. */
+export function deliveredRecordRanges(bytes: Buffer): [number, number][] | undefined {
   let begin = 0;
-  while (begin < text.length && /\s/.test(text.charAt(begin))) begin += 1;
-  let finish = text.length;
-  while (finish > begin && /\s/.test(text.charAt(finish - 1))) finish -= 1;
-  if (!text.startsWith(head, begin) || !text.startsWith(']}', finish - 2)) return undefined;
+  while (begin < bytes.length && isSpace(bytes[begin])) begin += 1;
+  let finish = bytes.length;
+  while (finish > begin && isSpace(bytes[finish - 1])) finish -= 1;
   const first = begin + head.length;
   const last = finish - 2;
+  if (
+    last < first ||
+    bytes.toString('latin1', begin, first) !== head ||
+    bytes.toString('latin1', last, finish) !== ']}'
+  ) {
+    return undefined;
+  }
   if (first === last) return [];
-  if (!text.startsWith('{"eventVersion":', first) || text.charAt(last - 1) !== '}') return undefined;
+  if (bytes.toString('latin1', first, first + 16) !== '{"eventVersion":' || bytes[last - 1] !== 0x7d) return undefined;
   const ranges: [number, number][] = [];
   let start = first;
-  for (let at = text.indexOf(marker, start); at !== -1 && at < last; at = text.indexOf(marker, start)) {
+  for (let at = bytes.indexOf(marker, start); at !== -1 && at < last; at = bytes.indexOf(marker, start)) {
     ranges.push([start, at + 1]);
     start = at + 2;
   }
