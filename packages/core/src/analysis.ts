@@ -1,6 +1,6 @@
 import type { AccessSetState, Sighting } from './access-set.js';
 import { AccessSet } from './access-set.js';
-import type { Principal } from './attribute.js';
+import type { NonAuthorizationReason, Principal } from './attribute.js';
 import { nonAuthorizationReason, principalOf } from './attribute.js';
 import { getOrCreate } from './collections.js';
 import type { IamCatalog } from './iam-catalog.js';
@@ -85,9 +85,11 @@ export class PrincipalAnalysis {
 
   constructor(readonly target: PrincipalTarget) {}
 
+  /** One event (or row) of a prepared call; `notAuthorization` says why it needs no permission, null when it does. */
   fold(
     event: TrailEvent,
     principal: Principal,
+    notAuthorization: NonAuthorizationReason | null,
     outcome: () => MappingOutcome,
     sighting: Sighting,
     origin: Origin = event.origin,
@@ -95,9 +97,8 @@ export class PrincipalAnalysis {
     const count = sighting.count;
     this.matchedPrincipals.add(principal.arn);
     this.counts.matched += count;
-    const skipped = nonAuthorizationReason(event, principal);
-    if (skipped !== undefined) {
-      this.#countNotAuthorization(skipped, count);
+    if (notAuthorization !== null) {
+      this.#countNotAuthorization(notAuthorization, count);
       return;
     }
     if (event.eventCategory === 'Data' || event.managementEvent === false) this.sawDataEvents = true;
@@ -242,6 +243,8 @@ export interface PreparedCall {
   readonly event: TrailEvent;
   readonly principal: Principal;
   readonly targets: readonly PrincipalTarget[];
+  /** Why the call needs no permission of the principal (null: it does). */
+  readonly notAuthorization: NonAuthorizationReason | null;
   outcome?: MappingOutcome;
 }
 
@@ -342,7 +345,12 @@ export class TrailAnalysis {
   /** Who made a call and which analyses it feeds: the part of reading an event that does not depend on when. */
   prepare(event: TrailEvent): PreparedCall {
     const principal = principalOf(event);
-    return { event, principal, targets: targetsOf(this.#selection, principal) };
+    return {
+      event,
+      principal,
+      targets: targetsOf(this.#selection, principal),
+      notAuthorization: nonAuthorizationReason(event, principal) ?? null,
+    };
   }
 
   /** One event of a prepared call (or an aggregated row of `sighting.count` of them). */
@@ -373,7 +381,9 @@ export class TrailAnalysis {
       call.outcome ??= this.#map(event);
       return call.outcome;
     };
-    for (const target of targets) this.#analysisOf(target).fold(event, principal, mapOnce, seen, occurrence.origin);
+    for (const target of targets) {
+      this.#analysisOf(target).fold(event, principal, call.notAuthorization, mapOnce, seen, occurrence.origin);
+    }
   }
 
   state(): TrailAnalysisState {
