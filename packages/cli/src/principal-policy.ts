@@ -54,12 +54,17 @@ export interface PolicySettings {
   readonly stageTokens: readonly string[];
 }
 
-/** `--parameterize account,region` (repeatable or comma-separated) → the names, or a usage error. */
-export function parseParameterNames(values: readonly string[]): ParameterName[] {
-  const names = values
+/** A repeatable flag whose values may also be comma-separated: the values, trimmed, without empty ones. */
+function commaSeparated(values: readonly string[]): string[] {
+  return values
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '');
+}
+
+/** `--parameterize account,region` (repeatable or comma-separated) → the names, or a usage error. */
+export function parseParameterNames(values: readonly string[]): ParameterName[] {
+  const names = commaSeparated(values);
   for (const name of names) {
     if (!(parameterNames as readonly string[]).includes(name)) {
       throw new UsageError(`--parameterize takes ${parameterNames.join(', ')}; got ${name}`);
@@ -70,10 +75,7 @@ export function parseParameterNames(values: readonly string[]): ParameterName[] 
 
 /** `--stage-token dev,staging,prod` → the tokens, or a usage error for one that is not a plain name. */
 export function parseStageTokens(values: readonly string[]): string[] {
-  const tokens = values
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
+  const tokens = commaSeparated(values);
   for (const token of tokens) {
     if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new UsageError(`--stage-token takes names like dev,prod; got ${token}`);
   }

@@ -408,16 +408,7 @@ export class TrailAnalysis {
     this.span.untimed += state.span.untimed;
     if (state.span.first !== undefined) this.#noteSpan(state.span.first, state.span.last);
     for (const p of state.principals) {
-      const mine = getOrCreate(
-        this.principals,
-        p.arn,
-        (): PrincipalActivity => ({ arn: p.arn, kind: p.kind, events: 0 }),
-      );
-      mine.events += p.events;
-      if (p.firstSeen !== undefined && (mine.firstSeen === undefined || p.firstSeen < mine.firstSeen))
-        mine.firstSeen = p.firstSeen;
-      if (p.lastSeen !== undefined && (mine.lastSeen === undefined || p.lastSeen > mine.lastSeen))
-        mine.lastSeen = p.lastSeen;
+      this.#notePrincipal(p, { count: p.events, firstSeen: p.firstSeen, lastSeen: p.lastSeen });
     }
     for (const [arn, reason] of state.excludedFromAll) this.excludedFromAll.set(arn, reason);
     for (const problem of state.problems) {
@@ -460,7 +451,7 @@ export class TrailAnalysis {
     return true;
   }
 
-  #notePrincipal(principal: Principal, sighting: Sighting): void {
+  #notePrincipal(principal: Pick<Principal, 'arn' | 'kind'>, sighting: Sighting): void {
     const activity = getOrCreate(
       this.principals,
       principal.arn,

@@ -125,29 +125,15 @@ export function isBalanced(bytes: Buffer, start: number, end: number): boolean {
 const head = '{"Records":[';
 const marker = '},{"eventVersion":';
 
-/** The number of records of a file in the delivered layout, counted in its bytes; undefined for other layouts. */
+/**
+ * The number of records of a file in the delivered layout, counted in its bytes without decoding; undefined for
+ * other layouts, and when an array inside the records could hold a marker that is not a record boundary.
+ */
 function deliveredRecordCount(bytes: Buffer): number | undefined {
-  let begin = 0;
-  while (begin < bytes.length && isSpace(bytes[begin])) begin += 1;
-  let finish = bytes.length;
-  while (finish > begin && isSpace(bytes[finish - 1])) finish -= 1;
-  const first = begin + head.length;
-  if (
-    bytes.toString('latin1', begin, first) !== head ||
-    bytes.toString('latin1', finish - 2, finish) !== ']}' ||
-    finish < first + 2
-  ) {
-    return undefined;
-  }
-  if (finish - 2 === first) return 0;
-  if (bytes.toString('latin1', first, first + 16) !== '{"eventVersion":') return undefined;
-  // Without any array inside the records, every marker is a record boundary; otherwise the text path checks.
-  if (bytes.indexOf('['.charCodeAt(0), first) !== -1) return undefined;
-  let records = 1;
-  for (let at = bytes.indexOf(marker, first); at !== -1 && at < finish; at = bytes.indexOf(marker, at + 2)) {
-    records += 1;
-  }
-  return records;
+  const ranges = deliveredRecordRanges(bytes);
+  const first = ranges?.[0]?.[0];
+  if (first !== undefined && bytes.indexOf(0x5b, first) !== -1) return undefined;
+  return ranges?.length;
 }
 
 function isSpace(byte: number | undefined): boolean {

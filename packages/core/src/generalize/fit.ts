@@ -1,10 +1,9 @@
-import { getOrCreate } from '../collections.js';
 import type { IamCatalog } from '../iam-catalog.js';
 import type { PolicyDocument } from '../policy-document.js';
 import type { Access } from '../types.js';
 import type { Widening } from './replace.js';
-import { applyWidenings } from './replace.js';
-import { resourceNameOf, widenable } from './resource-name.js';
+import { applyWidenings, widenByPrefix } from './replace.js';
+import type { ResourceName } from './resource-name.js';
 import type { Generalization, GeneralizationRule } from './types.js';
 import { stablePrefix } from './volatile.js';
 
@@ -49,23 +48,8 @@ function fitWidenings(
   because: string,
   catalog?: IamCatalog,
 ): Map<string, Widening> {
-  const groups = new Map<string, { into: string; names: Set<string>; resources: Set<string> }>();
-  for (const access of accesses) {
-    const named = resourceNameOf(access.action, access.resource, catalog);
-    if (named === undefined || !widenable(named.container)) continue;
-    const prefix = rule === 'fit-type' ? '' : fitPrefix(named.name);
-    if (prefix === undefined) continue;
-    const into = `${named.container}${prefix}*`;
-    const group = getOrCreate(groups, into, () => ({ into, names: new Set<string>(), resources: new Set<string>() }));
-    group.names.add(named.name);
-    group.resources.add(access.resource);
-  }
-  const widenings = new Map<string, Widening>();
-  for (const { into, names, resources } of groups.values()) {
-    if (names.size < 2) continue;
-    for (const resource of resources) widenings.set(resource, { into, rule, because });
-  }
-  return widenings;
+  const prefixOf = (named: ResourceName) => (rule === 'fit-type' ? '' : fitPrefix(named.name));
+  return widenByPrefix(accesses, catalog, prefixOf, 2, () => ({ rule, because }));
 }
 
 /** The stable prefix of a name, else its first path segment (`reports/`), else nothing to keep. */

@@ -1,9 +1,6 @@
-import { getOrCreate } from '../collections.js';
 import type { IamCatalog } from '../iam-catalog.js';
 import type { Access } from '../types.js';
-import type { Widening } from './replace.js';
-import { applyWidenings } from './replace.js';
-import { resourceNameOf, widenable } from './resource-name.js';
+import { applyWidenings, widenByPrefix } from './replace.js';
 import type { RuleResult } from './types.js';
 import { stablePrefix } from './volatile.js';
 
@@ -17,22 +14,15 @@ export function generalizeVolatileIds(
   minimumNames: number,
   catalog?: IamCatalog,
 ): RuleResult {
-  const groups = new Map<string, { into: string; names: Set<string>; resources: Set<string> }>();
-  for (const access of accesses) {
-    const named = resourceNameOf(access.action, access.resource, catalog);
-    if (named === undefined || !widenable(named.container)) continue;
-    const prefix = stablePrefix(named.name);
-    if (prefix === undefined || (prefix === '' && named.kind !== 's3:object')) continue;
-    const into = `${named.container}${prefix}*`;
-    const group = getOrCreate(groups, into, () => ({ into, names: new Set<string>(), resources: new Set<string>() }));
-    group.names.add(named.name);
-    group.resources.add(access.resource);
-  }
-  const widenings = new Map<string, Widening>();
-  for (const { into, names, resources } of groups.values()) {
-    if (names.size < minimumNames) continue;
-    const because = `${names.size} names differ only in a date or generated id`;
-    for (const resource of resources) widenings.set(resource, { into, rule: 'volatile-id', because });
-  }
+  const widenings = widenByPrefix(
+    accesses,
+    catalog,
+    (named) => {
+      const prefix = stablePrefix(named.name);
+      return prefix === '' && named.kind !== 's3:object' ? undefined : prefix;
+    },
+    minimumNames,
+    (names) => ({ rule: 'volatile-id', because: `${names} names differ only in a date or generated id` }),
+  );
   return applyWidenings(accesses, widenings);
 }
