@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Issue, RecordOrIssue } from '@iamgen/core';
 import { isIssue, recordsOfDocument } from '@iamgen/core';
 import pLimit from 'p-limit';
+import { outputChunkSize } from './gzip-output.js';
 
 const logFile = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 /** Files that sit beside logs but are not events: S3 delivery digests, dataset manifests. */
@@ -48,24 +49,6 @@ export const defaultMaxFileBytes = 256 * 1024 * 1024;
 export const maxFileBytesLimit = constants.MAX_STRING_LENGTH;
 
 const utf8Bom = [0xef, 0xbb, 0xbf] as const;
-
-/** Deflate expands at most about 1032 times; a gzip trailer claiming more than that is not believed. */
-const deflateMaxRatio = 1032;
-const defaultChunkSize = 16 * 1024;
-
-/**
- * The output chunk for decompressing a gzip file: its decompressed size (the trailer's ISIZE) plus one byte, so
- * the whole output lands in one chunk and is not copied again to join chunks. ISIZE is only a hint (modulo 2^32,
- * the last member's only, possibly wrong): it is bounded by the cap and by what the compressed size can expand to,
- * and a wrong hint costs only the copy it meant to save.
- */
-function outputChunkSize(content: Uint8Array, maxBytes: number): number {
-  const length = content.byteLength;
-  if (length < 18) return defaultChunkSize;
-  const trailer = Buffer.from(content.buffer, content.byteOffset + length - 4, 4).readUInt32LE(0);
-  const hint = Math.min(trailer + 1, maxBytes + 1, length * deflateMaxRatio);
-  return Math.max(defaultChunkSize, hint);
-}
 
 /**
  * A log file's bytes, decompressed when `.gz` (every member of a multi-member file): at most `maxBytes` on disk and
