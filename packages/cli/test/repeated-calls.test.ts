@@ -56,6 +56,7 @@ const record = fc
       'unicode-request',
       'control-request',
       'ids-swapped',
+      'key-in-params',
     ),
   })
   .map(({ role, table, second, id, trap }) => {
@@ -72,6 +73,10 @@ const record = fc
     if (trap === 'no-id') delete event.eventID;
     if (trap === 'unicode-request') event.requestID = `réq-${second}`;
     if (trap === 'control-request') event.requestID = `req\u0000${second}`;
+    // Temporary keys rotate: the same call comes with different keys, which the pipeline ignores.
+    const identity = event.userIdentity as Record<string, unknown>;
+    if (trap === 'key-in-params') event.requestParameters = { tableName: table, accessKeyId: `AKIA${second}` };
+    else event.userIdentity = { type: identity.type, arn: identity.arn, accessKeyId: `ASIA${second}`, ...identity };
     if (trap === 'ids-swapped') {
       // eventID before requestID: not the order CloudTrail writes them in.
       const { requestID } = event;

@@ -5,10 +5,11 @@ import { foldSighting, isIssue, normalizeEventTime, normalizeRecord, totalSighti
 
 /**
  * Fields whose values differ between events of the same call and that the pipeline reads (time, id) or ignores
- * (request id, session creation time), in the order CloudTrail writes them, so each search starts where the last
- * one ended. With their values blanked, a record's bytes are equal exactly when everything else in it is.
+ * (temporary access key, session creation time, request id), in the order CloudTrail writes them, so each search
+ * starts where the last one ended. Without their values, a record's bytes are equal exactly when everything else
+ * in it is.
  */
-const volatileFields = ['creationDate', 'eventTime', 'requestID', 'eventID'] as const;
+const volatileFields = ['accessKeyId', 'creationDate', 'eventTime', 'requestID', 'eventID'] as const;
 type VolatileField = (typeof volatileFields)[number];
 const fieldOpenings = volatileFields.map((field) => `"${field}":"`);
 
@@ -144,6 +145,7 @@ function cutsAreTopLevel(record: unknown, values: VolatileValues): boolean {
   const session = identity?.sessionContext as Record<string, unknown> | undefined;
   const attributes = session?.attributes as Record<string, unknown> | undefined;
   return (
+    identity?.accessKeyId === values.accessKeyId &&
     r.eventTime === values.eventTime &&
     r.eventID === values.eventID &&
     r.requestID === values.requestID &&
