@@ -258,6 +258,8 @@ export interface CallOccurrence {
 
 /** Distinct calls remembered for mapping; far above the distinct calls of real roles, low enough to bound memory. */
 const mappingCacheLimit = 20_000;
+/** Principals whose targets are remembered; an estate has thousands of roles at most. */
+const targetCacheLimit = 10_000;
 
 /**
  * The streaming heart of every read: records go in one at a time and each feeds the analyses of the selected
@@ -287,6 +289,7 @@ export class TrailAnalysis {
   readonly #since: string | undefined;
   readonly #until: string | undefined;
   readonly #mappings = new Map<string, MappingOutcome>();
+  readonly #targets = new Map<string, readonly PrincipalTarget[]>();
 
   constructor(catalog: IamCatalog, options: AnalysisOptions) {
     this.#catalog = catalog;
@@ -348,7 +351,7 @@ export class TrailAnalysis {
     return {
       event,
       principal,
-      targets: targetsOf(this.#selection, principal),
+      targets: this.#targetsOf(principal),
       notAuthorization: nonAuthorizationReason(event, principal) ?? null,
     };
   }
@@ -416,6 +419,18 @@ export class TrailAnalysis {
       if (this.problems.length < keptExamples) this.problems.push(problem);
     }
     for (const analysis of state.analyses) this.#analysisOf(analysis.target).merge(analysis);
+  }
+
+  /** Which analyses a principal feeds; the same for all its events, and worked out once per principal. */
+  #targetsOf(principal: Principal): readonly PrincipalTarget[] {
+    const key = `${principal.kind}\u0000${principal.arn}`;
+    let targets = this.#targets.get(key);
+    if (targets === undefined) {
+      if (this.#targets.size >= targetCacheLimit) this.#targets.clear();
+      targets = targetsOf(this.#selection, principal);
+      this.#targets.set(key, targets);
+    }
+    return targets;
   }
 
   #analysisOf(target: PrincipalTarget): PrincipalAnalysis {
