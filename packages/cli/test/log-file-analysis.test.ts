@@ -1,3 +1,5 @@
+import { mayBelongToSelection, prefilterNeedles, TrailAnalysis } from '@iamgen/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { iamCatalog } from '../src/catalog.js';
 import { analyzeLogFile, deliveredRecordRanges, isBalanced } from '../src/sources/log-file-analysis.js';
@@ -155,5 +157,44 @@ describe('records with multi-byte characters', () => {
       'arn:aws:s3:::b/café/naïve-😀.txt',
       'arn:aws:s3:::b/データ/ファイル.csv',
     ]);
+  });
+});
+
+describe('the prefilter of a delivered file', () => {
+  const roles = ['app', 'app-2', 'my-app', 'apps', 'service/app', 'app/x', 'other'];
+  const selectors = ['app', 'app*', 'my-*', 'arn:aws:iam::123456789012:role/app', 'apps'];
+
+  /** A record of the role, its text possibly spelled with escaped slashes or `\u` escapes, as JSON allows. */
+  const recordText = fc
+    .record({ role: fc.constantFrom(...roles), spelling: fc.constantFrom('plain', 'escaped-slash', 'unicode') })
+    .map(({ role, spelling }) => {
+      const text = JSON.stringify(trailEvent({ role, source: 'sqs', name: 'ListQueues' }));
+      if (spelling === 'escaped-slash') return text.replaceAll('/', '\\/');
+      if (spelling === 'unicode') return text.replaceAll('"app', '"\\u0061pp');
+      return text;
+    });
+
+  it('skips exactly the records whose text cannot name a selected principal, and reads the rest as a full parse', () => {
+    const catalog = iamCatalog();
+    fc.assert(
+      fc.property(
+        fc.array(recordText, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom(...selectors),
+        (texts, value) => {
+          const selection = { selectors: [{ kind: 'role' as const, value }], all: false };
+          const content = Buffer.from(`{"Records":[${texts.join(',')}]}`);
+          const state = analyzeLogFile({ name: 'f.json', display: 'f.json', content }, catalog, { selection });
+          const needles = prefilterNeedles(selection);
+          const skipped = texts.filter((text) => !mayBelongToSelection(Buffer.from(text), needles)).length;
+          expect(state.counts.prefiltered).toBe(skipped);
+          const parsed = new TrailAnalysis(catalog, { selection });
+          for (const [index, text] of texts.entries()) parsed.addRecord(JSON.parse(text), { source: 'f.json', index });
+          expect(state.analyses.map((a) => [a.target.key, a.counts, a.granted])).toEqual(
+            parsed.state().analyses.map((a) => [a.target.key, a.counts, a.granted]),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
