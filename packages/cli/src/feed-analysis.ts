@@ -90,7 +90,7 @@ export async function feedAnalysis(
 ): Promise<FedAnalysis> {
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
-  const progress = fileProgress(io, 'reading');
+  const progress = await fileProgress(io, 'reading');
   const pool = analysisPool(source.workers);
   const cache =
     source.cache === undefined
