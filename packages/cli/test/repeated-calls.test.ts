@@ -3,7 +3,7 @@ import { TrailAnalysis } from '@iamgen/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { iamCatalog } from '../src/catalog.js';
-import { addRecordText } from '../src/sources/repeated-calls.js';
+import { FileCalls } from '../src/sources/repeated-calls.js';
 import { trailEvent } from './trail-fixtures.js';
 
 const selection: PrincipalSelection = { selectors: [], all: true };
@@ -23,6 +23,19 @@ function summary(analysis: TrailAnalysis) {
   };
 }
 
+/** Adds the texts as the records of one file (each its own range of the file's bytes), the way files are read. */
+function addFile(analysis: TrailAnalysis, texts: readonly string[], selectionKey: string): void {
+  const bytes = Buffer.from(texts.join(','), 'utf8');
+  const calls = new FileCalls(analysis, selectionKey, 'f', bytes);
+  let start = 0;
+  for (const [index, text] of texts.entries()) {
+    const end = start + Buffer.byteLength(text);
+    calls.add(start, end, index);
+    start = end + 1;
+  }
+  calls.finish();
+}
+
 /** Events that repeat calls, with traps: volatile names nested in parameters, escapes, spacing, missing fields. */
 const record = fc
   .record({
@@ -40,22 +53,31 @@ const record = fc
       'empty-id',
       'logstash',
       'denied',
+      'unicode-request',
+      'control-request',
+      'ids-swapped',
     ),
   })
   .map(({ role, table, second, id, trap }) => {
-    const event: Record<string, unknown> = {
-      ...trailEvent({
-        role,
-        source: 'dynamodb',
-        name: 'GetItem',
-        time: `2024-05-01T00:00:${String(second).padStart(2, '0')}Z`,
-        params: trap === 'nested-time' ? { tableName: table, eventTime: `x${second}` } : { tableName: table },
-        ...(trap === 'denied' ? { errorCode: 'AccessDenied', errorMessage: 'not authorized' } : {}),
-      }),
-      eventID: `evt-${id}`,
-      requestID: `req-${second}`,
-    };
+    const { eventID: _fixtureId, ...fixture } = trailEvent({
+      role,
+      source: 'dynamodb',
+      name: 'GetItem',
+      time: `2024-05-01T00:00:${String(second).padStart(2, '0')}Z`,
+      params: trap === 'nested-time' ? { tableName: table, eventTime: `x${second}` } : { tableName: table },
+      ...(trap === 'denied' ? { errorCode: 'AccessDenied', errorMessage: 'not authorized' } : {}),
+    });
+    // In the order CloudTrail writes them: request id, then event id.
+    const event: Record<string, unknown> = { ...fixture, requestID: `req-${second}`, eventID: `evt-${id}` };
     if (trap === 'no-id') delete event.eventID;
+    if (trap === 'unicode-request') event.requestID = `réq-${second}`;
+    if (trap === 'control-request') event.requestID = `req\u0000${second}`;
+    if (trap === 'ids-swapped') {
+      // eventID before requestID: not the order CloudTrail writes them in.
+      const { requestID } = event;
+      delete event.requestID;
+      event.requestID = requestID;
+    }
     if (trap === 'empty-id') event.eventID = '';
     // Logstash exports: no eventTime (or an empty one), the time in @timestamp.
     if (trap === 'logstash') {
@@ -70,18 +92,20 @@ const record = fc
     return text;
   });
 
-describe('addRecordText', () => {
+describe('FileCalls', () => {
   it('folds raw records exactly as parsing each of them would', () => {
     const catalog = iamCatalog();
     fc.assert(
       fc.property(fc.array(record, { maxLength: 40 }), fc.string(), (texts, run) => {
         const fast = new TrailAnalysis(catalog, { selection, since: '2024-05-01T00:00:10Z' });
         const plain = new TrailAnalysis(catalog, { selection, since: '2024-05-01T00:00:10Z' });
-        for (const [index, text] of texts.entries()) {
+        // Files of a few records: calls are folded per file and remembered across files.
+        for (let first = 0; first < texts.length; first += 7) {
           // A fresh selection key per run, so calls remembered by earlier runs cannot hide a difference.
-          addRecordText(fast, text, { source: 'f', index }, `${run}${texts.length}`);
-          plain.addRecord(JSON.parse(text), { source: 'f', index });
+          addFile(fast, texts.slice(first, first + 7), `${run}${texts.length}`);
         }
+        for (const [index, text] of texts.entries())
+          plain.addRecord(JSON.parse(text), { source: 'f', index: index % 7 });
         expect(summary(fast)).toEqual(summary(plain));
       }),
       { numRuns: 150 },
@@ -89,33 +113,30 @@ describe('addRecordText', () => {
   });
 });
 
-describe('addRecordText on text JSON.parse refuses', () => {
+describe('FileCalls on text JSON.parse refuses', () => {
   it('refuses it even when the same call was remembered', () => {
     const catalog = iamCatalog();
     const analysis = new TrailAnalysis(catalog, { selection });
     const good = JSON.stringify({ ...trailEvent({ role: 'app', source: 'sqs', name: 'ListQueues' }), eventID: 'e1' });
-    addRecordText(analysis, good, { source: 'f', index: 0 }, 'raw-control');
-    addRecordText(analysis, good.replace('"e1"', '"e2"'), { source: 'f', index: 1 }, 'raw-control');
+    addFile(analysis, [good, good.replace('"e1"', '"e2"')], 'raw-control');
     // A raw tab inside a string is not JSON.
-    expect(() =>
-      addRecordText(analysis, good.replace('"e1"', '"e\t3"'), { source: 'f', index: 2 }, 'raw-control'),
-    ).toThrow();
+    expect(() => addFile(analysis, [good.replace('"e1"', '"e\t3"')], 'raw-control')).toThrow();
   });
 });
 
-describe('addRecordText where calls do not repeat', () => {
+describe('FileCalls where calls do not repeat', () => {
   it('rests the shortcut and still folds every record as parsing would', () => {
     const catalog = iamCatalog();
     const fast = new TrailAnalysis(catalog, { selection });
     const plain = new TrailAnalysis(catalog, { selection });
     // Every record a different table: no call comes back, so after a window the shortcut stops trying.
-    for (let index = 0; index < 4_500; index++) {
-      const text = JSON.stringify(
+    const texts = Array.from({ length: 4_500 }, (_, index) =>
+      JSON.stringify(
         trailEvent({ role: 'app', source: 'dynamodb', name: 'GetItem', params: { tableName: `t${index % 4_000}` } }),
-      );
-      addRecordText(fast, text, { source: 'f', index }, 'no-repeats');
-      plain.addRecord(JSON.parse(text), { source: 'f', index });
-    }
+      ),
+    );
+    addFile(fast, texts, 'no-repeats');
+    for (const [index, text] of texts.entries()) plain.addRecord(JSON.parse(text), { source: 'f', index });
     expect(summary(fast)).toEqual(summary(plain));
   });
 });

@@ -18,6 +18,8 @@ export interface Sighting {
   readonly firstSeen?: string | undefined;
   readonly lastSeen?: string | undefined;
   readonly eventId?: string | undefined;
+  /** When the `eventId` event happened, where that is not `firstSeen` (the sample of folded sightings). */
+  readonly sampleSeen?: string | undefined;
 }
 
 /** Keys of accesses already seen: mappings are cached, so the same Access objects come back event after event. */
@@ -75,15 +77,7 @@ export class AccessSet {
     for (const [key, other] of state) {
       const entry = this.#entries.get(key);
       if (entry === undefined) this.#entries.set(key, { ...other });
-      else
-        foldSighting(entry, {
-          count: other.count,
-          firstSeen: other.firstSeen,
-          lastSeen: other.lastSeen,
-          ...(other.sampleEventId === undefined
-            ? {}
-            : { eventId: other.sampleEventId, sampleSeen: other.sampleSeen ?? NO_TIME }),
-        });
+      else foldSighting(entry, totalSighting(other));
     }
   }
 }
@@ -91,7 +85,28 @@ export class AccessSet {
 /** Marks a merged sample that had no time (the property is optional, so "no time" needs a value of its own). */
 const NO_TIME = '';
 
-function foldSighting(entry: ObservedAccess, sighting: Sighting & { readonly sampleSeen?: string }): void {
+/** Sightings folded into one as they would fold into an access one by one: count, first and last seen, sample. */
+export interface SightingTotal {
+  count: number;
+  firstSeen?: string;
+  lastSeen?: string;
+  sampleEventId?: string;
+  sampleSeen?: string;
+}
+
+/** The folded sightings as one sighting, which folds anywhere as its parts would have, in any order. */
+export function totalSighting(total: SightingTotal): Sighting {
+  return {
+    count: total.count,
+    firstSeen: total.firstSeen,
+    lastSeen: total.lastSeen,
+    ...(total.sampleEventId === undefined
+      ? {}
+      : { eventId: total.sampleEventId, sampleSeen: total.sampleSeen ?? NO_TIME }),
+  };
+}
+
+export function foldSighting(entry: SightingTotal, sighting: Sighting): void {
   entry.count += sighting.count;
   const first = sighting.firstSeen ?? sighting.lastSeen;
   const last = sighting.lastSeen ?? sighting.firstSeen;
@@ -109,7 +124,7 @@ function foldSighting(entry: ObservedAccess, sighting: Sighting & { readonly sam
  * The sample is the earliest event with a time (events without one come last; ties: the smallest id), compared with
  * the sample's own time, so it does not depend on the order files were read in.
  */
-function isEarlierSample(time: string, eventId: string, entry: ObservedAccess): boolean {
+function isEarlierSample(time: string, eventId: string, entry: SightingTotal): boolean {
   if (entry.sampleEventId === undefined) return true;
   const current = entry.sampleSeen ?? NO_TIME;
   if (time !== current) return time !== NO_TIME && (current === NO_TIME || time < current);

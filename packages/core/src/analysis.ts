@@ -361,10 +361,11 @@ export class TrailAnalysis {
       firstSeen: sighting?.firstSeen ?? eventTime,
       lastSeen: sighting?.lastSeen ?? eventTime,
       eventId: sighting?.eventId ?? occurrence.eventId,
+      ...(sighting?.sampleSeen === undefined ? {} : { sampleSeen: sighting.sampleSeen }),
     };
     this.counts.recordsRead += seen.count;
     this.#noteSpan(seen.firstSeen, seen.lastSeen);
-    if (!this.#inWindow(eventTime)) {
+    if (!this.inWindow(eventTime)) {
       this.counts.outsideWindow += seen.count;
       return;
     }
@@ -444,7 +445,8 @@ export class TrailAnalysis {
     if (this.span.last === undefined || last > this.span.last) this.span.last = last;
   }
 
-  #inWindow(eventTime: string | undefined): boolean {
+  /** Whether an event of this (normalized) time is inside the analysis window. */
+  inWindow(eventTime: string | undefined): boolean {
     if (eventTime === undefined) return this.#since === undefined && this.#until === undefined;
     if (this.#since !== undefined && eventTime < this.#since) return false;
     if (this.#until !== undefined && eventTime >= this.#until) return false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nonAuthorizationReason, principalOf, selectorMatches } from './attribute.js';
+import { nonAuthorizationReason, principalName, principalOf, selectorMatches } from './attribute.js';
 import type { TrailEvent, TrailIdentity } from './types.js';
 
 function event(userIdentity: TrailIdentity, extra: Partial<TrailEvent> = {}): TrailEvent {
@@ -95,5 +95,22 @@ describe('nonAuthorizationReason', () => {
     [{ eventType: 'AwsApiCall' }, role, undefined],
   ] as const)('%j by %j → %s', (extra, principal, expected) => {
     expect(nonAuthorizationReason(event({}, extra), principal)).toBe(expected);
+  });
+});
+
+describe('principalName', () => {
+  it.each([
+    ['arn:aws:iam::1:role/app', 'app'],
+    ['arn:aws:iam::1:role/service/team/app', 'app'],
+    ['arn:aws:iam::1:user/alice', 'alice'],
+    ['arn:aws:iam::1:root', 'root'],
+    ['arn:aws:iam::1:role', 'role'],
+    ['arn:aws:iam::1:role/', ''],
+    ['arn:aws:iam::1:a:b/c', 'c'],
+    ['arn:aws:iam::1', ''],
+    ['a/b:c', ''],
+    ['', ''],
+  ])('%s → %s', (arn, name) => {
+    expect(principalName(arn)).toBe(name);
   });
 });

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isIssue, normalizeRecord, recordsOfDocument } from './normalize.js';
+import { isIssue, normalizeEventTime, normalizeRecord, recordsOfDocument } from './normalize.js';
 
 const origin = { source: 'f.json', index: 0 };
 const base = {
@@ -106,5 +107,39 @@ describe('normalizeRecord', () => {
     expect(normalizeRecord({ ...base, eventSource: 'S3.AmazonAWS.com' }, origin)).toMatchObject({
       eventSource: 's3.amazonaws.com',
     });
+  });
+});
+
+describe('normalizeEventTime', () => {
+  const parsed = (raw: string) => {
+    const ms = Date.parse(raw);
+    return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  };
+
+  it.each([
+    ['2024-01-31T12:00:00Z', '2024-01-31T12:00:00.000Z'],
+    ['2024-02-29T23:59:59Z', '2024-02-29T23:59:59.000Z'],
+    ['2023-02-29T00:00:00Z', '2023-03-01T00:00:00.000Z'],
+    ['2024-01-01T24:00:00Z', '2024-01-02T00:00:00.000Z'],
+    ['2024-13-01T00:00:00Z', undefined],
+    ['2024-01-01T00:00:60Z', undefined],
+    ['2024-01-01T00:00:00.123Z', '2024-01-01T00:00:00.123Z'],
+    ['2024-01-01 00:00:00Z', parsed('2024-01-01 00:00:00Z')],
+    ['not a time', undefined],
+  ])('%s → %s', (raw, expected) => {
+    expect(normalizeEventTime(raw)).toBe(expected);
+  });
+
+  it('gives what Date.parse gives for every text of the CloudTrail shape', () => {
+    const digits = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: n, maxLength: n });
+    const shaped = fc
+      .tuple(digits(4), digits(2), digits(2), digits(2), digits(2), digits(2))
+      .map(([y, mo, d, h, mi, s]) => `${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+    fc.assert(
+      fc.property(fc.oneof(shaped, fc.string({ minLength: 20, maxLength: 20 })), (raw) => {
+        expect(normalizeEventTime(raw)).toBe(parsed(raw));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

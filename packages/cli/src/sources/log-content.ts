@@ -49,6 +49,24 @@ export const maxFileBytesLimit = constants.MAX_STRING_LENGTH;
 
 const utf8Bom = [0xef, 0xbb, 0xbf] as const;
 
+/** Deflate expands at most about 1032 times; a gzip trailer claiming more than that is not believed. */
+const deflateMaxRatio = 1032;
+const defaultChunkSize = 16 * 1024;
+
+/**
+ * The output chunk for decompressing a gzip file: its decompressed size (the trailer's ISIZE) plus one byte, so
+ * the whole output lands in one chunk and is not copied again to join chunks. ISIZE is only a hint (modulo 2^32,
+ * the last member's only, possibly wrong): it is bounded by the cap and by what the compressed size can expand to,
+ * and a wrong hint costs only the copy it meant to save.
+ */
+function outputChunkSize(content: Uint8Array, maxBytes: number): number {
+  const length = content.byteLength;
+  if (length < 18) return defaultChunkSize;
+  const trailer = Buffer.from(content.buffer, content.byteOffset + length - 4, 4).readUInt32LE(0);
+  const hint = Math.min(trailer + 1, maxBytes + 1, length * deflateMaxRatio);
+  return Math.max(defaultChunkSize, hint);
+}
+
 /**
  * A log file's bytes, decompressed when `.gz` (every member of a multi-member file): at most `maxBytes` on disk and
  * decompressed, valid UTF-8 only, a byte-order mark dropped. Anything else comes back as an Issue naming the file
@@ -65,7 +83,9 @@ export function decompressLogFile(
   }
   let bytes: Uint8Array;
   try {
-    bytes = /\.gz$/i.test(name) ? gunzipSync(content, { maxOutputLength: maxBytes }) : content;
+    bytes = /\.gz$/i.test(name)
+      ? gunzipSync(content, { maxOutputLength: maxBytes, chunkSize: outputChunkSize(content, maxBytes) })
+      : content;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       return unreadable(display, `decompresses to more than --max-file-bytes (${maxBytes} bytes); not read`);

@@ -1,7 +1,7 @@
 import type { AnalysisOptions, IamCatalog, PrefilterNeedles, TrailAnalysisState } from '@iamgen/core';
-import { isIssue, mayBelongToSelection, prefilterNeedles, TrailAnalysis } from '@iamgen/core';
+import { isIssue, prefilterNeedles, TrailAnalysis } from '@iamgen/core';
 import { decompressLogFile, recordsOfLogText } from './log-content.js';
-import { addRecordText } from './repeated-calls.js';
+import { FileCalls } from './repeated-calls.js';
 
 /** One log file to analyze: its name (for the format), how messages name it, and its bytes. */
 export interface LogFileJob {
@@ -61,7 +61,7 @@ function analyzeDeliveredRecords(
   if (ranges === undefined) return undefined;
   const analysis = new TrailAnalysis(catalog, options);
   // Bytes, not text: only the records that are parsed are ever decoded (record boundaries are ASCII).
-  const candidates = ranges.map(([start, end]) => mayBelongToSelection(bytes.subarray(start, end), needles));
+  const candidates = candidateRecords(bytes, ranges, needles);
   for (const [index, [start, end]] of ranges.entries()) {
     // A split inside a record leaves an unbalanced piece, and it holds the `[` or `]` of the array split into.
     // Parsed pieces prove themselves by parsing; skipped ones are scanned, so records are neither lost nor doubled.
@@ -69,21 +69,67 @@ function analyzeDeliveredRecords(
     if (!isBalanced(bytes, start, end)) return undefined;
   }
   let skipped = 0;
-  const selectionKey = JSON.stringify(options.selection ?? null);
+  const calls = new FileCalls(analysis, JSON.stringify(options.selection ?? null), display, bytes);
   for (const [index, [start, end]] of ranges.entries()) {
     if (!candidates[index]) {
       skipped += 1;
       continue;
     }
     try {
-      addRecordText(analysis, bytes.toString('utf8', start, end), { source: display, index }, selectionKey);
+      calls.add(start, end, index);
     } catch {
       return undefined;
     }
   }
+  calls.finish();
   analysis.addPrefiltered(skipped);
   return analysis.state();
 }
+
+/**
+ * Which records pass the prefilter (`mayBelongToSelection` of each record's bytes), found with one pass over the
+ * file per coarse needle instead of a search in every record: after a hit the search goes on from the end of the
+ * record it hit. Only records the coarse needles left in get the fine test.
+ */
+function candidateRecords(
+  bytes: Buffer,
+  ranges: readonly (readonly [number, number])[],
+  needles: PrefilterNeedles | undefined,
+): Uint8Array {
+  const candidates = new Uint8Array(ranges.length);
+  if (needles === undefined) return candidates.fill(1);
+  const first = ranges[0];
+  if (first === undefined) return candidates;
+  const coarseOnly = new Set(needles.coarse.filter((needle) => !needles.fine.includes(needle)));
+  const fineOnly = needles.fine.filter((needle) => !needles.coarse.includes(needle));
+  for (const needle of needles.coarse) {
+    // A coarse needle that is also a fine one settles the record; the others only make it a candidate.
+    const mark = coarseOnly.has(needle) ? possible : certain;
+    let record = 0;
+    let at = bytes.indexOf(needle, first[0]);
+    while (at !== -1) {
+      while (record < ranges.length && (ranges[record]?.[1] ?? 0) < at + needle.length) record += 1;
+      const range = ranges[record];
+      if (range === undefined) break;
+      if (at < range[0]) {
+        // Across the boundary between two records: in neither of them.
+        at = bytes.indexOf(needle, at + 1);
+        continue;
+      }
+      candidates[record] = Math.max(candidates[record] ?? 0, mark);
+      at = bytes.indexOf(needle, range[1]);
+    }
+  }
+  for (const [index, [start, end]] of ranges.entries()) {
+    if (candidates[index] !== possible) continue;
+    const piece = bytes.subarray(start, end);
+    candidates[index] = fineOnly.some((needle) => piece.includes(needle)) ? certain : 0;
+  }
+  return candidates;
+}
+
+const possible = 1;
+const certain = 2;
 
 function hasBracket(piece: Buffer): boolean {
   return piece.includes(0x5b) || piece.includes(0x5d);
