@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PrincipalSelection, TrailAnalysisState } from '@iamgen/core';
 import { writeFileAtomic } from './atomic-write.js';
@@ -66,7 +66,8 @@ export class AnalysisCache {
   async #read(key: string, path: string): Promise<Record<string, unknown> | null | undefined> {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      // Synchronous: a re-run reads little else, and waits on each round trip through the thread pool otherwise.
+      text = readFileSync(path, 'utf8');
     } catch {
       return undefined;
     }
