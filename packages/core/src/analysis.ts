@@ -5,7 +5,7 @@ import { nonAuthorizationReason, principalOf } from './attribute.js';
 import { getOrCreate } from './collections.js';
 import type { IamCatalog } from './iam-catalog.js';
 import type { MappingOutcome } from './mapping/index.js';
-import { mapEvent } from './mapping/index.js';
+import { mapEvent, mappingCacheKey } from './mapping/index.js';
 import { describeOrigin, isIssue, normalizeEventTime, normalizeRecord } from './normalize.js';
 import type { PrincipalSelection, PrincipalTarget } from './selection.js';
 import { emptySelection, exclusionFromAll, isGlob, selectorTarget, targetsOf } from './selection.js';
@@ -424,7 +424,7 @@ export class TrailAnalysis {
 
   /** Many events are the same call (same principal, operation and parameters): map each distinct call once. */
   #map(event: TrailEvent): MappingOutcome {
-    const key = mappingKey(event);
+    const key = mappingCacheKey(event);
     // Too deep to serialize (hostile nesting in request parameters): mapped on its own, not cached.
     if (key === undefined) return mapEvent(event, this.#catalog);
     let outcome = this.#mappings.get(key);
@@ -469,32 +469,5 @@ export class TrailAnalysis {
     if (first !== undefined && (activity.firstSeen === undefined || first < activity.firstSeen))
       activity.firstSeen = first;
     if (last !== undefined && (activity.lastSeen === undefined || last > activity.lastSeen)) activity.lastSeen = last;
-  }
-}
-
-/**
- * Exactly the fields the mapping reads, as a cache key: the identity by the parts it uses, not the whole object.
- * Undefined when the event nests too deep to serialize.
- */
-function mappingKey(event: TrailEvent): string | undefined {
-  const identity = event.userIdentity;
-  try {
-    return [
-      event.eventSource,
-      event.eventName,
-      event.awsRegion,
-      event.recipientAccountId,
-      event.errorCode,
-      event.errorMessage,
-      identity.type,
-      identity.arn,
-      identity.accountId,
-      identity.invokedBy,
-      identity.issuerArn,
-      JSON.stringify(event.requestParameters),
-      event.resources.length === 0 ? '' : JSON.stringify(event.resources),
-    ].join('\u0000');
-  } catch {
-    return undefined;
   }
 }

@@ -62,11 +62,12 @@ function analyzeDeliveredRecords(
   const analysis = new TrailAnalysis(catalog, options);
   // Bytes, not text: only the records that are parsed are ever decoded (record boundaries are ASCII).
   const candidates = candidateRecords(bytes, ranges, needles);
-  for (const [index, [start, end]] of ranges.entries()) {
-    // A split inside a record leaves an unbalanced piece, and it holds the `[` or `]` of the array split into.
-    // Parsed pieces prove themselves by parsing; skipped ones are scanned, so records are neither lost nor doubled.
-    if (candidates[index] || !hasBracket(bytes.subarray(start, end))) continue;
-    if (!isBalanced(bytes, start, end)) return undefined;
+  // A split inside a record leaves an unbalanced piece, and it holds the `[` or `]` of the array split into.
+  // Parsed pieces prove themselves by parsing; skipped ones are scanned, so records are neither lost nor doubled.
+  for (const index of recordsHolding(bytes, ranges, [0x5b, 0x5d])) {
+    const range = ranges[index];
+    if (candidates[index] || range === undefined) continue;
+    if (!isBalanced(bytes, range[0], range[1])) return undefined;
   }
   let skipped = 0;
   const calls = new FileCalls(analysis, JSON.stringify(options.selection ?? null), display, bytes);
@@ -131,8 +132,23 @@ function candidateRecords(
 const possible = 1;
 const certain = 2;
 
-function hasBracket(piece: Buffer): boolean {
-  return piece.includes(0x5b) || piece.includes(0x5d);
+/**
+ * Indexes of the records holding one of the bytes, found with one pass over the file per byte: after a hit the
+ * search goes on from the end of the record it hit.
+ */
+function recordsHolding(bytes: Buffer, ranges: readonly (readonly [number, number])[], wanted: readonly number[]) {
+  const found = new Set<number>();
+  for (const byte of wanted) {
+    let record = 0;
+    for (let at = bytes.indexOf(byte, ranges[0]?.[0]); at !== -1; ) {
+      while (record < ranges.length && (ranges[record]?.[1] ?? 0) <= at) record += 1;
+      const range = ranges[record];
+      if (range === undefined) break;
+      if (at >= range[0]) found.add(record);
+      at = bytes.indexOf(byte, Math.max(at + 1, at >= range[0] ? range[1] : 0));
+    }
+  }
+  return found;
 }
 
 /**

@@ -10,7 +10,7 @@ import { foldSighting, isIssue, normalizeEventTime, normalizeRecord, totalSighti
  */
 const volatileFields = ['creationDate', 'eventTime', 'requestID', 'eventID'] as const;
 type VolatileField = (typeof volatileFields)[number];
-const fieldOpenings = volatileFields.map((field) => Buffer.from(`"${field}":"`, 'latin1'));
+const fieldOpenings = volatileFields.map((field) => `"${field}":"`);
 
 /** Calls remembered per thread; a role's distinct calls are few, and this bounds memory at a few tens of MB. */
 const rememberedCalls = 5_000;
@@ -59,6 +59,8 @@ type VolatileValues = Partial<Record<VolatileField, string>>;
 interface CutRecord {
   readonly key: string;
   readonly values: VolatileValues;
+  /** The record's bytes as Latin-1 text: its text, when the file is ASCII. */
+  readonly latin1: string;
 }
 
 /**
@@ -68,24 +70,26 @@ interface CutRecord {
  * when a value is anything else. Whether the values are the record's own fields is proved once per key, when the
  * call is remembered (`provesOwnFields`); what was proved for one record holds for all records of its key.
  */
-function cutVolatile(record: Buffer): CutRecord | undefined {
+function cutVolatile(bytes: Buffer, start: number, end: number): CutRecord | undefined {
+  // Searched as Latin-1 text, where a character is a byte: string searches cost far less than calls into Buffer.
+  const text = bytes.toString('latin1', start, end);
   const values: VolatileValues = {};
   // Per value found: its field's index, where it starts and where it ends.
   const spans: [number, number, number][] = [];
   let cursor = 0;
   let ordered = true;
   for (const [index, opening] of fieldOpenings.entries()) {
-    let at = record.indexOf(opening, cursor);
-    if (at === -1 && cursor > 0) at = record.indexOf(opening);
+    let at = text.indexOf(opening, cursor);
+    if (at === -1 && cursor > 0) at = text.indexOf(opening);
     if (at === -1) continue;
     const valueStart = at + opening.length;
-    const valueEnd = record.indexOf(0x22, valueStart);
+    const valueEnd = text.indexOf('"', valueStart);
     if (valueEnd === -1) return undefined;
     for (let i = valueStart; i < valueEnd; i++) {
-      const byte = record[i] as number;
-      if (byte < 0x20 || byte > 0x7e || byte === 0x5c) return undefined;
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x5c) return undefined;
     }
-    values[volatileFields[index] as VolatileField] = record.toString('latin1', valueStart, valueEnd);
+    values[volatileFields[index] as VolatileField] = text.slice(valueStart, valueEnd);
     if (valueStart < cursor) ordered = false;
     else cursor = valueEnd;
     spans.push([index, valueStart, valueEnd]);
@@ -96,12 +100,12 @@ function cutVolatile(record: Buffer): CutRecord | undefined {
   let kept = 0;
   let pieceStart = 0;
   for (const [index, valueStart, valueEnd] of spans) {
-    kept += record.copy(keyScratch(kept + valueStart - pieceStart), kept, pieceStart, valueStart);
+    kept += bytes.copy(keyScratch(kept + valueStart - pieceStart), kept, start + pieceStart, start + valueStart);
     pieces += `,${index}:${valueStart - pieceStart}`;
     pieceStart = valueEnd;
   }
-  kept += record.copy(keyScratch(kept + record.length - pieceStart), kept, pieceStart);
-  return { key: `${hash('sha256', scratch.subarray(0, kept), 'base64')}${pieces}`, values };
+  kept += bytes.copy(keyScratch(kept + end - start - pieceStart), kept, start + pieceStart, end);
+  return { key: `${hash('sha256', scratch.subarray(0, kept), 'base64')}${pieces}`, values, latin1: text };
 }
 
 /** Where a record's bytes without its values are gathered to be digested; grows to the longest record. */
@@ -156,18 +160,12 @@ interface CallGroup {
   readonly total: SightingTotal;
 }
 
-/** An event without a usable time: added as it is, since nothing folds it with others. */
-interface UntimedEvent {
-  readonly call: PreparedCall;
-  readonly eventId: string | undefined;
-  readonly origin: Origin;
-}
-
 /**
  * The records of one file, each parsed and prepared only the first time its call is seen (most events of a busy
- * role repeat a few calls, and parsing is the cost), and folded per call: the analysis receives each call once per
- * file with the count, first and last time and sample event of its events, in order of first appearance. A record
- * the shortcut cannot prove safe is parsed the ordinary way, so the result is the one of parsing every record.
+ * role repeat a few calls, and parsing is the cost). The later events of a remembered call in the file are folded
+ * and reach the analysis once, at the end of the file, with their count, first and last time and sample event;
+ * everything else is added as it comes, so a file holds no more in memory than the remembered calls. A record the
+ * shortcut cannot prove safe is parsed the ordinary way, so the result is the one of parsing every record.
  */
 export class FileCalls {
   readonly #analysis: TrailAnalysis;
@@ -176,11 +174,12 @@ export class FileCalls {
   readonly #bytes: Buffer;
   /** Whether the file is all ASCII: its records then decode as Latin-1, much faster than UTF-8 and the same. */
   #ascii: boolean | undefined;
+  /** Groups by call, for events inside the window, and outside it. */
   readonly #inside = new Map<PreparedCall, CallGroup>();
   readonly #outside = new Map<PreparedCall, CallGroup>();
-  readonly #order: (CallGroup | UntimedEvent)[] = [];
+  readonly #groups: CallGroup[] = [];
 
-  /** For the file `source` whose records are ranges of `bytes` (its bytes are changed and restored while keyed). */
+  /** For the file `source` whose records are ranges of `bytes`. */
   constructor(analysis: TrailAnalysis, selectionKey: string, source: string, bytes: Buffer) {
     this.#analysis = analysis;
     this.#memory = memoryOf(selectionKey);
@@ -190,76 +189,94 @@ export class FileCalls {
 
   /** The record in `bytes[start, end)`, the index-th of the file. Throws where JSON.parse refuses its text. */
   add(start: number, end: number, index: number): void {
-    const bytes = this.#bytes;
     const memory = this.#memory;
     if (memory.resting > 0) {
       memory.resting -= 1;
-      this.#parse(this.#text(start, end), index);
+      this.#parse(this.#text(start, end), index, undefined);
       return;
     }
     // A record whose own time is empty falls back to `@timestamp` when normalized: it takes the ordinary path.
-    const cut = cutVolatile(bytes.subarray(start, end));
+    const cut = cutVolatile(this.#bytes, start, end);
     const key = cut?.values.eventTime ? cut.key : undefined;
     const known = key === undefined ? null : memory.calls.get(key);
     if (key !== undefined) countTry(memory, known !== undefined && known !== null);
     if (cut !== undefined && known !== undefined && known !== null) {
       // As normalizing reads it: an empty id is no id.
-      this.#fold(known, normalizeEventTime(cut.values.eventTime), cut.values.eventID || undefined, index);
+      this.#fold(known, normalizeEventTime(cut.values.eventTime), cut.values.eventID || undefined, index, true);
       return;
     }
-    const text = this.#text(start, end);
-    const parsed = this.#parse(text, index);
-    if (parsed === undefined || cut === undefined || key === undefined) return;
-    if (memory.calls.size >= rememberedCalls) memory.calls.clear();
-    // null remembers a key whose cut values were not the record's own: never use the shortcut for it.
-    memory.calls.set(key, provesOwnFields(text, parsed.record, cut.values) ? parsed.call : null);
+    const text = cut !== undefined && this.#isAscii() ? cut.latin1 : this.#text(start, end);
+    this.#parse(text, index, known === undefined ? cut : undefined);
   }
 
-  /** Adds the file's calls to the analysis. */
+  /** Adds the file's remembered calls to the analysis. */
   finish(): void {
-    for (const entry of this.#order) {
-      if ('total' in entry) {
-        this.#analysis.addCall(entry.call, {
-          eventTime: entry.eventTime,
-          origin: entry.origin,
-          sighting: totalSighting(entry.total),
-        });
-      } else this.#analysis.addCall(entry.call, { eventId: entry.eventId, origin: entry.origin });
+    for (const group of this.#groups) {
+      if (group.total.count === 0) continue;
+      this.#analysis.addCall(group.call, {
+        eventTime: group.eventTime,
+        origin: group.origin,
+        sighting: totalSighting(group.total),
+      });
     }
-    this.#order.length = 0;
+    this.#groups.length = 0;
     this.#inside.clear();
     this.#outside.clear();
   }
 
-  #text(start: number, end: number): string {
+  #isAscii(): boolean {
     this.#ascii ??= isAscii(this.#bytes);
-    return this.#bytes.toString(this.#ascii ? 'latin1' : 'utf8', start, end);
+    return this.#ascii;
   }
 
-  #parse(text: string, index: number) {
+  #text(start: number, end: number): string {
+    return this.#bytes.toString(this.#isAscii() ? 'latin1' : 'utf8', start, end);
+  }
+
+  /** Parses and adds a record; with its cut, also remembers its call for the records that repeat it. */
+  #parse(text: string, index: number, cut: CutRecord | undefined): void {
     const record: unknown = JSON.parse(text);
     const event = normalizeRecord(record, { source: this.#source, index });
     if (isIssue(event)) {
       this.#analysis.addIssue(event);
-      return undefined;
-    }
-    const call = this.#analysis.prepare(event);
-    this.#fold(call, event.eventTime, event.eventId, index);
-    return { record, call };
-  }
-
-  #fold(call: PreparedCall, eventTime: string | undefined, eventId: string | undefined, index: number): void {
-    if (eventTime === undefined) {
-      this.#order.push({ call, eventId, origin: { source: this.#source, index } });
       return;
     }
-    const groups = this.#analysis.inWindow(eventTime) ? this.#inside : this.#outside;
-    let group = groups.get(call);
-    if (group === undefined) {
-      group = { call, eventTime, origin: { source: this.#source, index }, total: { count: 0 } };
-      groups.set(call, group);
-      this.#order.push(group);
+    const call = this.#analysis.prepare(event);
+    // null remembers a key whose cut values were not the record's own: never use the shortcut for it.
+    const remembered = cut !== undefined && provesOwnFields(text, record, cut.values);
+    if (cut !== undefined) {
+      const { calls } = this.#memory;
+      if (calls.size >= rememberedCalls) calls.clear();
+      calls.set(cut.key, remembered ? call : null);
     }
-    foldSighting(group.total, { count: 1, firstSeen: eventTime, lastSeen: eventTime, eventId });
+    this.#fold(call, event.eventTime, event.eventId, index, remembered);
+  }
+
+  #fold(
+    call: PreparedCall,
+    eventTime: string | undefined,
+    eventId: string | undefined,
+    index: number,
+    remembered: boolean,
+  ): void {
+    const groups =
+      eventTime === undefined || !remembered
+        ? undefined
+        : this.#analysis.inWindow(eventTime)
+          ? this.#inside
+          : this.#outside;
+    const group = groups?.get(call);
+    if (eventTime !== undefined && group !== undefined) {
+      foldSighting(group.total, { count: 1, firstSeen: eventTime, lastSeen: eventTime, eventId });
+      return;
+    }
+    // The first event of a call in the file is added at once, in record order, so whatever is kept of the first
+    // event with some trait (the first principal, access or example) is what parsing every record keeps.
+    const origin = { source: this.#source, index };
+    this.#analysis.addCall(call, { eventTime, eventId, origin });
+    if (groups === undefined || eventTime === undefined) return;
+    const created = { call, eventTime, origin, total: { count: 0 } };
+    groups.set(call, created);
+    this.#groups.push(created);
   }
 }

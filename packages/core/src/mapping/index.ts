@@ -175,8 +175,40 @@ function isContextPlaceholder(name: string): boolean {
   return name === 'Partition' || name === 'Region' || name === 'Account';
 }
 
+/** The partition of the caller's ARN, the one the mapping names resources in. */
+function identityPartition(event: TrailEvent): string | undefined {
+  return /^arn:(aws[a-z-]*):/.exec(event.userIdentity.arn ?? event.userIdentity.issuerArn ?? '')?.[1];
+}
+
+/**
+ * Exactly the fields the mapping reads, as a cache key: events with equal keys map alike. The caller's ARN counts
+ * only by its partition (most callers' ARNs name a session, so calls would seldom share a key), except for IAM,
+ * which names an IAM user's own resources after the user. Undefined when the event nests too deep to serialize.
+ */
+export function mappingCacheKey(event: TrailEvent): string | undefined {
+  const identity = event.userIdentity;
+  try {
+    return [
+      event.eventSource,
+      event.eventName,
+      event.awsRegion,
+      event.recipientAccountId,
+      event.errorCode,
+      event.errorMessage,
+      identity.type,
+      event.eventSource === 'iam.amazonaws.com' ? identity.arn : identityPartition(event),
+      identity.accountId,
+      identity.invokedBy,
+      JSON.stringify(event.requestParameters),
+      event.resources.length === 0 ? '' : JSON.stringify(event.resources),
+    ].join('\u0000');
+  } catch {
+    return undefined;
+  }
+}
+
 function arnContext(event: TrailEvent): ArnContext {
-  const partition = /^arn:(aws[a-z-]*):/.exec(event.userIdentity.arn ?? event.userIdentity.issuerArn ?? '')?.[1];
+  const partition = identityPartition(event);
   return {
     partition: partition ?? partitionOfRegion(event.awsRegion),
     region: event.awsRegion,
