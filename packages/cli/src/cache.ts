@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PrincipalSelection, TrailAnalysisState } from '@iamgen/core';
 import { writeFileAtomic } from './atomic-write.js';
@@ -18,7 +18,10 @@ export interface FileIdentity {
 }
 
 export interface CacheStats {
+  /** Files served from the cache, by their own entry or by their folder's. */
   hits: number;
+  /** Folder entries used: each served the files of a folder (or the ones it already had) in one read. */
+  folderHits: number;
   misses: number;
   /** Entries that existed but could not be trusted (corrupt, foreign, another version): ignored and rebuilt. */
   rejected: number;
@@ -44,7 +47,7 @@ function runFingerprint(selection: PrincipalSelection): string {
  * rebuilt, never trusted. Writes are atomic, so the folder is safe to delete at any time.
  */
 export class AnalysisCache {
-  readonly stats: CacheStats = { hits: 0, misses: 0, rejected: 0, unwritable: 0, windowEdgeRereads: 0 };
+  readonly stats: CacheStats = { hits: 0, folderHits: 0, misses: 0, rejected: 0, unwritable: 0, windowEdgeRereads: 0 };
   readonly #dir: string;
   readonly #fingerprint: string;
 
@@ -53,42 +56,93 @@ export class AnalysisCache {
     this.#fingerprint = runFingerprint(selection);
   }
 
-  #keyOf(file: FileIdentity): { key: string; path: string } {
-    const key = JSON.stringify({ run: this.#fingerprint, file });
+  #keyOf(subject: { file: FileIdentity } | { folder: string; first: string }): { key: string; path: string } {
+    const key = JSON.stringify({ run: this.#fingerprint, ...subject });
     const hash = createHash('sha256').update(key).digest('hex');
     return { key, path: join(this.#dir, hash.slice(0, 2), `${hash}.json`) };
   }
 
-  async get(file: FileIdentity): Promise<TrailAnalysisState | undefined> {
-    const { key, path } = this.#keyOf(file);
+  /** The entry's parsed content if it is there: `undefined` when missing, `null` when it cannot be trusted. */
+  async #read(key: string, path: string): Promise<Record<string, unknown> | null | undefined> {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      // Synchronous: a re-run reads little else, and waits on each round trip through the thread pool otherwise.
+      text = readFileSync(path, 'utf8');
     } catch {
-      this.stats.misses += 1;
       return undefined;
     }
     try {
-      const entry = JSON.parse(text) as { key?: unknown; state?: unknown };
-      if (entry.key === key && isAnalysisState(entry.state)) {
-        this.stats.hits += 1;
-        return entry.state;
+      const entry = JSON.parse(text) as unknown;
+      if (typeof entry === 'object' && entry !== null && (entry as { key?: unknown }).key === key) {
+        return entry as Record<string, unknown>;
       }
     } catch {
       // Unparseable: treated like a foreign entry below.
+    }
+    this.stats.rejected += 1;
+    return null;
+  }
+
+  async #write(path: string, entry: object): Promise<void> {
+    try {
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFileAtomic(path, JSON.stringify(entry));
+    } catch {
+      this.stats.unwritable += 1;
+    }
+  }
+
+  async get(file: FileIdentity): Promise<TrailAnalysisState | undefined> {
+    const { key, path } = this.#keyOf({ file });
+    const entry = await this.#read(key, path);
+    if (entry === undefined) this.stats.misses += 1;
+    if (entry === undefined || entry === null) return undefined;
+    if (isAnalysisState(entry.state)) {
+      this.stats.hits += 1;
+      return entry.state;
     }
     this.stats.rejected += 1;
     return undefined;
   }
 
   async put(file: FileIdentity, state: TrailAnalysisState): Promise<void> {
-    const { key, path } = this.#keyOf(file);
-    try {
-      await mkdir(join(path, '..'), { recursive: true });
-      await writeFileAtomic(path, JSON.stringify({ key, state }));
-    } catch {
-      this.stats.unwritable += 1;
+    const { key, path } = this.#keyOf({ file });
+    await this.#write(path, { key, state });
+  }
+
+  /**
+   * The merged analysis of a folder's files as a previous run saw them, if they are still the first files of the
+   * folder, unchanged: `covered` of `files` (all, or the ones before files added since). Counts nothing itself; the
+   * caller counts the files it serves from it.
+   */
+  async getFolder(
+    folder: string,
+    files: readonly FileIdentity[],
+  ): Promise<{ readonly covered: number; readonly state: TrailAnalysisState } | undefined> {
+    const first = files[0];
+    if (first === undefined) return undefined;
+    const { key, path } = this.#keyOf({ folder, first: first.location });
+    const entry = await this.#read(key, path);
+    if (entry === undefined || entry === null) return undefined;
+    if (!Array.isArray(entry.files) || !isAnalysisState(entry.state)) {
+      this.stats.rejected += 1;
+      return undefined;
     }
+    const saved = entry.files as unknown[];
+    // Only a prefix can be used: the folder's analysis is merged in file order.
+    if (saved.length === 0 || saved.length > files.length) return undefined;
+    for (const [i, identity] of saved.entries()) {
+      if (JSON.stringify(identity) !== JSON.stringify(files[i])) return undefined;
+    }
+    return { covered: saved.length, state: entry.state };
+  }
+
+  /** Saves the merged analysis of a folder's files (in the order they are read), replacing the previous one. */
+  async putFolder(folder: string, files: readonly FileIdentity[], state: TrailAnalysisState): Promise<void> {
+    const first = files[0];
+    if (first === undefined) return;
+    const { key, path } = this.#keyOf({ folder, first: first.location });
+    await this.#write(path, { key, files, state });
   }
 }
 

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { AnalysisOptions, IamCatalog, TrailAnalysisState } from '@iamgen/core';
 import { emptySelection, isIssue, TrailAnalysis } from '@iamgen/core';
 import type { AwsConnection } from './aws-connection.js';
@@ -90,7 +90,7 @@ export async function feedAnalysis(
 ): Promise<FedAnalysis> {
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
-  const progress = fileProgress(io, 'reading');
+  const progress = await fileProgress(io, 'reading');
   const pool = analysisPool(source.workers);
   const cache =
     source.cache === undefined
@@ -104,17 +104,23 @@ export async function feedAnalysis(
       ...(options.since === undefined ? {} : { since: options.since }),
       ...(options.until === undefined ? {} : { until: options.until }),
     };
-    const hooks = {
-      onFileFound: () => {
-        files += 1;
-        progress.found();
-      },
-      onFileDone: () => progress.done(),
-    };
     const inFlight = Math.max(source.concurrency, pool.threads * 3, 1);
-    const run = runTask(pool, cache, window);
-    for await (const state of inOrder(fileTasks(source, options, window, io), run, inFlight, hooks)) {
-      analysis.merge(state);
+    const run = runStep(runTask(pool, cache, window));
+    const { since: _since, until: _until, ...withoutWindow } = options;
+    const unbounded = () => new TrailAnalysis(catalog, withoutWindow);
+    const steps = readSteps(fileTasks(source, options, window, io), cache, window, unbounded);
+    const counted = async function* () {
+      for await (const step of steps) {
+        const n = step.kind === 'file' ? 1 : step.files;
+        files += n;
+        for (let i = 0; i < n; i += 1) progress.found();
+        yield step;
+      }
+    };
+    for await (const done of inOrder(counted(), run, inFlight, {})) {
+      analysis.merge(done.state);
+      for (let i = 0; i < done.files; i += 1) progress.done();
+      if (done.folder !== undefined && cache !== undefined) await done.folder.add(done.unbounded, cache);
     }
     if (source.lookupRegions.length > 0) {
       // The AWS SDK is loaded only by runs that talk to AWS: it is most of the CLI's start-up time.
@@ -174,11 +180,18 @@ type PendingTask = { readonly identity: FileIdentity } & (
   | { readonly kind: 'remote'; load: () => Promise<FileTask | TrailAnalysisState> }
 );
 
+/** A file's analysis with the run's window, and (with a cache) without it: what its cache entry holds. */
+interface TaskResult {
+  readonly state: TrailAnalysisState;
+  /** Missing when the file could not be read (never cached: the next run tries again). */
+  readonly unbounded?: TrailAnalysisState | undefined;
+}
+
 function runTask(
   pool: AnalysisPool,
   cache: AnalysisCache | undefined,
   window: { since?: string; until?: string },
-): (pending: PendingTask) => Promise<TrailAnalysisState> {
+): (pending: PendingTask) => Promise<TaskResult> {
   const analyze = async (pending: PendingTask, withoutWindow: boolean): Promise<TrailAnalysisState> => {
     const task = pending.kind === 'file' ? pending.task : await pending.load();
     if (!('kind' in task)) return task;
@@ -186,19 +199,128 @@ function runTask(
     const { since: _since, until: _until, ...unbounded } = task.options;
     return pool.analyze({ ...task, options: unbounded });
   };
-  if (cache === undefined) return (pending) => analyze(pending, false);
+  if (cache === undefined) return async (pending) => ({ state: await analyze(pending, false) });
   return async (pending) => {
     // Entries are made without the window, so the nightly run's sliding window still finds them.
     let state = await cache.get(pending.identity);
     if (state === undefined) {
       state = await analyze(pending, true);
-      if (state.counts.unreadableFiles === 0) await cache.put(pending.identity, state);
+      if (state.counts.unreadableFiles > 0) return { state };
+      await cache.put(pending.identity, state);
     }
     // A file at the edge of the window is read again with it; the others are the same either way.
-    if (spanInsideWindow(state, window)) return state;
+    if (spanInsideWindow(state, window)) return { state, unbounded: state };
     cache.stats.windowEdgeRereads += 1;
-    return analyze(pending, false);
+    return { state: await analyze(pending, false), unbounded: state };
   };
+}
+
+/**
+ * The files of one folder, read one after the other, and their merged analysis without window: once all are read,
+ * it becomes the folder's cache entry, so the next run reads one entry instead of one per file.
+ */
+class FolderEntry {
+  #steps: number;
+  #readable = true;
+  constructor(
+    readonly folder: string,
+    readonly files: readonly FileIdentity[],
+    steps: number,
+    readonly analysis: TrailAnalysis,
+  ) {
+    this.#steps = steps;
+  }
+
+  /** Adds the next step's analysis (in file order); after the last one, saves the entry. */
+  async add(state: TrailAnalysisState | undefined, cache: AnalysisCache): Promise<void> {
+    // Merging only reads the state, so the same state may also have gone into the run's own analysis.
+    if (state === undefined) this.#readable = false;
+    else this.analysis.merge(state);
+    this.#steps -= 1;
+    if (this.#steps === 0 && this.#readable) await cache.putFolder(this.folder, this.files, this.analysis.state());
+  }
+}
+
+/** A step of the read, in file order: one file, or the files of a folder that one cache entry serves. */
+type ReadStep = { readonly folder?: FolderEntry | undefined } & (
+  | { readonly kind: 'file'; readonly pending: PendingTask }
+  | { readonly kind: 'cached'; readonly files: number; readonly state: TrailAnalysisState }
+);
+
+interface StepResult extends TaskResult {
+  readonly files: number;
+  readonly folder?: FolderEntry | undefined;
+}
+
+function runStep(run: (pending: PendingTask) => Promise<TaskResult>): (step: ReadStep) => Promise<StepResult> {
+  return async (step) => {
+    if (step.kind === 'cached') {
+      return { state: step.state, unbounded: step.state, files: step.files, folder: step.folder };
+    }
+    return { ...(await run(step.pending)), files: 1, folder: step.folder };
+  };
+}
+
+/** More files than this in a row of one folder make several entries: a flat folder of logs is not held at once. */
+const filesPerFolderEntry = 1000;
+
+/**
+ * The read as steps. With a cache, the files of each folder (in a row, as the walk and the bucket listing give them)
+ * are looked up as a whole first: when its entry still lists the same files, one step serves them all; when files
+ * were added after them, it serves those it lists and only the new ones are read (and the entry is rewritten).
+ * Anything else, a changed or removed file or an entry whose events straddle the window's edge, falls back to the
+ * entries of the files themselves.
+ */
+async function* readSteps(
+  tasks: AsyncIterable<PendingTask>,
+  cache: AnalysisCache | undefined,
+  window: { since?: string; until?: string },
+  unboundedAnalysis: () => TrailAnalysis,
+): AsyncGenerator<ReadStep> {
+  if (cache === undefined) {
+    for await (const pending of tasks) yield { kind: 'file', pending };
+    return;
+  }
+  const folderSteps = async function* (folder: string, run: readonly PendingTask[]): AsyncGenerator<ReadStep> {
+    // A folder of one file has its file's entry already.
+    if (run.length < 2) {
+      for (const pending of run) yield { kind: 'file', pending };
+      return;
+    }
+    const identities = run.map((pending) => pending.identity);
+    const saved = await cache.getFolder(folder, identities);
+    const usable = saved !== undefined && spanInsideWindow(saved.state, window) ? saved : undefined;
+    if (usable?.covered === run.length) {
+      cache.stats.hits += usable.covered;
+      cache.stats.folderHits += 1;
+      yield { kind: 'cached', files: usable.covered, state: usable.state };
+      return;
+    }
+    const covered = usable?.covered ?? 0;
+    // An entry that lists every file but straddles the window is still right: it is not written again.
+    const entry =
+      saved?.covered === run.length
+        ? undefined
+        : new FolderEntry(folder, identities, run.length - covered + (covered > 0 ? 1 : 0), unboundedAnalysis());
+    if (usable !== undefined) {
+      cache.stats.hits += usable.covered;
+      cache.stats.folderHits += 1;
+      yield { kind: 'cached', files: usable.covered, state: usable.state, folder: entry };
+    }
+    for (const pending of run.slice(covered)) yield { kind: 'file', pending, folder: entry };
+  };
+  let folder: string | undefined;
+  let run: PendingTask[] = [];
+  for await (const pending of tasks) {
+    const next = dirname(pending.identity.location);
+    if (next !== folder || run.length === filesPerFolderEntry) {
+      if (folder !== undefined) yield* folderSteps(folder, run);
+      folder = next;
+      run = [];
+    }
+    run.push(pending);
+  }
+  if (folder !== undefined) yield* folderSteps(folder, run);
 }
 
 async function* fileTasks(

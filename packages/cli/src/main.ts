@@ -1,20 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { generalizeModes } from '@iamgen/core';
 import type { Argv } from 'yargs';
-import yargs from 'yargs';
+import { argvParser } from './argv-parser.js';
 import type { AwsConnection } from './aws-connection.js';
 import { maxAttemptsOf } from './aws-connection.js';
 import type { CliIo } from './cli-io.js';
 import { exitCodes, RunFailure, UsageError } from './cli-io.js';
-import { athena } from './commands/athena.js';
-import { diff, diffFormats } from './commands/diff.js';
-import { fromTrail } from './commands/from-trail.js';
-import { roles } from './commands/roles.js';
 import type { SourceOptions } from './feed-analysis.js';
-import { parseParameterNames, parseStageTokens, policyFormats, policyKinds } from './principal-policy.js';
-import { propose } from './propose/run.js';
+import type { DiffFormat, PolicyFormat, PolicyKind } from './option-choices.js';
+import { diffFormats, policyFormats, policyKinds } from './option-choices.js';
 import type { AthenaTable } from './sources/athena-query.js';
-import { maxFileBytesLimit } from './sources/log-content.js';
 import { safeWriter } from './terminal.js';
 
 type Command = () => Promise<number>;
@@ -47,8 +42,9 @@ const maxFileBytesOption = {
 } as const;
 
 /** `--max-file-bytes`: a byte count with an optional K, M or G suffix (powers of 1024). */
-function maxFileBytesOf(value: unknown): number | undefined {
+async function maxFileBytesOf(value: unknown): Promise<number | undefined> {
   if (value === undefined) return undefined;
+  const { maxFileBytesLimit } = await import('./sources/log-content.js');
   const match = /^(\d+)([KMG]?)i?B?$/i.exec(String(value).trim());
   const bytes =
     match === null
@@ -171,13 +167,13 @@ function connectionOf(argv: Record<string, unknown>, io: CliIo): AwsConnection {
 }
 
 /** Where `from-trail` and `roles` read events: files, trail buckets, LookupEvents regions. */
-function sourceOf(argv: Record<string, unknown>, io: CliIo): SourceOptions {
+async function sourceOf(argv: Record<string, unknown>, io: CliIo): Promise<SourceOptions> {
   return {
     events: argv.events as string[],
     lookupRegions: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
     concurrency: argv.concurrency as number,
     workers: (argv.workers as number | undefined) ?? 'auto',
-    maxFileBytes: maxFileBytesOf(argv.maxFileBytes),
+    maxFileBytes: await maxFileBytesOf(argv.maxFileBytes),
     cache: argv.cache as string | undefined,
     athena: athenaTableOf(argv),
     ...connectionOf(argv, io),
@@ -285,35 +281,40 @@ const fromTrailCommand: CommandDefinition = {
         '$0 from-trail --all --events s3://trail-bucket/AWSLogs/ --since 90d --out-dir policies/ --cache .iamgen-cache',
         'nightly: read only the files added since the last run',
       ),
-  run: (argv, io) =>
-    fromTrail(
+  run: async (argv, io) => {
+    const [{ fromTrail }, { parseParameterNames, parseStageTokens }] = await Promise.all([
+      import('./commands/from-trail.js'),
+      import('./principal-policy.js'),
+    ]);
+    return fromTrail(
       {
         roles: (argv.role as string[] | undefined) ?? [],
         users: (argv.user as string[] | undefined) ?? [],
         all: argv.all as boolean,
         outDir: argv.outDir as string | undefined,
-        ...sourceOf(argv, io),
+        ...(await sourceOf(argv, io)),
         since: argv.since as string | undefined,
         until: argv.until as string | undefined,
-        format: argv.format as (typeof policyFormats)[number],
+        format: argv.format as PolicyFormat,
         out: argv.out as string | undefined,
         report: argv.report as string | undefined,
         explain: argv.explain as string | undefined,
         common: argv.common as boolean,
         includeDenied: argv.includeDenied as boolean,
-        policyKind: argv.policyKind as (typeof policyKinds)[number],
+        policyKind: argv.policyKind as PolicyKind,
         objectPrefixThreshold: argv.objectPrefixThreshold as number,
         parameterize: parseParameterNames(argv.parameterize as string[]),
         stageTokens: parseStageTokens(argv.stageToken as string[]),
         generalize: argv.generalize as (typeof generalizeModes)[number],
         iamSnapshot: argv.iamSnapshot as string | undefined,
         diffAgainst: argv.diffAgainst as string | undefined,
-        diffFormat: argv.diffFormat as (typeof diffFormats)[number],
+        diffFormat: argv.diffFormat as DiffFormat,
         diffOut: argv.diffOut as string | undefined,
         ...connectionOf(argv, io),
       },
       io,
-    ),
+    );
+  },
 };
 
 const rolesCommand: CommandDefinition = {
@@ -329,15 +330,17 @@ const rolesCommand: CommandDefinition = {
       .option('max-file-bytes', maxFileBytesOption)
       .option('cache', cacheOption)
       .example('$0 roles --events ./AWSLogs', 'who did what in these logs'),
-  run: (argv, io) =>
-    roles(
+  run: async (argv, io) => {
+    const { roles } = await import('./commands/roles.js');
+    return roles(
       {
-        ...sourceOf(argv, io),
+        ...(await sourceOf(argv, io)),
         format: argv.format as 'text' | 'json',
         ...connectionOf(argv, io),
       },
       io,
-    ),
+    );
+  },
 };
 
 const athenaCommand: CommandDefinition = {
@@ -399,11 +402,12 @@ const athenaCommand: CommandDefinition = {
         "$0 athena query --table security.cloudtrail --role 'orders-*' --regions us-east-1 eu-west-1 --since 90d",
         'what the orders roles did, as from-trail --athena-table runs it',
       ),
-  run: (argv, io) => {
+  run: async (argv, io) => {
     const regions = (argv.regions as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [];
     if (argv.statement === 'query' && regions.length === 0) {
       throw new UsageError('athena query needs --regions (the regions to read)');
     }
+    const { athena } = await import('./commands/athena.js');
     return athena(
       {
         statement: argv.statement as 'ddl' | 'query',
@@ -462,19 +466,21 @@ const diffCommand: CommandDefinition = {
         '$0 diff --current auth-details.json --role ci-deployer --proposed policy.json',
         'against an account dump',
       ),
-  run: (argv, io) =>
-    diff(
+  run: async (argv, io) => {
+    const { diff } = await import('./commands/diff.js');
+    return diff(
       {
         current: argv.current as string,
         proposed: argv.proposed as string,
         role: argv.role as string | undefined,
         user: argv.user as string | undefined,
-        format: argv.format as (typeof diffFormats)[number],
+        format: argv.format as DiffFormat,
         dataEvents: argv.dataEvents as boolean,
         ...connectionOf(argv, io),
       },
       io,
-    ),
+    );
+  },
 };
 
 const proposeCommand: CommandDefinition = {
@@ -501,8 +507,9 @@ const proposeCommand: CommandDefinition = {
       .option('report', { type: 'string', describe: 'write a JSON report of every principal to FILE' })
       .example('$0 propose --config iamgen.config.yaml --dry-run', 'what the nightly run would propose')
       .example('$0 propose --only orders-api-handler', 'one principal (GITHUB_TOKEN and GITHUB_REPOSITORY set)'),
-  run: (argv, io) =>
-    propose(
+  run: async (argv, io) => {
+    const { propose } = await import('./propose/run.js');
+    return propose(
       {
         config: argv.config as string,
         dryRun: argv.dryRun as boolean,
@@ -510,7 +517,8 @@ const proposeCommand: CommandDefinition = {
         report: argv.report as string | undefined,
       },
       io,
-    ),
+    );
+  },
 };
 
 const commands: readonly CommandDefinition[] = [
@@ -531,7 +539,7 @@ function packageVersion(): string {
 export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
   const io: CliIo = { ...rawIo, stdout: safeWriter(rawIo.stdout, false), stderr: safeWriter(rawIo.stderr, true) };
   let chosen: Command | undefined;
-  let parser = yargs()
+  let parser = argvParser()
     .scriptName('iamgen')
     .usage('$0 <command> [options]\n\nLeast-privilege IAM policies from CloudTrail activity.')
     .strict()

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type {
   CoverageResult,
   GeneralizeMode,
@@ -25,23 +26,19 @@ import {
   renderJson,
   renderTerraform,
 } from '@iamgen/core';
-import { stringify as toYaml } from 'yaml';
 import type { CacheStats } from './cache.js';
 import { iamCatalog } from './catalog.js';
 import { RunFailure, UsageError } from './cli-io.js';
+import type { PolicyFormat, PolicyKind } from './option-choices.js';
 import type { RunReport } from './report.js';
 import { buildReport } from './report.js';
 import type { AthenaRunSummary } from './sources/athena-query.js';
-
-export const policyFormats = ['json', 'yaml', 'terraform', 'cloudformation'] as const;
-export type PolicyFormat = (typeof policyFormats)[number];
-export const policyKinds = ['managed', 'role-inline', 'user-inline'] as const;
 
 /** How policies are made from analyses; the same for every principal of a run. */
 export interface PolicySettings {
   readonly format: PolicyFormat;
   readonly includeDenied: boolean;
-  readonly policyKind: (typeof policyKinds)[number];
+  readonly policyKind: PolicyKind;
   readonly objectPrefixThreshold: number;
   readonly generalize: GeneralizeMode;
   /** Types resources by the catalog's ARN templates for generalization; without it, by the ARN's shape. */
@@ -218,6 +215,13 @@ function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, 
     : `${label} not seen in the logs${window}; ${kind}s seen: ${list}${more}`;
 }
 
+const requireModule = createRequire(import.meta.url);
+
+/** YAML output; the library is loaded by the formats that print it (most runs print JSON). */
+function toYaml(value: unknown): string {
+  return (requireModule('yaml') as typeof import('yaml')).stringify(value, { lineWidth: 0 });
+}
+
 export function renderPolicy(
   shaped: Pick<ShapedPolicy, 'documents'>,
   format: PolicyFormat,
@@ -229,11 +233,11 @@ export function renderPolicy(
     case 'json':
       return renderJson(single);
     case 'yaml':
-      return toYaml(single, { lineWidth: 0 });
+      return toYaml(single);
     case 'terraform':
       return renderTerraform(shaped.documents, target);
     case 'cloudformation':
-      return toYaml(cloudFormationTemplate(shaped.documents, target), { lineWidth: 0 });
+      return toYaml(cloudFormationTemplate(shaped.documents, target));
   }
 }
 

@@ -1,4 +1,3 @@
-import { SingleBar } from 'cli-progress';
 import type { CliIo } from './cli-io.js';
 import { rawStreamOf } from './terminal.js';
 
@@ -12,10 +11,12 @@ const silent: FileProgress = { found() {}, done() {}, stop() {} };
 
 /**
  * A files-read bar on stderr when it is a terminal that can move its cursor; nothing otherwise, so logs and pipes
- * stay clean. It draws in the terminal's own colour, so NO_COLOR has nothing to turn off.
+ * stay clean. It draws in the terminal's own colour, so NO_COLOR has nothing to turn off. The bar's library is
+ * loaded only when it is drawn.
  */
-export function fileProgress(io: CliIo, label: string): FileProgress {
+export async function fileProgress(io: CliIo, label: string): Promise<FileProgress> {
   if (!io.stderrIsTTY || io.env.TERM === 'dumb') return silent;
+  const { SingleBar } = await import('cli-progress');
   const bar = new SingleBar({
     format: `${label} [{bar}] {value}/{total} files`,
     stream: rawStreamOf(io.stderr) as NodeJS.WritableStream,

@@ -121,3 +121,156 @@ describe('--cache', () => {
     if (process.getuid?.() !== 0) expect(result.cache?.unwritable).toBe(1);
   });
 });
+
+describe('--cache folder entries', () => {
+  /** Writes `files` (a.json, a2.json, b.json, c.json → tables) into day `d`: one GetItem per table, each at its own hour. */
+  async function writeFiles(d: number, files: Record<string, readonly string[]>): Promise<void> {
+    await mkdir(day(d), { recursive: true });
+    for (const [name, tables] of Object.entries(files)) {
+      const f = ['a.json', 'a2.json', 'b.json', 'c.json'].indexOf(name);
+      const records = tables.map((tableName, i) =>
+        trailEvent({
+          role: 'app',
+          source: 'dynamodb',
+          name: 'GetItem',
+          time: `2024-05-0${d}T${String(f * 4 + i).padStart(2, '0')}:00:00Z`,
+          params: { tableName },
+        }),
+      );
+      const text = JSON.stringify({ Records: records });
+      // An unchanged file keeps its modification time, as a log file does once delivered.
+      if ((await readFile(join(day(d), name), 'utf8').catch(() => undefined)) !== text) {
+        await writeFile(join(day(d), name), text);
+      }
+    }
+  }
+
+  interface Both {
+    cached: Run;
+    /** The report without its cache figures, and the policy, of the cached run and of a run without cache. */
+    same: () => Promise<void>;
+  }
+
+  /** A cached run, and a check that a run without cache prints the same policy and the same report. */
+  async function cachedRun(...extra: string[]): Promise<Both> {
+    const cached = await run('--cache', 'cache', ...extra);
+    const cachedReport = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as Record<string, unknown>;
+    return {
+      cached,
+      same: async () => {
+        const uncached = await run(...extra);
+        const uncachedReport = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as Record<string, unknown>;
+        expect(cached.code).toBe(0);
+        expect(cached.policy).toBe(uncached.policy);
+        const { cache: _, ...rest } = cachedReport;
+        expect(JSON.stringify(rest)).toBe(JSON.stringify(uncachedReport));
+      },
+    };
+  }
+
+  async function folderEntries(): Promise<string[]> {
+    const all = await entries();
+    const folders: string[] = [];
+    for (const entry of all) {
+      const content = JSON.parse(await readFile(join(dir, 'cache', entry), 'utf8')) as { files?: unknown };
+      if (content.files !== undefined) folders.push(entry);
+    }
+    return folders;
+  }
+
+  it('serves an unchanged folder from one entry, even without the entries of its files', async () => {
+    await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory'] });
+    await writeFiles(2, { 'a.json': ['customers'], 'b.json': ['payments'], 'c.json': ['orders'] });
+    const first = await cachedRun();
+    expect(first.cached.cache).toMatchObject({ hits: 0, folderHits: 0, misses: 5 });
+    await first.same();
+    const folders = await folderEntries();
+    expect(folders).toHaveLength(2);
+    for (const entry of await entries()) {
+      if (!folders.includes(entry)) await rm(join(dir, 'cache', entry));
+    }
+    const second = await cachedRun();
+    expect(second.cached.cache).toMatchObject({ hits: 5, folderHits: 2, misses: 0, rejected: 0 });
+    await second.same();
+  });
+
+  it('reads only the new files of a grown folder and of a new folder, then serves both from their entries', async () => {
+    await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory'] });
+    await writeFiles(2, { 'a.json': ['customers'], 'b.json': ['payments'] });
+    await cachedRun();
+    await writeFiles(2, { 'a.json': ['customers'], 'b.json': ['payments'], 'c.json': ['refunds'] });
+    await writeFiles(3, { 'a.json': ['ledger'], 'b.json': ['orders'] });
+    const grown = await cachedRun();
+    // Day 1 whole, day 2's first two files from its old entry; day 2's new file and day 3 read.
+    expect(grown.cached.cache).toMatchObject({ hits: 4, folderHits: 2, misses: 3 });
+    expect(grown.cached.policy).toContain('table/refunds');
+    expect(grown.cached.policy).toContain('table/ledger');
+    await grown.same();
+    const again = await cachedRun();
+    expect(again.cached.cache).toMatchObject({ hits: 7, folderHits: 3, misses: 0 });
+    await again.same();
+  });
+
+  it('falls back to the entries of the files when one changed, was removed or was inserted before others', async () => {
+    await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory'], 'c.json': ['customers'] });
+    await cachedRun();
+    await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory', 'payments'], 'c.json': ['customers'] });
+    const changed = await cachedRun();
+    expect(changed.cached.cache).toMatchObject({ hits: 2, folderHits: 0, misses: 1 });
+    expect(changed.cached.policy).toContain('table/payments');
+    await changed.same();
+    await rm(join(day(1), 'c.json'));
+    const removed = await cachedRun();
+    expect(removed.cached.cache).toMatchObject({ hits: 2, folderHits: 0, misses: 0 });
+    expect(removed.cached.policy).not.toContain('table/customers');
+    await removed.same();
+    await writeFiles(1, { 'a.json': ['orders'], 'a2.json': ['ledger'], 'b.json': ['inventory', 'payments'] });
+    const inserted = await cachedRun();
+    expect(inserted.cached.cache).toMatchObject({ hits: 2, folderHits: 0, misses: 1 });
+    await inserted.same();
+    expect((await cachedRun()).cached.cache).toMatchObject({ hits: 3, folderHits: 1, misses: 0 });
+  });
+
+  it('uses a folder entry inside the window and the entries of its files at the window edge', async () => {
+    await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory'] });
+    await writeFiles(2, { 'a.json': ['customers', 'payments'], 'b.json': ['ledger'] });
+    await writeFiles(3, { 'a.json': ['refunds'], 'b.json': ['orders'] });
+    await cachedRun();
+    // Day 1 lies before the window (skipped), day 2's a.json straddles its start, day 3 lies inside.
+    const edge = await cachedRun('--since', '2024-05-02T01:00:00Z');
+    expect(edge.cached.cache).toMatchObject({ hits: 4, folderHits: 1, windowEdgeRereads: 1 });
+    expect(edge.cached.policy).not.toContain('table/customers');
+    expect(edge.cached.policy).toContain('table/payments');
+    await edge.same();
+    const inside = await cachedRun('--since', '2024-05-02T00:00:00Z', '--until', '2024-05-04T00:00:00Z');
+    expect(inside.cached.cache).toMatchObject({ hits: 4, folderHits: 2, windowEdgeRereads: 0 });
+    await inside.same();
+  });
+
+  it.each([
+    ['corrupt', 'not json at all'],
+    ['foreign', JSON.stringify({ key: 'another version', files: [], state: {} })],
+  ])('ignores and rebuilds a %s folder entry', async (_, content) => {
+    await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory'] });
+    await cachedRun();
+    const [entry] = await folderEntries();
+    await writeFile(join(dir, 'cache', entry ?? ''), content);
+    const second = await cachedRun();
+    expect(second.cached.cache).toMatchObject({ hits: 2, folderHits: 0, rejected: 1 });
+    expect(second.cached.stderr).toContain('1 entries could not be trusted (corrupt or foreign) and were rebuilt');
+    await second.same();
+    expect((await cachedRun()).cached.cache).toMatchObject({ hits: 2, folderHits: 1, rejected: 0 });
+  });
+
+  it('does not trust a folder entry of its own key whose files or analysis are not what it holds', async () => {
+    await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory'] });
+    await cachedRun();
+    const [entry] = await folderEntries();
+    const path = join(dir, 'cache', entry ?? '');
+    const saved = JSON.parse(await readFile(path, 'utf8')) as { key: string };
+    await writeFile(path, JSON.stringify({ key: saved.key, files: 'a.json', state: null }));
+    const second = await cachedRun();
+    expect(second.cached.cache).toMatchObject({ hits: 2, folderHits: 0, rejected: 1 });
+    await second.same();
+  });
+});

@@ -80,6 +80,36 @@ describe.skipIf(!motoAvailable())('reading a trail bucket (moto S3)', () => {
     expect(report.counts).toMatchObject({ files: 3, unreadableFiles: 1 });
   });
 
+  it('serves an unchanged day folder of a bucket from one cache entry and reads only objects added to it', async () => {
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'nightly-trail' }));
+    const folder = 'AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01';
+    const files = (await readdir(join(sample, folder))).sort();
+    for (const name of files) {
+      const Body = await readFile(join(sample, folder, name));
+      await s3.send(new PutObjectCommand({ Bucket: 'nightly-trail', Key: `${folder}/${name}`, Body }));
+    }
+    const read = async (...extra: string[]) => {
+      const args = ['from-trail', '--role', 'orders-api-handler', '--events', 's3://nightly-trail/AWSLogs/'];
+      const result = await runCliCaptured(
+        [...args, '--endpoint-url', moto.endpoint, '--report', 'r.json', ...extra],
+        dir,
+      );
+      const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as { cache?: Record<string, number> };
+      return { policy: result.stdout, cache: report.cache };
+    };
+    await read('--cache', 'nightly-cache');
+    const again = await read('--cache', 'nightly-cache');
+    expect(again.cache).toMatchObject({ hits: 2, folderHits: 1, misses: 0 });
+    expect(again.policy).toBe(await readFile(join(root, 'samples/orders-api/expected-policy.json'), 'utf8'));
+    // A copy of the first file delivered later: its events count twice, the policy stays what it was.
+    const Body = await readFile(join(sample, folder, files[0] ?? ''));
+    await s3.send(new PutObjectCommand({ Bucket: 'nightly-trail', Key: `${folder}/z-later.json.gz`, Body }));
+    const grown = await read('--cache', 'nightly-cache');
+    expect(grown.cache).toMatchObject({ hits: 2, folderHits: 1, misses: 1 });
+    expect(grown.policy).toBe((await read()).policy);
+  });
+
   it('fails with one line when the bucket does not exist', async () => {
     const result = await runCliCaptured(
       ['roles', '--events', 's3://no-such-bucket/', '--endpoint-url', moto.endpoint],

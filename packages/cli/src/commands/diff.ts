@@ -9,9 +9,7 @@ import { exitCodes, UsageError } from '../cli-io.js';
 import { readPolicyFile } from '../current-policy/from-file.js';
 import type { PrincipalRef } from '../current-policy/index.js';
 import { loadCurrentPolicies } from '../current-policy/index.js';
-
-export const diffFormats = ['text', 'markdown', 'json'] as const;
-export type DiffFormat = (typeof diffFormats)[number];
+import type { DiffFormat } from '../option-choices.js';
 
 export interface DiffArgs extends AwsConnection {
   readonly current: string;

@@ -9,19 +9,16 @@ import type { CliIo } from '../cli-io.js';
 import { exitCodes, RunFailure, UsageError } from '../cli-io.js';
 import type { CommonMember } from '../common-policy.js';
 import { commonPolicies, commonPolicyName } from '../common-policy.js';
-import { loadCurrentPolicies } from '../current-policy/index.js';
-import { readInstanceProfiles } from '../current-policy/instance-profiles.js';
 import type { FedAnalysis, SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
+import type { DiffFormat, PolicyFormat } from '../option-choices.js';
 import { policyFileNames } from '../out-dir.js';
-import type { PolicyFormat, PolicySettings, PrincipalPolicy, ReadContext } from '../principal-policy.js';
+import type { PolicySettings, PrincipalPolicy, ReadContext } from '../principal-policy.js';
 import { policyForPrincipal } from '../principal-policy.js';
 import { buildReport, summaryLines } from '../report.js';
 import { athenaSummaryLine, athenaWindow } from '../sources/athena-query.js';
 import { maskSecrets } from '../terminal.js';
 import { parseTimeBound } from '../time-window.js';
-import type { DiffFormat } from './diff.js';
-import { emitDiff } from './diff.js';
 
 export interface FromTrailArgs extends SourceOptions, PolicySettings {
   readonly roles: readonly string[];
@@ -104,8 +101,15 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
     throw new RunFailure(`no CloudTrail events found in ${describeSources(args)}`);
   }
+  // Reading IAM loads the AWS SDK, so it is loaded only by runs that ask for it (as are the diff's modules below).
   const instanceProfiles =
-    args.iamSnapshot === undefined ? undefined : await readInstanceProfiles(args.iamSnapshot, args, io.cwd);
+    args.iamSnapshot === undefined
+      ? undefined
+      : await (await import('../current-policy/instance-profiles.js')).readInstanceProfiles(
+          args.iamSnapshot,
+          args,
+          io.cwd,
+        );
   const settings: FromTrailArgs = { ...args, catalog, ...(instanceProfiles === undefined ? {} : { instanceProfiles }) };
   return single
     ? singlePrincipal(settings, fed, context, catalog, io)
@@ -140,7 +144,14 @@ async function singlePrincipal(
     value: args.roles[0] ?? args.users[0] ?? principal.target.name,
   };
   const current =
-    args.diffAgainst === undefined ? undefined : await loadCurrentPolicies(args.diffAgainst, selector, args, io.cwd);
+    args.diffAgainst === undefined
+      ? undefined
+      : await (await import('../current-policy/index.js')).loadCurrentPolicies(
+          args.diffAgainst,
+          selector,
+          args,
+          io.cwd,
+        );
   if (args.out === undefined) io.stdout.write(result.text);
   else await writeFileAtomic(resolve(io.cwd, args.out), result.text, args.out);
   if (args.report !== undefined)
@@ -160,6 +171,7 @@ async function singlePrincipal(
       servicesWithoutDataEvents: new Set((result.report.dataEventGaps ?? []).map((gap) => gap.service)),
       deniedAccesses: principal.deniedAccesses.accesses(),
     });
+    const { emitDiff } = await import('./diff.js');
     await emitDiff(diff, args.diffFormat ?? 'text', args.diffOut, io);
   }
   if (io.stderrIsTTY) for (const line of summaryLines(result.report)) io.stderr.write(`${line}\n`);

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { PolicyDocument } from '@iamgen/core';
-import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../cli-io.js';
 
 type Json = Record<string, unknown>;
@@ -40,7 +39,7 @@ export async function readPolicyFile(path: string, principal?: PrincipalRef, sho
   }
   let parsed: unknown;
   try {
-    parsed = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    parsed = /\.ya?ml$/i.test(path) ? (await import('yaml')).parse(text) : JSON.parse(text);
   } catch (error) {
     throw new UsageError(
       `${shown}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,

@@ -1,4 +1,5 @@
-import { opendir, readFile, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { RecordOrIssue } from '@iamgen/core';
 import { isIssue } from '@iamgen/core';
@@ -55,10 +56,17 @@ export async function* listLocalLogFiles(
       yield { path: found.path, display: display(found.path), size: 0, modified: 0, problem: found.problem };
       continue;
     }
-    const { size, modified } = await stat(found.path).then(
-      (info) => ({ size: info.size, modified: info.mtimeMs }),
-      () => ({ size: 0, modified: 0 }),
-    );
+    // Synchronous: one stat at a time through the thread pool costs more than the stat itself (a cached re-run
+    // of thousands of files is mostly this walk).
+    let size = 0;
+    let modified = 0;
+    try {
+      const info = statSync(found.path);
+      size = info.size;
+      modified = info.mtimeMs;
+    } catch {
+      // Reading it will say why.
+    }
     yield { path: found.path, display: display(found.path), size, modified };
   }
 }
@@ -90,7 +98,7 @@ async function* walkFolder(folder: string, options: LocalWalkOptions, visited: S
   visited.add(identity);
   const entries: { name: string; isDirectory: boolean; isFile: boolean; isLink: boolean }[] = [];
   try {
-    for await (const entry of await opendir(folder)) {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
       entries.push({
         name: entry.name,
         isDirectory: entry.isDirectory(),
