@@ -31,7 +31,8 @@ export interface CacheStats {
   windowEdgeRereads: number;
 }
 
-const formatVersion = 1;
+/** Raised whenever what an entry holds, or how a file's analysis is made, changes within one iamgen version. */
+const formatVersion = 2;
 
 /** What makes an entry valid besides its file: this iamgen, this catalog, this selection. */
 function runFingerprint(selection: PrincipalSelection): string {
