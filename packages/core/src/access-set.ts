@@ -107,12 +107,27 @@ export function totalSighting(total: SightingTotal): Sighting {
 }
 
 export function foldSighting(entry: SightingTotal, sighting: Sighting): void {
-  entry.count += sighting.count;
   const first = sighting.firstSeen ?? sighting.lastSeen;
   const last = sighting.lastSeen ?? sighting.firstSeen;
-  const sampleTime = sighting.sampleSeen ?? first ?? NO_TIME;
-  if (sighting.eventId !== undefined && isEarlierSample(sampleTime, sighting.eventId, entry)) {
-    entry.sampleEventId = sighting.eventId;
+  foldParts(entry, sighting.count, first, last, sighting.sampleSeen ?? first ?? NO_TIME, sighting.eventId);
+}
+
+/** `foldSighting` of one event at a known time, without building a sighting: this runs once per repeated event. */
+export function foldEvent(entry: SightingTotal, eventTime: string, eventId: string | undefined): void {
+  foldParts(entry, 1, eventTime, eventTime, eventTime, eventId);
+}
+
+function foldParts(
+  entry: SightingTotal,
+  count: number,
+  first: string | undefined,
+  last: string | undefined,
+  sampleTime: string,
+  eventId: string | undefined,
+): void {
+  entry.count += count;
+  if (eventId !== undefined && isEarlierSample(sampleTime, eventId, entry)) {
+    entry.sampleEventId = eventId;
     if (sampleTime === NO_TIME) delete entry.sampleSeen;
     else entry.sampleSeen = sampleTime;
   }

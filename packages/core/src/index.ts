@@ -1,5 +1,5 @@
 export type { AccessSetState, ObservedAccess, Sighting, SightingTotal } from './access-set.js';
-export { AccessSet, foldSighting, totalSighting } from './access-set.js';
+export { AccessSet, foldEvent, totalSighting } from './access-set.js';
 export type {
   AnalysisOptions,
   CallOccurrence,

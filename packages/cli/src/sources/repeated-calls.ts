@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { hash } from 'node:crypto';
 import type { Origin, PreparedCall, SightingTotal, TrailAnalysis } from '@iamgen/core';
-import { foldSighting, isIssue, normalizeEventTime, normalizeRecord, totalSighting } from '@iamgen/core';
+import { foldEvent, isIssue, normalizeEventTime, normalizeRecord, totalSighting } from '@iamgen/core';
 
 /**
  * Fields whose values differ between events of the same call and that the pipeline reads (time, id) or ignores
@@ -59,30 +59,49 @@ type VolatileValues = Partial<Record<VolatileField, string>>;
 
 interface CutRecord {
   readonly key: string;
-  readonly values: VolatileValues;
+  /** The values the shortcut reads; the others are only needed to prove a new key (`values`). */
+  readonly eventTime: string | undefined;
+  readonly eventId: string | undefined;
   /** The record's bytes as Latin-1 text: its text, when the file is ASCII. */
   readonly latin1: string;
+  /** Where each field's value starts and ends in `latin1` (-1: the field was not found). */
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+}
+
+/** The cut values by field, for proving a new key. */
+function cutValues(cut: CutRecord): VolatileValues {
+  const values: VolatileValues = {};
+  for (let field = 0; field < volatileFields.length; field++) {
+    const start = cut.starts[field] as number;
+    if (start !== -1) values[volatileFields[field] as VolatileField] = cut.latin1.slice(start, cut.ends[field]);
+  }
+  return values;
 }
 
 /**
- * The record's key: a SHA-256 digest of its bytes without the volatile values, and the lengths of the pieces
- * between them. Records with equal keys hold equal bytes outside the values (a collision of SHA-256 is out of reach
- * even for crafted logs), and the values are plain printable ASCII, which JSON.parse reads as they stand. Undefined
- * when a value is anything else. Whether the values are the record's own fields is proved once per key, when the
- * call is remembered (`provesOwnFields`); what was proved for one record holds for all records of its key.
+ * The record's key: a SHA-256 digest of its bytes without the volatile values, followed by where each value was.
+ * Records with equal keys hold equal bytes outside the values (a collision of SHA-256 is out of reach even for
+ * crafted logs), and the values are plain printable ASCII, which JSON.parse reads as they stand. Undefined when a
+ * value is anything else. Whether the values are the record's own fields is proved once per key, when the call is
+ * remembered (`provesOwnFields`); what was proved for one record holds for all records of its key.
  */
 function cutVolatile(bytes: Buffer, start: number, end: number): CutRecord | undefined {
   // Searched as Latin-1 text, where a character is a byte: string searches cost far less than calls into Buffer.
   const text = bytes.toString('latin1', start, end);
-  const values: VolatileValues = {};
-  // Per value found: its field's index, where it starts and where it ends.
-  const spans: [number, number, number][] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
   let cursor = 0;
   let ordered = true;
-  for (const [index, opening] of fieldOpenings.entries()) {
+  for (let field = 0; field < fieldOpenings.length; field++) {
+    const opening = fieldOpenings[field] as string;
     let at = text.indexOf(opening, cursor);
     if (at === -1 && cursor > 0) at = text.indexOf(opening);
-    if (at === -1) continue;
+    if (at === -1) {
+      starts.push(-1);
+      ends.push(-1);
+      continue;
+    }
     const valueStart = at + opening.length;
     const valueEnd = text.indexOf('"', valueStart);
     if (valueEnd === -1) return undefined;
@@ -90,24 +109,43 @@ function cutVolatile(bytes: Buffer, start: number, end: number): CutRecord | und
       const c = text.charCodeAt(i);
       if (c < 0x20 || c > 0x7e || c === 0x5c) return undefined;
     }
-    values[volatileFields[index] as VolatileField] = text.slice(valueStart, valueEnd);
+    starts.push(valueStart);
+    ends.push(valueEnd);
     if (valueStart < cursor) ordered = false;
     else cursor = valueEnd;
-    spans.push([index, valueStart, valueEnd]);
   }
   // Values never overlap: each ends at the first quote after it, and every field name starts with one.
-  if (!ordered) spans.sort((a, b) => a[1] - b[1]);
-  let pieces = '';
+  const order = [0, 1, 2, 3, 4].filter((field) => (starts[field] as number) !== -1);
+  if (!ordered) order.sort((a, b) => (starts[a] as number) - (starts[b] as number));
   let kept = 0;
   let pieceStart = 0;
-  for (const [index, valueStart, valueEnd] of spans) {
+  for (const field of order) {
+    const valueStart = starts[field] as number;
     kept += bytes.copy(keyScratch(kept + valueStart - pieceStart), kept, start + pieceStart, start + valueStart);
-    pieces += `,${index}:${valueStart - pieceStart}`;
-    pieceStart = valueEnd;
+    pieceStart = ends[field] as number;
   }
-  kept += bytes.copy(keyScratch(kept + end - start - pieceStart), kept, start + pieceStart, end);
-  return { key: `${hash('sha256', scratch.subarray(0, kept), 'base64')}${pieces}`, values, latin1: text };
+  kept += bytes.copy(
+    keyScratch(kept + end - start - pieceStart + 4 * volatileFields.length),
+    kept,
+    start + pieceStart,
+    end,
+  );
+  // Where each value was, after the kept bytes: a fixed-size tail, so the digest's input splits one way only.
+  for (const valueStart of starts) kept = scratch.writeInt32LE(valueStart, kept);
+  const time = starts[eventTimeField] as number;
+  const id = starts[eventIdField] as number;
+  return {
+    key: hash('sha256', scratch.subarray(0, kept), 'base64'),
+    eventTime: time === -1 ? undefined : text.slice(time, ends[eventTimeField]),
+    eventId: id === -1 ? undefined : text.slice(id, ends[eventIdField]),
+    latin1: text,
+    starts,
+    ends,
+  };
 }
+
+const eventTimeField = volatileFields.indexOf('eventTime');
+const eventIdField = volatileFields.indexOf('eventID');
 
 /** Where a record's bytes without its values are gathered to be digested; grows to the longest record. */
 let scratch = Buffer.alloc(64 * 1024);
@@ -199,12 +237,12 @@ export class FileCalls {
     }
     // A record whose own time is empty falls back to `@timestamp` when normalized: it takes the ordinary path.
     const cut = cutVolatile(this.#bytes, start, end);
-    const key = cut?.values.eventTime ? cut.key : undefined;
+    const key = cut?.eventTime ? cut.key : undefined;
     const known = key === undefined ? null : memory.calls.get(key);
     if (key !== undefined) countTry(memory, known !== undefined && known !== null);
     if (cut !== undefined && known !== undefined && known !== null) {
       // As normalizing reads it: an empty id is no id.
-      this.#fold(known, normalizeEventTime(cut.values.eventTime), cut.values.eventID || undefined, index, true);
+      this.#fold(known, normalizeEventTime(cut.eventTime), cut.eventId || undefined, index, true);
       return;
     }
     const text = cut !== undefined && this.#isAscii() ? cut.latin1 : this.#text(start, end);
@@ -245,7 +283,7 @@ export class FileCalls {
     }
     const call = this.#analysis.prepare(event);
     // null remembers a key whose cut values were not the record's own: never use the shortcut for it.
-    const remembered = cut !== undefined && provesOwnFields(text, record, cut.values);
+    const remembered = cut !== undefined && provesOwnFields(text, record, cutValues(cut));
     if (cut !== undefined) {
       const { calls } = this.#memory;
       if (calls.size >= rememberedCalls) calls.clear();
@@ -269,7 +307,7 @@ export class FileCalls {
           : this.#outside;
     const group = groups?.get(call);
     if (eventTime !== undefined && group !== undefined) {
-      foldSighting(group.total, { count: 1, firstSeen: eventTime, lastSeen: eventTime, eventId });
+      foldEvent(group.total, eventTime, eventId);
       return;
     }
     // The first event of a call in the file is added at once, in record order, so whatever is kept of the first
