@@ -192,18 +192,23 @@ const marker = '},{"eventVersion":';
  * other layouts, and when an array inside the records could hold a marker that is not a record boundary.
  */
 function deliveredRecordCount(bytes: Buffer): number | undefined {
-  const ranges = deliveredRecordRanges(bytes);
-  const first = ranges?.[0]?.[0];
-  if (first !== undefined && bytes.indexOf(0x5b, first) !== -1) return undefined;
-  return ranges?.length;
+  const span = deliveredRecordsSpan(bytes);
+  if (span === undefined) return undefined;
+  if (span.first === span.last) return 0;
+  if (bytes.indexOf(0x5b, span.first) !== -1) return undefined;
+  let count = 1;
+  for (let at = bytes.indexOf(marker, span.first); at !== -1 && at < span.last; at = bytes.indexOf(marker, at + 2)) {
+    count += 1;
+  }
+  return count;
 }
 
 function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
-/** `[start, end)` of each record (in bytes) of a file in the delivered layout, or undefined for any other layout. */
-export function deliveredRecordRanges(bytes: Buffer): [number, number][] | undefined {
+/** Where the records of a file in the delivered layout lie, `[first, last)`; undefined for any other layout. */
+function deliveredRecordsSpan(bytes: Buffer): { first: number; last: number } | undefined {
   let begin = 0;
   while (begin < bytes.length && isSpace(bytes[begin])) begin += 1;
   let finish = bytes.length;
@@ -217,8 +222,17 @@ export function deliveredRecordRanges(bytes: Buffer): [number, number][] | undef
   ) {
     return undefined;
   }
-  if (first === last) return [];
+  if (first === last) return { first, last };
   if (bytes.toString('latin1', first, first + 16) !== '{"eventVersion":' || bytes[last - 1] !== 0x7d) return undefined;
+  return { first, last };
+}
+
+/** `[start, end)` of each record (in bytes) of a file in the delivered layout, or undefined for any other layout. */
+export function deliveredRecordRanges(bytes: Buffer): [number, number][] | undefined {
+  const span = deliveredRecordsSpan(bytes);
+  if (span === undefined) return undefined;
+  const { first, last } = span;
+  if (first === last) return [];
   const ranges: [number, number][] = [];
   let start = first;
   for (let at = bytes.indexOf(marker, start); at !== -1 && at < last; at = bytes.indexOf(marker, start)) {
