@@ -244,6 +244,7 @@ class FolderEntry {
 /** A step of the read, in file order: one file, or the files of a folder that one cache entry serves. */
 type ReadStep = { readonly folder?: FolderEntry | undefined } & (
   | { readonly kind: 'file'; readonly pending: PendingTask }
+  | { readonly kind: 'batch'; readonly files: number; readonly pending: PendingTask }
   | { readonly kind: 'cached'; readonly files: number; readonly state: TrailAnalysisState }
 );
 
@@ -257,8 +258,53 @@ function runStep(run: (pending: PendingTask) => Promise<TaskResult>): (step: Rea
     if (step.kind === 'cached') {
       return { state: step.state, unbounded: step.state, files: step.files, folder: step.folder };
     }
-    return { ...(await run(step.pending)), files: 1, folder: step.folder };
+    return { ...(await run(step.pending)), files: step.kind === 'batch' ? step.files : 1, folder: step.folder };
   };
+}
+
+/**
+ * Local files read as one task, up to this many or this many bytes on disk: a worker sends back one merged analysis
+ * for them instead of one per file, and the main thread merges a fraction of the states (on 1M events in 500
+ * files, a batch of 16 took a third off a busy role's time against one file per task). Small enough that the last
+ * batches still spread over the threads.
+ */
+const filesPerBatch = 16;
+const bytesPerBatch = 16 * 1024 * 1024;
+
+/** Without a cache, runs of local files become batches; everything else stays a step of its own, in order. */
+async function* batchedSteps(tasks: AsyncIterable<PendingTask>): AsyncGenerator<ReadStep> {
+  let batch: (PendingTask & { readonly kind: 'file'; readonly task: { readonly kind: 'path' } })[] = [];
+  let bytes = 0;
+  const flush = function* (): Generator<ReadStep> {
+    const [first] = batch;
+    if (first === undefined) return;
+    if (batch.length === 1) yield { kind: 'file', pending: first };
+    else {
+      const files = batch.map(({ task }) => ({ path: task.path, display: task.display, size: task.size }));
+      const task: FileTask = {
+        kind: 'paths',
+        files,
+        display: first.task.display,
+        size: bytes,
+        maxFileBytes: first.task.maxFileBytes,
+        options: first.task.options,
+      };
+      yield { kind: 'batch', files: files.length, pending: { kind: 'file', identity: first.identity, task } };
+    }
+    batch = [];
+    bytes = 0;
+  };
+  for await (const pending of tasks) {
+    if (pending.kind !== 'file' || pending.task.kind !== 'path') {
+      yield* flush();
+      yield { kind: 'file', pending };
+      continue;
+    }
+    batch.push(pending as (typeof batch)[number]);
+    bytes += pending.task.size;
+    if (batch.length === filesPerBatch || bytes >= bytesPerBatch) yield* flush();
+  }
+  yield* flush();
 }
 
 /** More files than this in a row of one folder make several entries: a flat folder of logs is not held at once. */
@@ -278,7 +324,7 @@ async function* readSteps(
   unboundedAnalysis: () => TrailAnalysis,
 ): AsyncGenerator<ReadStep> {
   if (cache === undefined) {
-    for await (const pending of tasks) yield { kind: 'file', pending };
+    yield* batchedSteps(tasks);
     return;
   }
   const folderSteps = async function* (folder: string, run: readonly PendingTask[]): AsyncGenerator<ReadStep> {

@@ -1,4 +1,5 @@
 import type { AnalysisOptions, Issue, TrailAnalysisState } from '@iamgen/core';
+import { TrailAnalysis } from '@iamgen/core';
 import { iamCatalog } from '../catalog.js';
 import { describeError, unreadable } from './log-content.js';
 import { analyzeLogFile } from './log-file-analysis.js';
@@ -22,10 +23,37 @@ export type FileTask =
       readonly content: Uint8Array;
       readonly maxFileBytes: number;
       readonly options: AnalysisOptions;
+    }
+  | {
+      /** Local files next to each other in the read: one task, one merged analysis sent back. */
+      readonly kind: 'paths';
+      readonly files: readonly LocalFile[];
+      readonly display: string;
+      readonly size: number;
+      readonly maxFileBytes: number;
+      readonly options: AnalysisOptions;
     };
 
-/** Reads (when local) and analyzes one file; runs on a worker thread, or in the main thread without workers. */
+interface LocalFile {
+  readonly path: string;
+  readonly display: string;
+  readonly size: number;
+}
+
+/**
+ * Reads (when local) and analyzes one file, or a run of local files merged in their order; runs on a worker thread,
+ * or in the main thread without workers.
+ */
 export async function analyzeFileTask(task: FileTask): Promise<TrailAnalysisState> {
+  if (task.kind !== 'paths') return analyzeOneFile(task);
+  const merged = new TrailAnalysis(iamCatalog(), task.options);
+  for (const file of task.files) {
+    merged.merge(analyzeOneFile({ kind: 'path', ...file, maxFileBytes: task.maxFileBytes, options: task.options }));
+  }
+  return merged.state();
+}
+
+function analyzeOneFile(task: Exclude<FileTask, { kind: 'paths' }>): TrailAnalysisState {
   const loaded = iamCatalog();
   if (task.kind === 'bytes') {
     return analyzeLogFile(
