@@ -101,8 +101,8 @@ export function selectorTarget(selector: PrincipalSelector): PrincipalTarget {
  */
 export function prefilterNeedles(selection: PrincipalSelection): PrefilterNeedles | undefined {
   if (selection.all || selection.selectors.length === 0) return undefined;
-  const coarse = new Set<string>(['\\u']);
-  const fine = new Set<string>(['\\u']);
+  const coarse = new Set<string>();
+  const fine = new Set<string>();
   for (const selector of selection.selectors) {
     const name = selector.value.startsWith('arn:') ? arnNamePart(selector.value) : selector.value;
     const literal = literalPrefix(name);
@@ -114,7 +114,8 @@ export function prefilterNeedles(selection: PrincipalSelection): PrefilterNeedle
       fine.add(`/${literal.text}\\/`);
     } else fine.add(`/${literal.text}`);
   }
-  return { coarse: [...coarse], fine: [...fine] };
+  // Escapes last: a file that names the principal is known after a short search, not a scan for a rare sequence.
+  return { coarse: [...coarse, '\\u'], fine: [...fine, '\\u'] };
 }
 
 /**

@@ -57,27 +57,27 @@ function analyzeDeliveredRecords(
   catalog: IamCatalog,
   options: AnalysisOptions,
 ): TrailAnalysisState | undefined {
-  const ranges = deliveredRecordRanges(bytes);
-  if (ranges === undefined) return undefined;
+  const bounds = deliveredRecordBounds(bytes);
+  if (bounds === undefined) return undefined;
+  const records = bounds.length / 2;
   const analysis = new TrailAnalysis(catalog, options);
   // Bytes, not text: only the records that are parsed are ever decoded (record boundaries are ASCII).
-  const candidates = candidateRecords(bytes, ranges, needles);
+  const candidates = candidateRecords(bytes, bounds, needles);
   // A split inside a record leaves an unbalanced piece, and it holds the `[` or `]` of the array split into.
   // Parsed pieces prove themselves by parsing; skipped ones are scanned, so records are neither lost nor doubled.
-  for (const index of recordsHolding(bytes, ranges, [0x5b, 0x5d])) {
-    const range = ranges[index];
-    if (candidates[index] || range === undefined) continue;
-    if (!isBalanced(bytes, range[0], range[1])) return undefined;
+  for (const index of recordsHolding(bytes, bounds, [0x5b, 0x5d])) {
+    if (candidates[index]) continue;
+    if (!isBalanced(bytes, bounds[2 * index] as number, bounds[2 * index + 1] as number)) return undefined;
   }
   let skipped = 0;
   const calls = new FileCalls(analysis, JSON.stringify(options.selection ?? null), display, bytes);
-  for (const [index, [start, end]] of ranges.entries()) {
+  for (let index = 0; index < records; index++) {
     if (!candidates[index]) {
       skipped += 1;
       continue;
     }
     try {
-      calls.add(start, end, index);
+      calls.add(bounds[2 * index] as number, bounds[2 * index + 1] as number, index);
     } catch {
       return undefined;
     }
@@ -92,38 +92,33 @@ function analyzeDeliveredRecords(
  * file per coarse needle instead of a search in every record: after a hit the search goes on from the end of the
  * record it hit. Only records the coarse needles left in get the fine test.
  */
-function candidateRecords(
-  bytes: Buffer,
-  ranges: readonly (readonly [number, number])[],
-  needles: PrefilterNeedles | undefined,
-): Uint8Array {
-  const candidates = new Uint8Array(ranges.length);
+function candidateRecords(bytes: Buffer, bounds: readonly number[], needles: PrefilterNeedles | undefined) {
+  const records = bounds.length / 2;
+  const candidates = new Uint8Array(records);
   if (needles === undefined) return candidates.fill(1);
-  const first = ranges[0];
-  if (first === undefined) return candidates;
+  if (records === 0) return candidates;
   const coarseOnly = new Set(needles.coarse.filter((needle) => !needles.fine.includes(needle)));
   const fineOnly = needles.fine.filter((needle) => !needles.coarse.includes(needle));
   for (const needle of needles.coarse) {
     // A coarse needle that is also a fine one settles the record; the others only make it a candidate.
     const mark = coarseOnly.has(needle) ? possible : certain;
     let record = 0;
-    let at = bytes.indexOf(needle, first[0]);
+    let at = bytes.indexOf(needle, bounds[0]);
     while (at !== -1) {
-      while (record < ranges.length && (ranges[record]?.[1] ?? 0) < at + needle.length) record += 1;
-      const range = ranges[record];
-      if (range === undefined) break;
-      if (at < range[0]) {
+      while (record < records && (bounds[2 * record + 1] as number) < at + needle.length) record += 1;
+      if (record === records) break;
+      if (at < (bounds[2 * record] as number)) {
         // Across the boundary between two records: in neither of them.
         at = bytes.indexOf(needle, at + 1);
         continue;
       }
       candidates[record] = Math.max(candidates[record] ?? 0, mark);
-      at = bytes.indexOf(needle, range[1]);
+      at = bytes.indexOf(needle, bounds[2 * record + 1]);
     }
   }
-  for (const [index, [start, end]] of ranges.entries()) {
+  for (let index = 0; index < records; index++) {
     if (candidates[index] !== possible) continue;
-    const piece = bytes.subarray(start, end);
+    const piece = bytes.subarray(bounds[2 * index], bounds[2 * index + 1]);
     candidates[index] = fineOnly.some((needle) => piece.includes(needle)) ? certain : 0;
   }
   return candidates;
@@ -136,16 +131,18 @@ const certain = 2;
  * Indexes of the records holding one of the bytes, found with one pass over the file per byte: after a hit the
  * search goes on from the end of the record it hit.
  */
-function recordsHolding(bytes: Buffer, ranges: readonly (readonly [number, number])[], wanted: readonly number[]) {
+function recordsHolding(bytes: Buffer, bounds: readonly number[], wanted: readonly number[]): Set<number> {
+  const records = bounds.length / 2;
   const found = new Set<number>();
+  if (records === 0) return found;
   for (const byte of wanted) {
     let record = 0;
-    for (let at = bytes.indexOf(byte, ranges[0]?.[0]); at !== -1; ) {
-      while (record < ranges.length && (ranges[record]?.[1] ?? 0) <= at) record += 1;
-      const range = ranges[record];
-      if (range === undefined) break;
-      if (at >= range[0]) found.add(record);
-      at = bytes.indexOf(byte, Math.max(at + 1, at >= range[0] ? range[1] : 0));
+    for (let at = bytes.indexOf(byte, bounds[0]); at !== -1; ) {
+      while (record < records && (bounds[2 * record + 1] as number) <= at) record += 1;
+      if (record === records) break;
+      const inside = at >= (bounds[2 * record] as number);
+      if (inside) found.add(record);
+      at = bytes.indexOf(byte, inside ? bounds[2 * record + 1] : at + 1);
     }
   }
   return found;
@@ -229,16 +226,23 @@ function deliveredRecordsSpan(bytes: Buffer): { first: number; last: number } | 
 
 /** `[start, end)` of each record (in bytes) of a file in the delivered layout, or undefined for any other layout. */
 export function deliveredRecordRanges(bytes: Buffer): [number, number][] | undefined {
+  const bounds = deliveredRecordBounds(bytes);
+  if (bounds === undefined) return undefined;
+  return Array.from({ length: bounds.length / 2 }, (_, i) => [bounds[2 * i] as number, bounds[2 * i + 1] as number]);
+}
+
+/** The same as flat pairs, start then end of each record: no allocation per record. */
+function deliveredRecordBounds(bytes: Buffer): number[] | undefined {
   const span = deliveredRecordsSpan(bytes);
   if (span === undefined) return undefined;
   const { first, last } = span;
   if (first === last) return [];
-  const ranges: [number, number][] = [];
+  const bounds: number[] = [];
   let start = first;
   for (let at = bytes.indexOf(marker, start); at !== -1 && at < last; at = bytes.indexOf(marker, start)) {
-    ranges.push([start, at + 1]);
+    bounds.push(start, at + 1);
     start = at + 2;
   }
-  ranges.push([start, last]);
-  return ranges;
+  bounds.push(start, last);
+  return bounds;
 }
