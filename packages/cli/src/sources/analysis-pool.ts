@@ -40,16 +40,12 @@ export function analysisPool(asked: number | 'auto'): AnalysisPool {
     analyze: (task) => {
       seen += task.size * (/\.gz$/i.test(task.display) ? 8 : 1);
       if (piscina === undefined && threshold > 0 && seen <= threshold) return analyzeFileTask(task);
-      if (piscina === undefined) {
-        piscina = new Piscina<FileTask, TrailAnalysisState>({
-          filename: workerScript.href,
-          minThreads: workers,
-          maxThreads: workers,
-          idleTimeout: 1000,
-        });
-        // Threads take a while to start: the main thread reads the task that started them meanwhile.
-        if (threshold > 0) return analyzeFileTask(task);
-      }
+      piscina ??= new Piscina<FileTask, TrailAnalysisState>({
+        filename: workerScript.href,
+        minThreads: workers,
+        maxThreads: workers,
+        idleTimeout: 1000,
+      });
       return piscina.run(task, { name: 'analyzeFileTask' });
     },
     close: async () => {
