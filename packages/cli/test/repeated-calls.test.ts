@@ -1,7 +1,7 @@
 import type { PrincipalSelection } from '@iamgen/core';
 import { TrailAnalysis } from '@iamgen/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { iamCatalog } from '../src/catalog.js';
 import { FileCalls } from '../src/sources/repeated-calls.js';
 import { trailEvent } from './trail-fixtures.js';
@@ -143,5 +143,37 @@ describe('FileCalls where calls do not repeat', () => {
     addFile(fast, texts, 'no-repeats');
     for (const [index, text] of texts.entries()) plain.addRecord(JSON.parse(text), { source: 'f', index });
     expect(summary(fast)).toEqual(summary(plain));
+  });
+});
+
+describe('FileCalls on a call that repeats', () => {
+  it('parses it once, whatever the lengths of its request ids, access keys and times', () => {
+    const catalog = iamCatalog();
+    const analysis = new TrailAnalysis(catalog, { selection });
+    const { eventID: _id, ...fixture } = trailEvent({ role: 'app', source: 'sqs', name: 'ListQueues' });
+    const texts = ['1', '22', '333', '4444'].map((n, i) => {
+      const identity = { ...(fixture.userIdentity as object), accessKeyId: `ASIA${n}` };
+      return JSON.stringify({
+        ...fixture,
+        userIdentity: identity,
+        eventTime: `2024-05-0${i + 1}T00:00:00${i === 3 ? '.5' : ''}Z`,
+        requestID: `req-${n}`,
+        eventID: `evt-${n}`,
+      });
+    });
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      addFile(analysis, texts, 'repeats-of-any-length');
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
+    const [entry] = analysis.analyses()[0]?.granted.entries() ?? [];
+    expect(entry).toMatchObject({
+      count: 4,
+      firstSeen: '2024-05-01T00:00:00.000Z',
+      lastSeen: '2024-05-04T00:00:00.500Z',
+      sampleEventId: 'evt-1',
+    });
   });
 });

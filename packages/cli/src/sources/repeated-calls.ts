@@ -25,7 +25,7 @@ const worthwhileHitRate = 0.3;
 const restingRecords = 20_000;
 
 interface CallMemory {
-  /** Digest of the blanked record and where its values were → the call, or null where the shortcut is unsafe. */
+  /** Key of a record (`cutVolatile`) → its call, or null where the shortcut is unsafe for it. */
   readonly calls: Map<string, PreparedCall | null>;
   tried: number;
   hits: number;
@@ -59,7 +59,7 @@ type VolatileValues = Partial<Record<VolatileField, string>>;
 
 interface CutRecord {
   readonly key: string;
-  /** The values the shortcut reads; the others are only needed to prove a new key (`values`). */
+  /** The values the shortcut reads; the others are only needed to prove a new key (`cutValues`). */
   readonly eventTime: string | undefined;
   readonly eventId: string | undefined;
   /** The record's bytes as Latin-1 text: its text, when the file is ASCII. */
@@ -117,11 +117,15 @@ function cutVolatile(bytes: Buffer, start: number, end: number): CutRecord | und
   // Values never overlap: each ends at the first quote after it, and every field name starts with one.
   const order = [0, 1, 2, 3, 4].filter((field) => (starts[field] as number) !== -1);
   if (!ordered) order.sort((a, b) => (starts[a] as number) - (starts[b] as number));
+  // Where each value goes back into the kept bytes (-1: nowhere); unlike its place in the record, it does not
+  // depend on how long the values before it are.
+  const insertAt = starts.map(() => -1);
   let kept = 0;
   let pieceStart = 0;
   for (const field of order) {
     const valueStart = starts[field] as number;
     kept += bytes.copy(keyScratch(kept + valueStart - pieceStart), kept, start + pieceStart, start + valueStart);
+    insertAt[field] = kept;
     pieceStart = ends[field] as number;
   }
   kept += bytes.copy(
@@ -130,8 +134,9 @@ function cutVolatile(bytes: Buffer, start: number, end: number): CutRecord | und
     start + pieceStart,
     end,
   );
-  // Where each value was, after the kept bytes: a fixed-size tail, so the digest's input splits one way only.
-  for (const valueStart of starts) kept = scratch.writeInt32LE(valueStart, kept);
+  // After the kept bytes, a fixed-size tail: the digest's input splits one way only, and records of equal keys are
+  // the same bytes with the same fields' values put back at the same places.
+  for (const offset of insertAt) kept = scratch.writeInt32LE(offset, kept);
   const time = starts[eventTimeField] as number;
   const id = starts[eventIdField] as number;
   return {
