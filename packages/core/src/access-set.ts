@@ -106,7 +106,7 @@ export function totalSighting(total: SightingTotal): Sighting {
   };
 }
 
-export function foldSighting(entry: SightingTotal, sighting: Sighting): void {
+function foldSighting(entry: SightingTotal, sighting: Sighting): void {
   const first = sighting.firstSeen ?? sighting.lastSeen;
   const last = sighting.lastSeen ?? sighting.firstSeen;
   foldParts(entry, sighting.count, first, last, sighting.sampleSeen ?? first ?? NO_TIME, sighting.eventId);
