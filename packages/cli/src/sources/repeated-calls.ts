@@ -18,11 +18,13 @@ const rememberedCalls = 5_000;
 
 /**
  * Remembering pays only where calls repeat. Each window of records measures how often a remembered call came back;
- * below the bar the shortcut rests for a while (records are parsed as usual), then tries again.
+ * below the bar the shortcut rests for a while (records are parsed as usual), then tries again. Each failed try
+ * doubles the rest, up to a bound: where calls never repeat (`--all` over many principals), trying costs little.
  */
 const windowSize = 2_000;
 const worthwhileHitRate = 0.3;
-const restingRecords = 20_000;
+const shortestRest = 20_000;
+const longestRest = 320_000;
 
 interface CallMemory {
   /** Key of a record (`cutVolatile`) → its call, or null where the shortcut is unsafe for it. */
@@ -30,6 +32,7 @@ interface CallMemory {
   tried: number;
   hits: number;
   resting: number;
+  nextRest: number;
 }
 
 const memories = new Map<string, CallMemory>();
@@ -37,7 +40,7 @@ const memories = new Map<string, CallMemory>();
 function memoryOf(selectionKey: string): CallMemory {
   let memory = memories.get(selectionKey);
   if (memory === undefined) {
-    memory = { calls: new Map(), tried: 0, hits: 0, resting: 0 };
+    memory = { calls: new Map(), tried: 0, hits: 0, resting: 0, nextRest: shortestRest };
     memories.set(selectionKey, memory);
   }
   return memory;
@@ -48,9 +51,10 @@ function countTry(memory: CallMemory, hit: boolean): void {
   if (hit) memory.hits += 1;
   if (memory.tried < windowSize) return;
   if (memory.hits / memory.tried < worthwhileHitRate) {
-    memory.resting = restingRecords;
+    memory.resting = memory.nextRest;
+    memory.nextRest = Math.min(memory.nextRest * 2, longestRest);
     memory.calls.clear();
-  }
+  } else memory.nextRest = shortestRest;
   memory.tried = 0;
   memory.hits = 0;
 }
