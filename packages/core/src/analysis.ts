@@ -258,6 +258,21 @@ export interface CallOccurrence {
 
 /** Distinct calls remembered for mapping; far above the distinct calls of real roles, low enough to bound memory. */
 const mappingCacheLimit = 20_000;
+/**
+ * Mappings by catalog, shared by every analysis of a thread: a read makes one analysis per file, and the calls of one
+ * file mostly come back in the next. A mapping depends only on the event's mapped fields and on the catalog.
+ */
+const sharedMappings = new WeakMap<IamCatalog, Map<string, MappingOutcome>>();
+
+function mappingsOf(catalog: IamCatalog): Map<string, MappingOutcome> {
+  let mappings = sharedMappings.get(catalog);
+  if (mappings === undefined) {
+    mappings = new Map();
+    sharedMappings.set(catalog, mappings);
+  }
+  return mappings;
+}
+
 /** Principals whose targets are remembered; an estate has thousands of roles at most. */
 const targetCacheLimit = 10_000;
 
@@ -288,11 +303,12 @@ export class TrailAnalysis {
   /** The window in the form event times take (`…00.000Z`), so the string comparison is a time comparison. */
   readonly #since: string | undefined;
   readonly #until: string | undefined;
-  readonly #mappings = new Map<string, MappingOutcome>();
+  readonly #mappings: Map<string, MappingOutcome>;
   readonly #targets = new Map<string, readonly PrincipalTarget[]>();
 
   constructor(catalog: IamCatalog, options: AnalysisOptions) {
     this.#catalog = catalog;
+    this.#mappings = mappingsOf(catalog);
     this.#selection = options.selection ?? emptySelection;
     this.#since = normalizeEventTime(options.since);
     this.#until = normalizeEventTime(options.until);
