@@ -265,12 +265,7 @@ const mappingCacheLimit = 20_000;
 const sharedMappings = new WeakMap<IamCatalog, Map<string, MappingOutcome>>();
 
 function mappingsOf(catalog: IamCatalog): Map<string, MappingOutcome> {
-  let mappings = sharedMappings.get(catalog);
-  if (mappings === undefined) {
-    mappings = new Map();
-    sharedMappings.set(catalog, mappings);
-  }
-  return mappings;
+  return getOrCreate(sharedMappings, catalog, () => new Map<string, MappingOutcome>());
 }
 
 /** Principals whose targets are remembered; an estate has thousands of roles at most. */

@@ -7,7 +7,12 @@ export function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort(compareCodePoints);
 }
 
-export function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+/** The entry of `key`, made by `create` the first time it is asked for (in a Map or a WeakMap). */
+export function getOrCreate<K, V>(
+  map: { get(key: K): V | undefined; set(key: K, value: V): unknown },
+  key: K,
+  create: () => V,
+): V {
   let value = map.get(key);
   if (value === undefined) {
     value = create();

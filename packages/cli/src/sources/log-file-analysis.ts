@@ -65,7 +65,9 @@ function analyzeDeliveredRecords(
   const candidates = candidateRecords(bytes, bounds, needles);
   // A split inside a record leaves an unbalanced piece, and it holds the `[` or `]` of the array split into.
   // Parsed pieces prove themselves by parsing; skipped ones are scanned, so records are neither lost nor doubled.
-  for (const index of recordsHolding(bytes, bounds, [0x5b, 0x5d])) {
+  const bracketed = new Set<number>();
+  for (const bracket of [0x5b, 0x5d]) forEachRecordHolding(bytes, bounds, bracket, (index) => bracketed.add(index));
+  for (const index of bracketed) {
     if (candidates[index]) continue;
     if (!isBalanced(bytes, bounds[2 * index] as number, bounds[2 * index + 1] as number)) return undefined;
   }
@@ -89,32 +91,21 @@ function analyzeDeliveredRecords(
 
 /**
  * Which records pass the prefilter (`mayBelongToSelection` of each record's bytes), found with one pass over the
- * file per coarse needle instead of a search in every record: after a hit the search goes on from the end of the
- * record it hit. Only records the coarse needles left in get the fine test.
+ * file per coarse needle instead of a search in every record. Only records the coarse needles left in get the fine
+ * test.
  */
 function candidateRecords(bytes: Buffer, bounds: readonly number[], needles: PrefilterNeedles | undefined) {
   const records = bounds.length / 2;
   const candidates = new Uint8Array(records);
   if (needles === undefined) return candidates.fill(1);
-  if (records === 0) return candidates;
   const coarseOnly = new Set(needles.coarse.filter((needle) => !needles.fine.includes(needle)));
   const fineOnly = needles.fine.filter((needle) => !needles.coarse.includes(needle));
   for (const needle of needles.coarse) {
     // A coarse needle that is also a fine one settles the record; the others only make it a candidate.
     const mark = coarseOnly.has(needle) ? possible : certain;
-    let record = 0;
-    let at = bytes.indexOf(needle, bounds[0]);
-    while (at !== -1) {
-      while (record < records && (bounds[2 * record + 1] as number) < at + needle.length) record += 1;
-      if (record === records) break;
-      if (at < (bounds[2 * record] as number)) {
-        // Across the boundary between two records: in neither of them.
-        at = bytes.indexOf(needle, at + 1);
-        continue;
-      }
-      candidates[record] = Math.max(candidates[record] ?? 0, mark);
-      at = bytes.indexOf(needle, bounds[2 * record + 1]);
-    }
+    forEachRecordHolding(bytes, bounds, needle, (index) => {
+      candidates[index] = Math.max(candidates[index] ?? 0, mark);
+    });
   }
   for (let index = 0; index < records; index++) {
     if (candidates[index] !== possible) continue;
@@ -128,24 +119,26 @@ const possible = 1;
 const certain = 2;
 
 /**
- * Indexes of the records holding one of the bytes, found with one pass over the file per byte: after a hit the
- * search goes on from the end of the record it hit.
+ * Calls `visit` with the index of each record that holds `needle` (a string or a byte), found with one pass over
+ * the file: after a hit the search goes on from the end of the record it hit. A needle across the boundary between
+ * two records is in neither of them.
  */
-function recordsHolding(bytes: Buffer, bounds: readonly number[], wanted: readonly number[]): Set<number> {
+function forEachRecordHolding(
+  bytes: Buffer,
+  bounds: readonly number[],
+  needle: string | number,
+  visit: (index: number) => void,
+): void {
   const records = bounds.length / 2;
-  const found = new Set<number>();
-  if (records === 0) return found;
-  for (const byte of wanted) {
-    let record = 0;
-    for (let at = bytes.indexOf(byte, bounds[0]); at !== -1; ) {
-      while (record < records && (bounds[2 * record + 1] as number) <= at) record += 1;
-      if (record === records) break;
-      const inside = at >= (bounds[2 * record] as number);
-      if (inside) found.add(record);
-      at = bytes.indexOf(byte, inside ? bounds[2 * record + 1] : at + 1);
-    }
+  const length = typeof needle === 'number' ? 1 : Buffer.byteLength(needle);
+  let record = 0;
+  for (let at = records === 0 ? -1 : bytes.indexOf(needle, bounds[0]); at !== -1; ) {
+    while (record < records && (bounds[2 * record + 1] as number) < at + length) record += 1;
+    if (record === records) break;
+    const inside = at >= (bounds[2 * record] as number);
+    if (inside) visit(record);
+    at = bytes.indexOf(needle, inside ? bounds[2 * record + 1] : at + 1);
   }
-  return found;
 }
 
 /**
