@@ -273,12 +273,12 @@ const bytesPerBatch = 16 * 1024 * 1024;
 
 /** Without a cache, runs of local files become batches; everything else stays a step of its own, in order. */
 async function* batchedSteps(tasks: AsyncIterable<PendingTask>): AsyncGenerator<ReadStep> {
-  let batch: (PendingTask & { readonly kind: 'file'; readonly task: { readonly kind: 'path' } })[] = [];
+  let batch: { readonly pending: PendingTask; readonly task: Extract<FileTask, { kind: 'path' }> }[] = [];
   let bytes = 0;
   const flush = function* (): Generator<ReadStep> {
     const [first] = batch;
     if (first === undefined) return;
-    if (batch.length === 1) yield { kind: 'file', pending: first };
+    if (batch.length === 1) yield { kind: 'file', pending: first.pending };
     else {
       const files = batch.map(({ task }) => ({ path: task.path, display: task.display, size: task.size }));
       const task: FileTask = {
@@ -289,7 +289,7 @@ async function* batchedSteps(tasks: AsyncIterable<PendingTask>): AsyncGenerator<
         maxFileBytes: first.task.maxFileBytes,
         options: first.task.options,
       };
-      yield { kind: 'batch', files: files.length, pending: { kind: 'file', identity: first.identity, task } };
+      yield { kind: 'batch', files: files.length, pending: { kind: 'file', identity: first.pending.identity, task } };
     }
     batch = [];
     bytes = 0;
@@ -300,7 +300,7 @@ async function* batchedSteps(tasks: AsyncIterable<PendingTask>): AsyncGenerator<
       yield { kind: 'file', pending };
       continue;
     }
-    batch.push(pending as (typeof batch)[number]);
+    batch.push({ pending, task: pending.task });
     bytes += pending.task.size;
     if (batch.length === filesPerBatch || bytes >= bytesPerBatch) yield* flush();
   }
