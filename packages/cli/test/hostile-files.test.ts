@@ -60,21 +60,26 @@ async function fromTrail(folder: string, ...extra: string[]): Promise<Run> {
   return { ...result, report, actions };
 }
 
-/** Runs the built binary and returns its exit, streams and peak resident memory in MiB. */
-const nobody = 65534;
+const asRoot = process.getuid?.() === 0;
+/** Root reads any file; without these capabilities (util-linux `setpriv`) it is refused like anyone else. */
+const withoutFileOverride = [
+  '--bounding-set=-dac_override,-dac_read_search',
+  '--inh-caps=-dac_override,-dac_read_search',
+];
+const canDropFileOverride = spawnSync('setpriv', ['--version']).status === 0;
 
-function readableBy(uid: number, path: string): boolean {
-  const probe = `require('node:fs').accessSync(${JSON.stringify(path)}, require('node:fs').constants.R_OK)`;
-  return spawnSync(process.execPath, ['-e', probe], { uid, gid: uid }).status === 0;
-}
-
-function measured(args: readonly string[], cwd: string, uid?: number) {
+/**
+ * Runs the built binary and returns its exit, streams and peak resident memory in MiB; `unprivileged` as root
+ * drops the capabilities that let root read any file.
+ */
+function measured(args: readonly string[], cwd: string, options: { unprivileged?: boolean } = {}) {
   const probe = `process.on('exit', () => process.stderr.write('maxrss=' + process.resourceUsage().maxRSS + '\\n')); await import(${JSON.stringify(bin)});`;
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe, 'iamgen', ...args], {
+  const node = [process.execPath, '--input-type=module', '-e', probe, 'iamgen', ...args];
+  const [command, ...rest] = options.unprivileged && asRoot ? ['setpriv', ...withoutFileOverride, ...node] : node;
+  const result = spawnSync(command ?? process.execPath, rest, {
     cwd,
     encoding: 'utf8',
     env: { PATH: process.env.PATH },
-    ...(uid === undefined ? {} : { uid, gid: uid }),
   });
   const rss = Number(/maxrss=(\d+)/.exec(result.stderr)?.[1] ?? 0) / 1024;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr.replace(/maxrss=\d+\n/, ''), rss };
@@ -353,22 +358,19 @@ describe('hostile log files: skipped with a named reason, counted, the run goes 
       area: 'input',
       fault: 'a log file without read permission; a folder named like a log file',
       produced:
-        'mode 000 file (the binary runs as an unprivileged user when the tests run as root); a folder "x.json.gz/" holding a log',
+        'mode 000 file (when the tests run as root, the binary runs without the capabilities that let root read any file); a folder "x.json.gz/" holding a log',
       expected:
         'unreadable file: "permission denied", counted, the run goes on; the folder is walked as the folder it is',
     }),
     async ({ skip }) => {
-      const asRoot = process.getuid?.() === 0;
-      // As root, the run switches to an unprivileged user, who must be able to reach the project (a clone in a
-      // private temporary folder is out of its reach).
-      if (asRoot && !readableBy(nobody, bin)) skip('the project is not readable by an unprivileged user');
+      if (asRoot && !canDropFileOverride) skip('running as root without setpriv: root reads every file');
       const folder = await caseFolder('permissions', { 'secret.json': logText(appEvent('SendMessage')) });
       await mkdir(join(folder, 'x.json.gz'));
       await writeFile(join(folder, 'x.json.gz', 'inner.json'), logText(appEvent('GetQueueUrl')));
       await chmod(join(folder, 'secret.json'), 0o000);
       for (const path of [folder, join(folder, 'x.json.gz')]) await chmod(path, 0o755);
       for (const file of ['good.json', 'x.json.gz/inner.json']) await chmod(join(folder, file), 0o644);
-      const run = measured(['from-trail', '--role', 'app', '--events', '.'], folder, asRoot ? nobody : undefined);
+      const run = measured(['from-trail', '--role', 'app', '--events', '.'], folder, { unprivileged: true });
       expect(run.code).toBe(0);
       expect(run.stderr).toMatch(/^warning: secret\.json: permission denied\n/);
       expect(
