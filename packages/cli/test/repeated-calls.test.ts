@@ -43,6 +43,8 @@ const record = fc
     table: fc.constantFrom('orders', 'inventory'),
     second: fc.constantFrom(5, 15, 25),
     id: fc.constantFrom('a', 'b', 'c'),
+    // Session names vary from call to call (instance ids, people); lengths differ too.
+    session: fc.constantFrom('s1', 'i-0abc', 'alice@example.com'),
     trap: fc.constantFrom(
       'none',
       'nested-time',
@@ -57,13 +59,17 @@ const record = fc
       'control-request',
       'ids-swapped',
       'key-in-params',
+      'no-issuer',
+      'user-issuer',
+      'iam-call',
+      'duplicate-arn',
     ),
   })
-  .map(({ role, table, second, id, trap }) => {
+  .map(({ role, table, second, id, session, trap }) => {
     const { eventID: _fixtureId, ...fixture } = trailEvent({
       role,
-      source: 'dynamodb',
-      name: 'GetItem',
+      source: trap === 'iam-call' ? 'iam' : 'dynamodb',
+      name: trap === 'iam-call' ? 'GetRole' : 'GetItem',
       time: `2024-05-01T00:00:${String(second).padStart(2, '0')}Z`,
       params: trap === 'nested-time' ? { tableName: table, eventTime: `x${second}` } : { tableName: table },
       ...(trap === 'denied' ? { errorCode: 'AccessDenied', errorMessage: 'not authorized' } : {}),
@@ -74,9 +80,29 @@ const record = fc
     if (trap === 'unicode-request') event.requestID = `réq-${second}`;
     if (trap === 'control-request') event.requestID = `req\u0000${second}`;
     // Temporary keys rotate: the same call comes with different keys, which the pipeline ignores.
-    const identity = event.userIdentity as Record<string, unknown>;
+    const {
+      sessionContext,
+      principalId: _id,
+      arn: _arn,
+      type,
+      ...identity
+    } = event.userIdentity as Record<string, unknown>;
+    // As CloudTrail writes an assumed role: type, principal id and ARN first, both naming the session.
+    const caller = {
+      type,
+      principalId: `AROAEXAMPLE:${session}`,
+      // Without an issuer, a session ARN that names no role (an account id of 11 digits) is the caller itself.
+      arn: `arn:aws:sts::${trap === 'no-issuer' ? '12345678901' : '123456789012'}:assumed-role/${role}/${session}`,
+      ...identity,
+      ...(trap === 'no-issuer'
+        ? {}
+        : trap === 'user-issuer'
+          ? { sessionContext: { sessionIssuer: { type: 'User', arn: `arn:aws:iam::123456789012:user/${role}` } } }
+          : { sessionContext }),
+    };
+    event.userIdentity = caller;
     if (trap === 'key-in-params') event.requestParameters = { tableName: table, accessKeyId: `AKIA${second}` };
-    else event.userIdentity = { type: identity.type, arn: identity.arn, accessKeyId: `ASIA${second}`, ...identity };
+    else event.userIdentity = { ...caller, accessKeyId: `ASIA${second}` };
     if (trap === 'ids-swapped') {
       // eventID before requestID: not the order CloudTrail writes them in.
       const { requestID } = event;
@@ -94,6 +120,9 @@ const record = fc
     let text = JSON.stringify(event);
     if (trap === 'escaped') text = text.replace('"eventTime"', '"event\\u0054ime"');
     if (trap === 'spaced') text = text.replace('"eventTime":', '"eventTime": ');
+    // A second ARN in the identity: JSON.parse keeps the last, and the first is the one cut.
+    if (trap === 'duplicate-arn')
+      text = text.replace('"accountId":', `"arn":"arn:aws:sts::1:assumed-role/${role}/x","accountId":`);
     return text;
   });
 
@@ -176,4 +205,57 @@ describe('FileCalls on a call that repeats', () => {
       sampleEventId: 'evt-1',
     });
   });
+});
+
+describe('FileCalls on calls that differ only by the session name', () => {
+  function caller(session: string, issuer: 'Role' | 'User' | 'none', account = '123456789012') {
+    return {
+      type: 'AssumedRole',
+      principalId: `AROAEXAMPLE:${session}`,
+      arn: `arn:aws:sts::${account}:assumed-role/app/${session}`,
+      accountId: '123456789012',
+      ...(issuer === 'none'
+        ? {}
+        : { sessionContext: { sessionIssuer: { type: issuer, arn: 'arn:aws:iam::123456789012:role/app' } } }),
+    };
+  }
+
+  it.each([
+    ['a role recorded as the issuer', 'Role', '123456789012', 'dynamodb', 1],
+    ['no issuer, an ARN that names no role', 'none', '12345678901', 'dynamodb', 3],
+    ['a user as the issuer', 'User', '123456789012', 'dynamodb', 3],
+    ['a call to IAM', 'Role', '123456789012', 'iam', 3],
+  ] as const)(
+    '%s: read as parsing every record reads it, folded only where the name is not read',
+    (_, issuer, account, source, parses) => {
+      const catalog = iamCatalog();
+      // Loads the services' catalog entries first, so the count below is of records only.
+      new TrailAnalysis(catalog, { selection }).addRecord(trailEvent({ role: 'app', source, name: 'GetRole' }), {
+        source: 'warm-up',
+      });
+      // The last call comes back in the first session: where the name is read, only that one folds.
+      const texts = ['s1', 'i-0abc', 'alice@example.com', 's1'].map((session, n) =>
+        JSON.stringify({
+          eventVersion: '1.09',
+          userIdentity: caller(session, issuer, account),
+          eventTime: `2024-05-01T00:00:0${n}Z`,
+          eventSource: `${source}.amazonaws.com`,
+          eventName: source === 'iam' ? 'GetRole' : 'GetItem',
+          requestParameters: source === 'iam' ? { roleName: 'app' } : { tableName: 'orders' },
+          eventID: `evt-${n}`,
+        }),
+      );
+      const fast = new TrailAnalysis(catalog, { selection });
+      const plain = new TrailAnalysis(catalog, { selection });
+      const parse = vi.spyOn(JSON, 'parse');
+      try {
+        addFile(fast, texts, `sessions-${issuer}-${account}-${source}`);
+        expect(parse).toHaveBeenCalledTimes(parses);
+      } finally {
+        parse.mockRestore();
+      }
+      for (const [index, text] of texts.entries()) plain.addRecord(JSON.parse(text), { source: 'f', index });
+      expect(summary(fast)).toEqual(summary(plain));
+    },
+  );
 });

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrailAnalysis } from './analysis.js';
+import { readsSessionName } from './attribute.js';
 import type { IamCatalog } from './iam-catalog.js';
 import { loadIamCatalog } from './iam-catalog.js';
-import { mapEvent } from './mapping/index.js';
+import { mapEvent, mappingCacheKey } from './mapping/index.js';
 import { isIssue, normalizeRecord } from './normalize.js';
 import type { PrincipalSelection } from './selection.js';
+import type { TrailEvent } from './types.js';
 
 let catalog: IamCatalog;
 beforeAll(async () => {
@@ -184,5 +186,69 @@ describe('mapping each distinct call once', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('calls that differ only by the session name', () => {
+  // The shortcut for repeated calls folds such calls together where readsSessionName says the name changes nothing.
+  const identity = fc.record({
+    type: fc.constantFrom('AssumedRole', 'IAMUser', 'FederatedUser'),
+    issuer: fc.constantFrom('Role', 'User', 'none'),
+    // An account id of 11 digits: the session ARN no longer names a role, so the caller is known only by it.
+    account: fc.constantFrom(account, '12345678901'),
+  });
+  const services = [...calls, ['iam', 'GetRole', { roleName: 'app' }], ['sts', 'GetCallerIdentity', {}]] as const;
+
+  function named(session: string, who: { type: string; issuer: string; account: string }, call: number) {
+    const [source, name, params] = services[call] ?? services[0];
+    const base = record('app', source, name, params, 1);
+    const { sessionContext: _context, ...bare } = base.userIdentity;
+    return {
+      ...base,
+      userIdentity: {
+        ...bare,
+        type: who.type,
+        principalId: `AROAEXAMPLE:${session}`,
+        arn: `arn:aws:sts::${who.account}:assumed-role/app/${session}`,
+        ...(who.issuer === 'none'
+          ? {}
+          : { sessionContext: { sessionIssuer: { type: who.issuer, arn: `arn:aws:iam::${account}:role/app` } } }),
+      },
+    };
+  }
+
+  it('are read alike wherever readsSessionName says the name is not read', () => {
+    let unread = 0;
+    fc.assert(
+      fc.property(identity, fc.nat(services.length - 1), (who, call) => {
+        const a = normalizeRecord(named('alice', who, call), { source: 't', index: 0 });
+        const b = normalizeRecord(named('bob', who, call), { source: 't', index: 0 });
+        if (isIssue(a) || isIssue(b)) throw new Error('test events must normalize');
+        if (readsSessionName(a)) return;
+        unread += 1;
+        expect(readsSessionName(b)).toBe(false);
+        expect(mappingCacheKey(b)).toBe(mappingCacheKey(a));
+        const read = (event: TrailEvent) => {
+          const analysis = new TrailAnalysis(catalog, { selection: { selectors: [], all: true } });
+          analysis.addEvent(event);
+          return analysis.state();
+        };
+        expect(read(b)).toEqual(read(a));
+      }),
+      { numRuns: 200 },
+    );
+    expect(unread).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a role recorded as the issuer', { type: 'AssumedRole', issuer: 'Role', account }, 0, false],
+    ['a call to IAM', { type: 'AssumedRole', issuer: 'Role', account }, calls.length, true],
+    ['no issuer', { type: 'AssumedRole', issuer: 'none', account }, 0, true],
+    ['a user as the issuer', { type: 'AssumedRole', issuer: 'User', account }, 0, true],
+    ['an IAM user', { type: 'IAMUser', issuer: 'none', account }, 0, true],
+  ])('%s: the name is read: %s', (_, who, call, expected) => {
+    const event = normalizeRecord(named('alice', who, call), { source: 't' });
+    if (isIssue(event)) throw new Error('test events must normalize');
+    expect(readsSessionName(event)).toBe(expected);
   });
 });

@@ -48,6 +48,23 @@ export function principalOf(event: TrailEvent): Principal {
   return withAccount('unknown', identity.principalId ?? 'unknown');
 }
 
+/**
+ * Whether what the pipeline makes of an event could depend on the session's name, which is the last part of an
+ * assumed role's session ARN and of its principal id. It does not when the role is recorded as the issuer (the
+ * principal is then the issuer, see `principalOf`) and the call is not to IAM (the mapping reads the caller's ARN
+ * only for its partition elsewhere, see `mappingCacheKey`). Session names often vary from call to call (instance
+ * ids, build numbers, people's names), so calls that differ only by them are the same call.
+ */
+export function readsSessionName(event: TrailEvent): boolean {
+  const identity = event.userIdentity;
+  return (
+    identity.type !== 'AssumedRole' ||
+    identity.issuerArn === undefined ||
+    identity.issuerType === 'User' ||
+    event.eventSource === 'iam.amazonaws.com'
+  );
+}
+
 /** Path-free name of a role or user ARN: `arn:aws:iam::1:role/service/app` → `app`. */
 export function principalName(arn: string): string {
   // Called for every record of an `--all` read: index arithmetic instead of split and join.

@@ -15,7 +15,7 @@ export type {
 } from './analysis.js';
 export { PrincipalAnalysis, TrailAnalysis } from './analysis.js';
 export type { NonAuthorizationReason, Principal, PrincipalKind, PrincipalSelector } from './attribute.js';
-export { nonAuthorizationReason, principalName, principalOf, selectorMatches } from './attribute.js';
+export { nonAuthorizationReason, principalName, principalOf, readsSessionName, selectorMatches } from './attribute.js';
 export { compareCodePoints } from './collections.js';
 export type { CommonPolicies } from './common.js';
 export { splitCommonPolicies } from './common.js';

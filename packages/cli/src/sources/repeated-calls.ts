@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { hash } from 'node:crypto';
 import type { Origin, PreparedCall, SightingTotal, TrailAnalysis } from '@iamgen/core';
-import { foldEvent, isIssue, normalizeEventTime, normalizeRecord, totalSighting } from '@iamgen/core';
+import { foldEvent, isIssue, normalizeEventTime, normalizeRecord, readsSessionName, totalSighting } from '@iamgen/core';
 
 /**
  * Fields whose values differ between events of the same call and that the pipeline reads (time, id) or ignores
@@ -13,8 +13,11 @@ const volatileFields = ['accessKeyId', 'creationDate', 'eventTime', 'requestID',
 type VolatileField = (typeof volatileFields)[number];
 const fieldOpenings = volatileFields.map((field) => `"${field}":"`);
 
-/** Calls remembered per thread; a role's distinct calls are few, and this bounds memory at a few tens of MB. */
-const rememberedCalls = 5_000;
+/**
+ * Calls remembered per thread. A role's distinct calls are few, but one read serves every principal of an estate
+ * (`--all`); this bounds memory at a few tens of MB.
+ */
+const rememberedCalls = 20_000;
 
 /**
  * Remembering pays only where calls repeat. Each window of records measures how often a remembered call came back;
@@ -26,9 +29,12 @@ const worthwhileHitRate = 0.3;
 const shortestRest = 20_000;
 const longestRest = 320_000;
 
+/** Remembered for a key cut without the session's name when the call reads it: the key with the name decides. */
+const sessionNameRead = 'session-name-read';
+
 interface CallMemory {
   /** Key of a record (`cutVolatile`) → its call, or null where the shortcut is unsafe for it. */
-  readonly calls: Map<string, PreparedCall | null>;
+  readonly calls: Map<string, PreparedCall | null | typeof sessionNameRead>;
   tried: number;
   hits: number;
   resting: number;
@@ -63,6 +69,9 @@ type VolatileValues = Partial<Record<VolatileField, string>>;
 
 interface CutRecord {
   readonly key: string;
+  /** The record's place in the file's bytes. */
+  readonly start: number;
+  readonly end: number;
   /** The values the shortcut reads; the others are only needed to prove a new key (`cutValues`). */
   readonly eventTime: string | undefined;
   readonly eventId: string | undefined;
@@ -71,6 +80,8 @@ interface CutRecord {
   /** Where each field's value starts and ends in `latin1` (-1: the field was not found). */
   readonly starts: readonly number[];
   readonly ends: readonly number[];
+  /** Whether the session's name was cut too (`sessionNameRegions`). */
+  readonly sessionCut: boolean;
 }
 
 /** The cut values by field, for proving a new key. */
@@ -90,12 +101,13 @@ function cutValues(cut: CutRecord): VolatileValues {
  * value is anything else. Whether the values are the record's own fields is proved once per key, when the call is
  * remembered (`provesOwnFields`); what was proved for one record holds for all records of its key.
  */
-function cutVolatile(bytes: Buffer, start: number, end: number): CutRecord | undefined {
+function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: boolean): CutRecord | undefined {
   // Searched as Latin-1 text, where a character is a byte: string searches cost far less than calls into Buffer.
   const text = bytes.toString('latin1', start, end);
   const starts: number[] = [];
   const ends: number[] = [];
-  let cursor = 0;
+  const session = cutSession ? sessionNameRegions(text) : undefined;
+  let cursor = session === undefined ? 0 : (session[3] as number);
   let ordered = true;
   for (let field = 0; field < fieldOpenings.length; field++) {
     const opening = fieldOpenings[field] as string;
@@ -108,19 +120,22 @@ function cutVolatile(bytes: Buffer, start: number, end: number): CutRecord | und
     }
     const valueStart = at + opening.length;
     const valueEnd = text.indexOf('"', valueStart);
-    if (valueEnd === -1) return undefined;
-    for (let i = valueStart; i < valueEnd; i++) {
-      const c = text.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x5c) return undefined;
-    }
+    if (valueEnd === -1 || !isPlainValue(text, valueStart, valueEnd)) return undefined;
     starts.push(valueStart);
     ends.push(valueEnd);
     if (valueStart < cursor) ordered = false;
     else cursor = valueEnd;
   }
+  // The session's name, where it is cut, comes before every field (the identity's type and ARN open the record).
+  const sessionCut =
+    session !== undefined && isPlainValue(text, session[0], session[1]) && isPlainValue(text, session[2], session[3]);
+  if (sessionCut) {
+    starts.push(session[0], session[2]);
+    ends.push(session[1], session[3]);
+  }
   // Values never overlap: each ends at the first quote after it, and every field name starts with one.
-  const order = [0, 1, 2, 3, 4].filter((field) => (starts[field] as number) !== -1);
-  if (!ordered) order.sort((a, b) => (starts[a] as number) - (starts[b] as number));
+  const order = starts.map((_, field) => field).filter((field) => (starts[field] as number) !== -1);
+  if (!ordered || sessionCut) order.sort((a, b) => (starts[a] as number) - (starts[b] as number));
   // Where each value goes back into the kept bytes (-1: nowhere); unlike its place in the record, it does not
   // depend on how long the values before it are.
   const insertAt = starts.map(() => -1);
@@ -133,24 +148,63 @@ function cutVolatile(bytes: Buffer, start: number, end: number): CutRecord | und
     pieceStart = ends[field] as number;
   }
   kept += bytes.copy(
-    keyScratch(kept + end - start - pieceStart + 4 * volatileFields.length),
+    keyScratch(kept + end - start - pieceStart + 4 * (insertAt.length + 1)),
     kept,
     start + pieceStart,
     end,
   );
-  // After the kept bytes, a fixed-size tail: the digest's input splits one way only, and records of equal keys are
-  // the same bytes with the same fields' values put back at the same places.
+  // After the kept bytes, a tail of the places and then their number: the digest's input splits one way only, and
+  // records of equal keys are the same bytes with the same values put back at the same places.
   for (const offset of insertAt) kept = scratch.writeInt32LE(offset, kept);
+  kept = scratch.writeInt32LE(insertAt.length, kept);
   const time = starts[eventTimeField] as number;
   const id = starts[eventIdField] as number;
   return {
     key: hash('sha256', scratch.subarray(0, kept), 'base64'),
+    start,
+    end,
     eventTime: time === -1 ? undefined : text.slice(time, ends[eventTimeField]),
     eventId: id === -1 ? undefined : text.slice(id, ends[eventIdField]),
     latin1: text,
     starts,
     ends,
+    sessionCut,
   };
+}
+
+/** Whether `text[start, end)` is printable ASCII without a backslash: JSON.parse reads it as it stands. */
+function isPlainValue(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
+  }
+  return true;
+}
+
+const versionOpening = '{"eventVersion":"';
+const assumedRoleOpening = '","userIdentity":{"type":"AssumedRole","principalId":"';
+const arnOpening = '","arn":"';
+
+/**
+ * Where the session's name lies in a record that opens the way CloudTrail writes an assumed role's calls,
+ * `{"eventVersion":"…","userIdentity":{"type":"AssumedRole","principalId":"AROA…:NAME","arn":"arn:…/role/NAME"`:
+ * `[start, end)` of the name in the principal id, then in the ARN. In JSON that parses, these are the first members
+ * of the record and of its identity, so the names sit where the pipeline reads the caller; whether it reads them is
+ * proved per key (`readsSessionName`). Undefined for any other opening.
+ */
+function sessionNameRegions(text: string): [number, number, number, number] | undefined {
+  if (!text.startsWith(versionOpening)) return undefined;
+  const versionEnd = text.indexOf('"', versionOpening.length);
+  if (versionEnd === -1 || !text.startsWith(assumedRoleOpening, versionEnd)) return undefined;
+  const idStart = versionEnd + assumedRoleOpening.length;
+  const idEnd = text.indexOf('"', idStart);
+  if (idEnd === -1 || !text.startsWith(arnOpening, idEnd)) return undefined;
+  const colon = text.indexOf(':', idStart);
+  const arnStart = idEnd + arnOpening.length;
+  const arnEnd = text.indexOf('"', arnStart);
+  const slash = arnEnd === -1 ? -1 : text.lastIndexOf('/', arnEnd);
+  if (colon === -1 || colon > idEnd || slash < arnStart) return undefined;
+  return [colon + 1, idEnd, slash + 1, arnEnd];
 }
 
 const eventTimeField = volatileFields.indexOf('eventTime');
@@ -245,11 +299,14 @@ export class FileCalls {
       return;
     }
     // A record whose own time is empty falls back to `@timestamp` when normalized: it takes the ordinary path.
-    const cut = cutVolatile(this.#bytes, start, end);
-    const key = cut?.eventTime ? cut.key : undefined;
-    const known = key === undefined ? null : memory.calls.get(key);
-    if (key !== undefined) countTry(memory, known !== undefined && known !== null);
-    if (cut !== undefined && known !== undefined && known !== null) {
+    let cut = cutVolatile(this.#bytes, start, end, true);
+    let known = cut?.eventTime ? memory.calls.get(cut.key) : null;
+    if (known === sessionNameRead) {
+      cut = cutVolatile(this.#bytes, start, end, false);
+      known = cut?.eventTime ? memory.calls.get(cut.key) : null;
+    }
+    if (cut?.eventTime) countTry(memory, known !== undefined && known !== null);
+    if (cut !== undefined && known !== undefined && known !== null && known !== sessionNameRead) {
       // As normalizing reads it: an empty id is no id.
       this.#fold(known, normalizeEventTime(cut.eventTime), cut.eventId || undefined, index, true);
       return;
@@ -296,7 +353,12 @@ export class FileCalls {
     if (cut !== undefined) {
       const { calls } = this.#memory;
       if (calls.size >= rememberedCalls) calls.clear();
-      calls.set(cut.key, remembered ? call : null);
+      if (remembered && cut.sessionCut && readsSessionName(event)) {
+        // Calls in other sessions are other calls here: the key with the session's name stands for this one.
+        calls.set(cut.key, sessionNameRead);
+        const named = cutVolatile(this.#bytes, cut.start, cut.end, false);
+        if (named !== undefined) calls.set(named.key, provesOwnFields(text, record, cutValues(named)) ? call : null);
+      } else calls.set(cut.key, remembered ? call : null);
     }
     this.#fold(call, event.eventTime, event.eventId, index, remembered);
   }
