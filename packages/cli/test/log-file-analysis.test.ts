@@ -2,7 +2,7 @@ import { mayBelongToSelection, prefilterNeedles, TrailAnalysis } from '@iamgen/c
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { iamCatalog } from '../src/catalog.js';
-import { analyzeLogFile, deliveredRecordRanges, isBalanced } from '../src/sources/log-file-analysis.js';
+import { analyzeLogFile, deliveredRecordRanges, indexOfMarker, isBalanced } from '../src/sources/log-file-analysis.js';
 import { trailEvent } from './trail-fixtures.js';
 
 const records = [
@@ -195,6 +195,21 @@ describe('the prefilter of a delivered file', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('indexOfMarker', () => {
+  it('finds what indexOf finds for the record marker, from any position', () => {
+    const marker = '},{"eventVersion":';
+    // Pieces that make near misses: parts of the marker, other V's, the marker cut at either end.
+    const piece = fc.constantFrom(marker, marker.slice(1), marker.slice(0, -1), 'V', 'tlsVersion":', '},{"event', 'x');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), fc.nat(200), (pieces, from) => {
+        const bytes = Buffer.from(pieces.join(''));
+        expect(indexOfMarker(bytes, from)).toBe(bytes.indexOf(marker, from));
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -99,7 +99,10 @@ function candidateRecords(bytes: Buffer, bounds: readonly number[], needles: Pre
   const candidates = new Uint8Array(records);
   if (needles === undefined) return candidates.fill(1);
   const coarseOnly = new Set(needles.coarse.filter((needle) => !needles.fine.includes(needle)));
-  const fineOnly = needles.fine.filter((needle) => !needles.coarse.includes(needle));
+  // As bytes: a string needle is converted again on every search.
+  const fineOnly = needles.fine
+    .filter((needle) => !needles.coarse.includes(needle))
+    .map((needle) => Buffer.from(needle));
   for (const needle of needles.coarse) {
     // A coarse needle that is also a fine one settles the record; the others only make it a candidate.
     const mark = coarseOnly.has(needle) ? possible : certain;
@@ -130,14 +133,15 @@ function forEachRecordHolding(
   visit: (index: number) => void,
 ): void {
   const records = bounds.length / 2;
-  const length = typeof needle === 'number' ? 1 : Buffer.byteLength(needle);
+  const pattern = typeof needle === 'number' ? needle : Buffer.from(needle);
+  const length = typeof pattern === 'number' ? 1 : pattern.length;
   let record = 0;
-  for (let at = records === 0 ? -1 : bytes.indexOf(needle, bounds[0]); at !== -1; ) {
+  for (let at = records === 0 ? -1 : bytes.indexOf(pattern, bounds[0]); at !== -1; ) {
     while (record < records && (bounds[2 * record + 1] as number) < at + length) record += 1;
     if (record === records) break;
     const inside = at >= (bounds[2 * record] as number);
     if (inside) visit(record);
-    at = bytes.indexOf(needle, inside ? bounds[2 * record + 1] : at + 1);
+    at = bytes.indexOf(pattern, inside ? bounds[2 * record + 1] : at + 1);
   }
 }
 
@@ -175,7 +179,24 @@ export function isBalanced(bytes: Buffer, start: number, end: number): boolean {
 }
 
 const head = '{"Records":[';
-const marker = '},{"eventVersion":';
+const marker = Buffer.from('},{"eventVersion":');
+/** Where the marker's `V` is: of its bytes, the rarest in CloudTrail's JSON. */
+const markerAnchor = marker.indexOf('V');
+
+/**
+ * `bytes.indexOf(marker, from)`, found by searching for the marker's `V` and checking the bytes around it. This
+ * runs once per record; a search for one byte is a plain memchr, far cheaper than one for a sequence, and `V` comes
+ * up about twice per record (`eventVersion`, `tlsVersion`).
+ */
+export function indexOfMarker(bytes: Buffer, from: number): number {
+  for (let at = bytes.indexOf(0x56, from + markerAnchor); at !== -1; at = bytes.indexOf(0x56, at + 1)) {
+    const start = at - markerAnchor;
+    let i = 0;
+    while (i < marker.length && bytes[start + i] === marker[i]) i += 1;
+    if (i === marker.length) return start;
+  }
+  return -1;
+}
 
 /**
  * The number of records of a file in the delivered layout, counted in its bytes without decoding; undefined for
@@ -187,7 +208,7 @@ function deliveredRecordCount(bytes: Buffer): number | undefined {
   if (span.first === span.last) return 0;
   if (bytes.indexOf(0x5b, span.first) !== -1) return undefined;
   let count = 1;
-  for (let at = bytes.indexOf(marker, span.first); at !== -1 && at < span.last; at = bytes.indexOf(marker, at + 2)) {
+  for (let at = indexOfMarker(bytes, span.first); at !== -1 && at < span.last; at = indexOfMarker(bytes, at + 2)) {
     count += 1;
   }
   return count;
@@ -232,7 +253,7 @@ function deliveredRecordBounds(bytes: Buffer): number[] | undefined {
   if (first === last) return [];
   const bounds: number[] = [];
   let start = first;
-  for (let at = bytes.indexOf(marker, start); at !== -1 && at < last; at = bytes.indexOf(marker, start)) {
+  for (let at = indexOfMarker(bytes, start); at !== -1 && at < last; at = indexOfMarker(bytes, start)) {
     bounds.push(start, at + 1);
     start = at + 2;
   }
