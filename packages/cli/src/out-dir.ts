@@ -41,3 +41,29 @@ export function policyFileNames(principals: readonly NamedPrincipal[], extension
   }
   return names;
 }
+
+/**
+ * The files an earlier run wrote to the folder that this run does not write again, from that run's `report.json`
+ * index (`earlierIndex`, as parsed; anything else names no file): policies of principals no longer seen or selected,
+ * and an old shared policy. Left alone: files the index does not name, names that are not plain file names of the
+ * folder, and the file of a principal that failed in this run (`kept`: it stays; the new index says it failed).
+ */
+export function leftoverFiles(
+  earlierIndex: unknown,
+  written: ReadonlySet<string>,
+  kept: ReadonlySet<string>,
+): string[] {
+  if (!isRecord(earlierIndex) || !Array.isArray(earlierIndex.principals)) return [];
+  const named: unknown[] = earlierIndex.principals.map((entry) => (isRecord(entry) ? entry.file : undefined));
+  if (isRecord(earlierIndex.common)) named.push(earlierIndex.common.file);
+  const leftover = new Set<string>();
+  for (const file of named) {
+    if (typeof file !== 'string' || file === 'report.json' || written.has(file) || kept.has(file)) continue;
+    if (file === safeFileName(file)) leftover.add(file);
+  }
+  return [...leftover].sort();
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

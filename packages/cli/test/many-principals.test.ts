@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { policyFileNames } from '../src/out-dir.js';
+import { leftoverFiles, policyFileNames } from '../src/out-dir.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import { trailEvent } from './trail-fixtures.js';
 
@@ -178,4 +178,57 @@ describe('from-trail with several principals', () => {
     });
     expect(single.stdout).toBe(await readFile(join(dir, 'threads', 'app-3.json'), 'utf8'));
   }, 60_000);
+});
+
+describe('leftoverFiles', () => {
+  const earlier = {
+    principals: [{ file: 'app.json' }, { file: 'worker.json' }, { status: 'failed' }],
+    common: { file: 'shared.json' },
+  };
+  it.each([
+    ['no earlier index', undefined, [], []],
+    ['an index of something else', { principals: 'app.json' }, [], []],
+    ['files this run does not write', earlier, [], ['shared.json', 'worker.json']],
+    ['the file of a principal that failed this time', earlier, ['worker.json'], ['shared.json']],
+    [
+      'names that are not plain files of the folder, and the index itself',
+      {
+        principals: [
+          { file: '../x.json' },
+          { file: '.hidden' },
+          { file: 'a/b.json' },
+          { file: 'report.json' },
+          { file: 7 },
+        ],
+      },
+      [],
+      [],
+    ],
+  ])('%s', (_, index, kept, expected) => {
+    expect(leftoverFiles(index, new Set(['app.json']), new Set(kept))).toEqual(expected);
+  });
+});
+
+describe('--out-dir over an earlier run', () => {
+  it('removes the policies the earlier run wrote and this one does not, and nothing else', async () => {
+    const first = ['app', 'worker', 'ghost'].map((role) => trailEvent({ role, source: 'sqs', name: 'ListQueues' }));
+    await writeFile(join(dir, 'first.json'), JSON.stringify({ Records: first }));
+    await writeFile(join(dir, 'later.json'), JSON.stringify({ Records: first.slice(0, 1) }));
+    const outDir = join(dir, 'out');
+    expect(
+      (await runCliCaptured(['from-trail', '--all', '--events', 'first.json', '--out-dir', 'out'], dir)).code,
+    ).toBe(0);
+    await writeFile(join(outDir, 'notes.txt'), 'mine\n');
+    const argv = ['from-trail', '--role', 'app', '--role', 'ghost', '--events', 'later.json', '--out-dir', 'out'];
+    const later = await runCliCaptured(argv, dir);
+    expect(later.code).toBe(1);
+    // worker.json is gone; ghost failed this time, so its earlier policy stays, and the index says it failed.
+    expect((await readdir(outDir)).sort()).toEqual(['app.json', 'ghost.json', 'notes.txt', 'report.json']);
+    expect(later.stderr).toContain(
+      'removed 1 file an earlier run wrote for principals this run did not produce: worker.json',
+    );
+    const index = (await readIndex(outDir)) as { removedFiles?: string[]; principals: IndexEntry[] };
+    expect(index.removedFiles).toEqual(['worker.json']);
+    expect(index.principals.map((p) => p.status)).toEqual(['ok', 'failed']);
+  });
 });

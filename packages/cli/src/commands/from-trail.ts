@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
 import { diffPolicies, isGlob, renderExplanationMarkdown, renderExplanationText, renderJson } from '@iamgen/core';
@@ -12,11 +12,12 @@ import { commonPolicies, commonPolicyName } from '../common-policy.js';
 import type { FedAnalysis, SourceOptions } from '../feed-analysis.js';
 import { describeSources, feedAnalysis } from '../feed-analysis.js';
 import type { DiffFormat, PolicyFormat } from '../option-choices.js';
-import { policyFileNames } from '../out-dir.js';
+import { leftoverFiles, policyFileNames } from '../out-dir.js';
 import type { PolicySettings, PrincipalPolicy, ReadContext } from '../principal-policy.js';
 import { policyForPrincipal } from '../principal-policy.js';
 import { buildReport, summaryLines } from '../report.js';
 import { athenaSummaryLine, athenaWindow } from '../sources/athena-query.js';
+import { describeError } from '../sources/log-content.js';
 import { maskSecrets } from '../terminal.js';
 import { parseTimeBound } from '../time-window.js';
 
@@ -213,6 +214,7 @@ async function severalPrincipals(
 ): Promise<number> {
   const outDir = resolve(io.cwd, args.outDir ?? '.');
   await mkdir(outDir, { recursive: true });
+  const earlierIndex = await readEarlierIndex(join(outDir, 'report.json'));
   const principals = fed.analysis.analyses();
   if (principals.length === 0) {
     throw new RunFailure(`no principal matched ${describeSelection(selection)} in ${describeSources(args)}`);
@@ -231,6 +233,7 @@ async function severalPrincipals(
   const writes: { file: string; text: string }[] = [];
   const explanations: string[] = [];
   let failed = 0;
+  const failedFiles = new Set<string>();
   for (const principal of principals) {
     const arns = [...principal.matchedPrincipals].sort();
     // Let a Ctrl-C in between principals be handled now, not after the last one.
@@ -254,12 +257,15 @@ async function severalPrincipals(
     } catch (error) {
       if (!(error instanceof RunFailure)) throw error;
       failed += 1;
+      failedFiles.add(names.get(principal.target.key) ?? '');
       io.stderr.write(`iamgen: ${error.message}\n`);
       entries.push({ principal: principal.target.label, arns, status: 'failed', error: error.message });
     }
   }
   for (const { file, text } of writes) await writeFileAtomic(join(outDir, file), text, shown(args, file));
   const common = args.common === true ? await writeCommon(members, names, outDir, args, entries, io) : undefined;
+  const written = new Set([...entries.map((e) => e.file), common?.file].filter((f) => f !== undefined));
+  const leftover = leftoverFiles(earlierIndex, written, failedFiles);
   const c = fed.analysis.counts;
   const index = {
     window: {
@@ -278,12 +284,26 @@ async function severalPrincipals(
     ...(fed.cache === undefined ? {} : { cache: fed.cache }),
     ...(common === undefined ? {} : { common }),
     principals: entries,
+    ...(leftover.length === 0 ? {} : { removedFiles: leftover }),
     excludedFromAll: [...fed.analysis.excludedFromAll]
       .map(([arn, reason]) => ({ arn, reason }))
       .sort((a, b) => (a.arn < b.arn ? -1 : 1)),
     problems: fed.analysis.problems.map((p) => p.message),
   };
   await writeFileAtomic(join(outDir, 'report.json'), reportText(index), shown(args, 'report.json'));
+  // Only once the new index is in place, so an interrupted run never leaves a folder its index does not describe.
+  for (const file of leftover) {
+    try {
+      await rm(join(outDir, file), { force: true });
+    } catch (error) {
+      io.stderr.write(`warning: cannot remove ${shown(args, file)}, left by an earlier run: ${describeError(error)}\n`);
+    }
+  }
+  if (leftover.length > 0) {
+    io.stderr.write(
+      `removed ${leftover.length} ${leftover.length === 1 ? 'file' : 'files'} an earlier run wrote for principals this run did not produce: ${leftover.join(', ')}\n`,
+    );
+  }
   if (args.explain !== undefined && args.explain !== '') {
     await writeFileAtomic(resolve(io.cwd, args.explain), explanations.join('\n'), args.explain);
   }
@@ -293,6 +313,15 @@ async function severalPrincipals(
     `${ok} of ${entries.length} policies written to ${args.outDir ?? '.'}${failed > 0 ? `; ${failed} failed (see report.json)` : ''}\n`,
   );
   return failed > 0 ? exitCodes.runFailure : exitCodes.ok;
+}
+
+/** The index an earlier run left in the folder, as parsed; undefined when there is none or it is not JSON. */
+async function readEarlierIndex(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The shared policy's key among the principals' file names; no principal key starts with a NUL. */
