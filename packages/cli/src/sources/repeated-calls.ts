@@ -104,63 +104,55 @@ function cutValues(cut: CutRecord): VolatileValues {
 function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: boolean): CutRecord | undefined {
   // Searched as Latin-1 text, where a character is a byte: string searches cost far less than calls into Buffer.
   const text = bytes.toString('latin1', start, end);
-  const starts: number[] = [];
-  const ends: number[] = [];
+  const starts = [-1, -1, -1, -1, -1];
+  const ends = [-1, -1, -1, -1, -1];
   const session = cutSession ? sessionNameRegions(text) : undefined;
-  let cursor = session === undefined ? 0 : (session[3] as number);
+  let cursor = session === undefined ? 0 : session[3];
   let ordered = true;
   for (let field = 0; field < fieldOpenings.length; field++) {
     const opening = fieldOpenings[field] as string;
     let at = text.indexOf(opening, cursor);
     if (at === -1 && cursor > 0) at = text.indexOf(opening);
-    if (at === -1) {
-      starts.push(-1);
-      ends.push(-1);
-      continue;
-    }
+    if (at === -1) continue;
     const valueStart = at + opening.length;
-    const valueEnd = text.indexOf('"', valueStart);
-    if (valueEnd === -1 || !isPlainValue(text, valueStart, valueEnd)) return undefined;
-    starts.push(valueStart);
-    ends.push(valueEnd);
+    const valueEnd = plainValueEnd(text, valueStart);
+    if (valueEnd === -1) return undefined;
+    starts[field] = valueStart;
+    ends[field] = valueEnd;
     if (valueStart < cursor) ordered = false;
     else cursor = valueEnd;
   }
-  // The session's name, where it is cut, comes before every field (the identity's type and ARN open the record).
+  // The session's name, where it is cut, comes before every field (the identity's type and ARN open the record);
+  // each part of it ends at the first quote after its start.
   const sessionCut =
-    session !== undefined && isPlainValue(text, session[0], session[1]) && isPlainValue(text, session[2], session[3]);
+    session !== undefined &&
+    plainValueEnd(text, session[0]) === session[1] &&
+    plainValueEnd(text, session[2]) === session[3];
   if (sessionCut) {
     starts.push(session[0], session[2]);
     ends.push(session[1], session[3]);
   }
   // Values never overlap: each ends at the first quote after it, and every field name starts with one.
-  const order = starts.map((_, field) => field).filter((field) => (starts[field] as number) !== -1);
-  if (!ordered || sessionCut) order.sort((a, b) => (starts[a] as number) - (starts[b] as number));
-  // Where each value goes back into the kept bytes (-1: nowhere); unlike its place in the record, it does not
-  // depend on how long the values before it are.
+  const order = !ordered ? textOrder(starts) : sessionCut ? sessionThenFields : fieldsOnly;
+  // The kept text, then where each value goes back into it (-1: nowhere) and how many places there are: the
+  // digest's input splits one way only (from its end), and records of equal keys are the same text with the same
+  // values put back at the same places. A place does not depend on how long the values before it are.
   const insertAt = starts.map(() => -1);
-  let kept = 0;
+  let kept = '';
   let pieceStart = 0;
   for (const field of order) {
     const valueStart = starts[field] as number;
-    kept += bytes.copy(keyScratch(kept + valueStart - pieceStart), kept, start + pieceStart, start + valueStart);
-    insertAt[field] = kept;
+    if (valueStart === -1) continue;
+    kept += text.slice(pieceStart, valueStart);
+    insertAt[field] = kept.length;
     pieceStart = ends[field] as number;
   }
-  kept += bytes.copy(
-    keyScratch(kept + end - start - pieceStart + 4 * (insertAt.length + 1)),
-    kept,
-    start + pieceStart,
-    end,
-  );
-  // After the kept bytes, a tail of the places and then their number: the digest's input splits one way only, and
-  // records of equal keys are the same bytes with the same values put back at the same places.
-  for (const offset of insertAt) kept = scratch.writeInt32LE(offset, kept);
-  kept = scratch.writeInt32LE(insertAt.length, kept);
+  kept += `${text.slice(pieceStart)},${insertAt.join(',')},${insertAt.length}`;
   const time = starts[eventTimeField] as number;
   const id = starts[eventIdField] as number;
   return {
-    key: hash('sha256', scratch.subarray(0, kept), 'base64'),
+    // Latin-1 text goes to the digest as UTF-8, one way only; the digest's bytes are the key, as Latin-1 text.
+    key: hash('sha256', kept, 'binary'),
     start,
     end,
     eventTime: time === -1 ? undefined : text.slice(time, ends[eventTimeField]),
@@ -172,13 +164,24 @@ function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: bool
   };
 }
 
-/** Whether `text[start, end)` is printable ASCII without a backslash: JSON.parse reads it as it stands. */
-function isPlainValue(text: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
+const fieldsOnly = [0, 1, 2, 3, 4];
+const sessionThenFields = [5, 6, 0, 1, 2, 3, 4];
+
+function textOrder(starts: readonly number[]): number[] {
+  return starts.map((_, field) => field).sort((a, b) => (starts[a] as number) - (starts[b] as number));
+}
+
+/**
+ * Where the value starting at `start` ends (its closing quote), or -1 when it is not printable ASCII without a
+ * backslash up to there: such values JSON.parse reads as they stand.
+ */
+function plainValueEnd(text: string, start: number): number {
+  for (let i = start; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
+    if (c === 0x22) return i;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
   }
-  return true;
+  return -1;
 }
 
 const versionOpening = '{"eventVersion":"';
@@ -209,18 +212,6 @@ function sessionNameRegions(text: string): [number, number, number, number] | un
 
 const eventTimeField = volatileFields.indexOf('eventTime');
 const eventIdField = volatileFields.indexOf('eventID');
-
-/** Where a record's bytes without its values are gathered to be digested; grows to the longest record. */
-let scratch = Buffer.alloc(64 * 1024);
-
-function keyScratch(size: number): Buffer {
-  if (size > scratch.length) {
-    const larger = Buffer.alloc(Math.max(size, scratch.length * 2));
-    scratch.copy(larger);
-    scratch = larger;
-  }
-  return scratch;
-}
 
 /**
  * Whether the cut values are this record's own fields: each name occurs once in its text, nothing is spelled with
