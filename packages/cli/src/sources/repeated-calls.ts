@@ -11,7 +11,25 @@ import { foldEvent, isIssue, normalizeEventTime, normalizeRecord, readsSessionNa
  */
 const volatileFields = ['accessKeyId', 'creationDate', 'eventTime', 'requestID', 'eventID'] as const;
 type VolatileField = (typeof volatileFields)[number];
-const fieldOpenings = volatileFields.map((field) => `"${field}":"`);
+/**
+ * How each field's opening `"name":"` is searched for: by its tail from the last capital letter on (`ID":"`,
+ * `Time":"`), checking the head before it. A search is cheap when its first character is rare, and quotes and small
+ * letters are everywhere in JSON.
+ */
+const fieldOpenings = volatileFields.map((field) => {
+  const opening = `"${field}":"`;
+  const cut = opening.search(/[A-Z][^A-Z]*$/);
+  return { opening, head: opening.slice(0, cut), tail: opening.slice(cut) };
+});
+
+/** `text.indexOf(opening, from)` for a field's opening, searched by its tail. */
+export function indexOfOpening(text: string, field: number, from: number): number {
+  const { head, tail } = fieldOpenings[field] as (typeof fieldOpenings)[number];
+  for (let at = text.indexOf(tail, from + head.length); at !== -1; at = text.indexOf(tail, at + 1)) {
+    if (text.startsWith(head, at - head.length)) return at - head.length;
+  }
+  return -1;
+}
 
 /**
  * Calls remembered per thread. A role's distinct calls are few, but one read serves every principal of an estate
@@ -110,11 +128,10 @@ function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: bool
   let cursor = session === undefined ? 0 : session[3];
   let ordered = true;
   for (let field = 0; field < fieldOpenings.length; field++) {
-    const opening = fieldOpenings[field] as string;
-    let at = text.indexOf(opening, cursor);
-    if (at === -1 && cursor > 0) at = text.indexOf(opening);
+    let at = indexOfOpening(text, field, cursor);
+    if (at === -1 && cursor > 0) at = indexOfOpening(text, field, 0);
     if (at === -1) continue;
-    const valueStart = at + opening.length;
+    const valueStart = at + (fieldOpenings[field]?.opening.length ?? 0);
     const valueEnd = plainValueEnd(text, valueStart);
     if (valueEnd === -1) return undefined;
     starts[field] = valueStart;
