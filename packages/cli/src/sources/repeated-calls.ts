@@ -35,7 +35,7 @@ export function indexOfOpening(text: string, field: number, from: number): numbe
  * Calls remembered per thread. A role's distinct calls are few, but one read serves every principal of an estate
  * (`--all`); this bounds memory at a few tens of MB.
  */
-const rememberedCalls = 20_000;
+const rememberedCalls = 10_000;
 
 /**
  * Remembering pays only where calls repeat. Each window of records measures how often a remembered call came back;
