@@ -200,7 +200,10 @@ function runTask(
     return pool.analyze({ ...task, options: unbounded });
   };
   if (cache === undefined) return async (pending) => ({ state: await analyze(pending, false) });
-  return async (pending) => {
+  return async (given) => {
+    // A remote file read both without and with the window is fetched once.
+    let loaded: Promise<FileTask | TrailAnalysisState> | undefined;
+    const pending: PendingTask = given.kind === 'file' ? given : { ...given, load: () => (loaded ??= given.load()) };
     // Entries are made without the window, so the nightly run's sliding window still finds them.
     let state = await cache.get(pending.identity);
     if (state === undefined) {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../src/run-captured.js';
+import { startFaultProxy } from './fault-proxy.js';
 import type { Moto } from './moto.js';
 import { motoAvailable, startMoto } from './moto.js';
 
@@ -108,6 +109,38 @@ describe.skipIf(!motoAvailable())('reading a trail bucket (moto S3)', () => {
     const grown = await read('--cache', 'nightly-cache');
     expect(grown.cache).toMatchObject({ hits: 2, folderHits: 1, misses: 1 });
     expect(grown.policy).toBe((await read()).policy);
+  });
+
+  it('fetches an object once when its events straddle the window and the cache has no entry for it', async () => {
+    const proxy = await startFaultProxy(moto.endpoint, 's3');
+    try {
+      const result = await runCliCaptured(
+        [
+          'from-trail',
+          '--role',
+          'orders-api-handler',
+          '--events',
+          's3://org-trail/AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01/',
+          '--since',
+          '2024-05-01T08:10:00Z',
+          '--endpoint-url',
+          proxy.endpoint,
+          '--cache',
+          'edge-cache',
+          '--report',
+          'edge.json',
+        ],
+        dir,
+      );
+      const report = JSON.parse(await readFile(join(dir, 'edge.json'), 'utf8'));
+      expect(report.cache).toMatchObject({ misses: 3, windowEdgeRereads: 1 });
+      const fetches = proxy.seen.filter((r) => r.method === 'GET' && r.url.includes('.json.gz')).map((r) => r.url);
+      expect(fetches).toHaveLength(3);
+      expect(new Set(fetches).size).toBe(3);
+      expect(result.code).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('fails with one line when the bucket does not exist', async () => {
