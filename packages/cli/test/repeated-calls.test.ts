@@ -13,12 +13,18 @@ function summary(analysis: TrailAnalysis) {
     counts: analysis.counts,
     span: analysis.span,
     principals: [...analysis.principals.values()],
+    excludedFromAll: [...analysis.excludedFromAll],
+    problems: analysis.problems,
     analyses: analysis.analyses().map((a) => ({
       key: a.target.key,
       counts: a.counts,
       granted: a.granted.entries(),
+      deniedAccesses: a.deniedAccesses.entries(),
       denied: [...a.deniedCalls.values()],
       unmapped: [...a.unmappedPairs.values()],
+      matchedPrincipals: [...a.matchedPrincipals],
+      resourceUnknown: [...a.resourceUnknown],
+      sawDataEvents: a.sawDataEvents,
     })),
   };
 }
@@ -44,7 +50,7 @@ const record = fc
     second: fc.constantFrom(5, 15, 25),
     id: fc.constantFrom('a', 'b', 'c'),
     // Session names vary from call to call (instance ids, people); lengths differ too.
-    session: fc.constantFrom('s1', 'i-0abc', 'alice@example.com'),
+    session: fc.constantFrom('s1', 'i-0abc', 'alice@example.com', '', 'a:b', 'x/y', 'é'),
     trap: fc.constantFrom(
       'none',
       'nested-time',
