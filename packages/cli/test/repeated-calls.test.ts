@@ -51,6 +51,8 @@ const record = fc
     id: fc.constantFrom('a', 'b', 'c'),
     // Session names vary from call to call (instance ids, people); lengths differ too.
     session: fc.constantFrom('s1', 'i-0abc', 'alice@example.com', '', 'a:b', 'x/y', 'é'),
+    // Calls come from many addresses and agents; an agent with quotes or accents stays in the key.
+    agent: fc.constantFrom('aws-sdk-js/3.0.0', 'Boto3/1.34 md/"quoted"', 'curl/8 é'),
     trap: fc.constantFrom(
       'none',
       'nested-time',
@@ -71,7 +73,7 @@ const record = fc
       'duplicate-arn',
     ),
   })
-  .map(({ role, table, second, id, session, trap }) => {
+  .map(({ role, table, second, id, session, agent, trap }) => {
     const { eventID: _fixtureId, ...fixture } = trailEvent({
       role,
       source: trap === 'iam-call' ? 'iam' : 'dynamodb',
@@ -81,7 +83,13 @@ const record = fc
       ...(trap === 'denied' ? { errorCode: 'AccessDenied', errorMessage: 'not authorized' } : {}),
     });
     // In the order CloudTrail writes them: request id, then event id.
-    const event: Record<string, unknown> = { ...fixture, requestID: `req-${second}`, eventID: `evt-${id}` };
+    const event: Record<string, unknown> = {
+      ...fixture,
+      sourceIPAddress: `203.0.113.${second}`,
+      userAgent: agent,
+      requestID: `req-${second}`,
+      eventID: `evt-${id}`,
+    };
     if (trap === 'no-id') delete event.eventID;
     if (trap === 'unicode-request') event.requestID = `réq-${second}`;
     if (trap === 'control-request') event.requestID = `req\u0000${second}`;
@@ -268,7 +276,15 @@ describe('FileCalls on calls that differ only by the session name', () => {
 
 describe('indexOfOpening', () => {
   it("finds what indexOf finds for each volatile field's opening, from any position", () => {
-    const openings = ['"accessKeyId":"', '"creationDate":"', '"eventTime":"', '"requestID":"', '"eventID":"'];
+    const openings = [
+      '"accessKeyId":"',
+      '"creationDate":"',
+      '"eventTime":"',
+      '"sourceIPAddress":"',
+      '"userAgent":"',
+      '"requestID":"',
+      '"eventID":"',
+    ];
     // Near misses: other fields sharing a tail, openings cut at either end, the tails alone.
     const piece = fc.constantFrom(
       ...openings,
@@ -280,10 +296,15 @@ describe('indexOfOpening', () => {
       '"x',
     );
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 10 }), fc.nat(4), fc.nat(120), (pieces, field, from) => {
-        const text = pieces.join('');
-        expect(indexOfOpening(text, field, from)).toBe(text.indexOf(openings[field] ?? '', from));
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 10 }),
+        fc.nat(openings.length - 1),
+        fc.nat(120),
+        (pieces, field, from) => {
+          const text = pieces.join('');
+          expect(indexOfOpening(text, field, from)).toBe(text.indexOf(openings[field] ?? '', from));
+        },
+      ),
       { numRuns: 500 },
     );
   });

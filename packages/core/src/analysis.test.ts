@@ -252,3 +252,24 @@ describe('calls that differ only by the session name', () => {
     expect(readsSessionName(event)).toBe(expected);
   });
 });
+
+describe('calls that differ only by where they came from', () => {
+  // The shortcut for repeated calls leaves the source address and user agent out of its key: nothing may read them.
+  it('are read alike whatever their source address and user agent', () => {
+    fc.assert(
+      fc.property(fc.nat(calls.length - 1), fc.string(), fc.string(), (call, address, agent) => {
+        const [source, name, params] = calls[call] ?? calls[0];
+        const base = record('app', source, name, params, 1);
+        const read = (raw: unknown) => {
+          const analysis = new TrailAnalysis(catalog, { selection: { selectors: [], all: true } });
+          analysis.addRecord(raw, { source: 't', index: 0 });
+          return analysis.state();
+        };
+        expect(read({ ...base, sourceIPAddress: address, userAgent: agent })).toEqual(
+          read({ ...base, sourceIPAddress: '203.0.113.10', userAgent: 'aws-sdk-js/3.0.0' }),
+        );
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -5,12 +5,26 @@ import { foldEvent, isIssue, normalizeEventTime, normalizeRecord, readsSessionNa
 
 /**
  * Fields whose values differ between events of the same call and that the pipeline reads (time, id) or ignores
- * (temporary access key, session creation time, request id), in the order CloudTrail writes them, so each search
- * starts where the last one ended. Without their values, a record's bytes are equal exactly when everything else
- * in it is.
+ * (temporary access key, session creation time, source address, user agent, request id), in the order CloudTrail
+ * writes them, so each search starts where the last one ended. Without their values, a record's bytes are equal
+ * exactly when everything else in it is.
  */
-const volatileFields = ['accessKeyId', 'creationDate', 'eventTime', 'requestID', 'eventID'] as const;
+const volatileFields = [
+  'accessKeyId',
+  'creationDate',
+  'eventTime',
+  'sourceIPAddress',
+  'userAgent',
+  'requestID',
+  'eventID',
+] as const;
 type VolatileField = (typeof volatileFields)[number];
+
+/**
+ * Fields the analysis never reads (a Lambda function calls from many addresses), whose values are free text: one
+ * that is not plain stays in the key instead of keeping the record from the shortcut.
+ */
+const keptWhenNotPlain: ReadonlySet<VolatileField> = new Set(['sourceIPAddress', 'userAgent']);
 /**
  * How each field's opening `"name":"` is searched for: by its tail from the last capital letter on (`ID":"`,
  * `Time":"`), checking the head before it. A search is cheap when its first character is rare, and quotes and small
@@ -122,8 +136,8 @@ function cutValues(cut: CutRecord): VolatileValues {
 function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: boolean): CutRecord | undefined {
   // Searched as Latin-1 text, where a character is a byte: string searches cost far less than calls into Buffer.
   const text = bytes.toString('latin1', start, end);
-  const starts = [-1, -1, -1, -1, -1];
-  const ends = [-1, -1, -1, -1, -1];
+  const starts = volatileFields.map(() => -1);
+  const ends = volatileFields.map(() => -1);
   const session = cutSession ? sessionNameRegions(text) : undefined;
   let cursor = session === undefined ? 0 : session[3];
   let ordered = true;
@@ -133,7 +147,10 @@ function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: bool
     if (at === -1) continue;
     const valueStart = at + (fieldOpenings[field]?.opening.length ?? 0);
     const valueEnd = plainValueEnd(text, valueStart);
-    if (valueEnd === -1) return undefined;
+    if (valueEnd === -1) {
+      if (keptWhenNotPlain.has(volatileFields[field] as VolatileField)) continue;
+      return undefined;
+    }
     starts[field] = valueStart;
     ends[field] = valueEnd;
     if (valueStart < cursor) ordered = false;
@@ -181,8 +198,9 @@ function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: bool
   };
 }
 
-const fieldsOnly = [0, 1, 2, 3, 4];
-const sessionThenFields = [5, 6, 0, 1, 2, 3, 4];
+const fieldsOnly = volatileFields.map((_, field) => field);
+/** The session's name in the principal id, then in the ARN: the places after the fields'. */
+const sessionThenFields = [volatileFields.length, volatileFields.length + 1, ...fieldsOnly];
 
 function textOrder(starts: readonly number[]): number[] {
   return starts.map((_, field) => field).sort((a, b) => (starts[a] as number) - (starts[b] as number));
@@ -239,6 +257,8 @@ function provesOwnFields(text: string, record: unknown, values: VolatileValues):
   // The time must be the record's own and usable: normalizing falls back to `@timestamp` when it is missing or empty.
   if (text.includes('\\u') || !values.eventTime) return false;
   for (const field of volatileFields) {
+    // A field left in the key where its value was not plain is the same text in every record of the key.
+    if (keptWhenNotPlain.has(field) && values[field] === undefined) continue;
     const name = `"${field}"`;
     const at = text.indexOf(name);
     if (at !== -1 && text.indexOf(name, at + 1) !== -1) return false;
@@ -253,9 +273,12 @@ function cutsAreTopLevel(record: unknown, values: VolatileValues): boolean {
   const identity = r.userIdentity as Record<string, unknown> | undefined;
   const session = identity?.sessionContext as Record<string, unknown> | undefined;
   const attributes = session?.attributes as Record<string, unknown> | undefined;
+  const unread = (field: VolatileField) => values[field] === undefined || r[field] === values[field];
   return (
     identity?.accessKeyId === values.accessKeyId &&
     r.eventTime === values.eventTime &&
+    unread('sourceIPAddress') &&
+    unread('userAgent') &&
     r.eventID === values.eventID &&
     r.requestID === values.requestID &&
     attributes?.creationDate === values.creationDate
