@@ -136,8 +136,8 @@ function cutValues(cut: CutRecord): VolatileValues {
 function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: boolean): CutRecord | undefined {
   // Searched as Latin-1 text, where a character is a byte: string searches cost far less than calls into Buffer.
   const text = bytes.toString('latin1', start, end);
-  const starts = volatileFields.map(() => -1);
-  const ends = volatileFields.map(() => -1);
+  const starts = nowhere.slice();
+  const ends = nowhere.slice();
   const session = cutSession ? sessionNameRegions(text) : undefined;
   let cursor = session === undefined ? 0 : session[3];
   let ordered = true;
@@ -171,7 +171,7 @@ function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: bool
   // The kept text, then where each value goes back into it (-1: nowhere) and how many places there are: the
   // digest's input splits one way only (from its end), and records of equal keys are the same text with the same
   // values put back at the same places. A place does not depend on how long the values before it are.
-  const insertAt = starts.map(() => -1);
+  const insertAt = starts.length === nowhere.length ? nowhere.slice() : nowhereWithSession.slice();
   let kept = '';
   let pieceStart = 0;
   for (const field of order) {
@@ -198,6 +198,9 @@ function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: bool
   };
 }
 
+/** A place for each field (then for the session's name in two places), before any is found: -1. */
+const nowhere = volatileFields.map(() => -1);
+const nowhereWithSession = [...nowhere, -1, -1];
 const fieldsOnly = volatileFields.map((_, field) => field);
 /** The session's name in the principal id, then in the ARN: the places after the fields'. */
 const sessionThenFields = [volatileFields.length, volatileFields.length + 1, ...fieldsOnly];
