@@ -56,9 +56,11 @@ export function leftoverFiles(
   if (!isRecord(earlierIndex) || !Array.isArray(earlierIndex.principals)) return [];
   const named: unknown[] = earlierIndex.principals.map((entry) => (isRecord(entry) ? entry.file : undefined));
   if (isRecord(earlierIndex.common)) named.push(earlierIndex.common.file);
+  // Compared without case: on a case-insensitive file system `App.json` is the `app.json` just written.
+  const keep = new Set(['report.json', ...written, ...kept].map((file) => file.toLowerCase()));
   const leftover = new Set<string>();
   for (const file of named) {
-    if (typeof file !== 'string' || file === 'report.json' || written.has(file) || kept.has(file)) continue;
+    if (typeof file !== 'string' || keep.has(file.toLowerCase())) continue;
     if (file === safeFileName(file)) leftover.add(file);
   }
   return [...leftover].sort();

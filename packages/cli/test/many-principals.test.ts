@@ -190,6 +190,7 @@ describe('leftoverFiles', () => {
     ['an index of something else', { principals: 'app.json' }, [], []],
     ['files this run does not write', earlier, [], ['shared.json', 'worker.json']],
     ['the file of a principal that failed this time', earlier, ['worker.json'], ['shared.json']],
+    ['a name that differs only in case from one written', { principals: [{ file: 'App.json' }] }, [], []],
     [
       'names that are not plain files of the folder, and the index itself',
       {
