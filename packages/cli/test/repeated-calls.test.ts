@@ -93,7 +93,6 @@ const record = fc
     if (trap === 'no-id') delete event.eventID;
     if (trap === 'unicode-request') event.requestID = `réq-${second}`;
     if (trap === 'control-request') event.requestID = `req\u0000${second}`;
-    // Temporary keys rotate: the same call comes with different keys, which the pipeline ignores.
     const {
       sessionContext,
       principalId: _id,
@@ -115,6 +114,7 @@ const record = fc
           : { sessionContext }),
     };
     event.userIdentity = caller;
+    // Temporary keys rotate: the same call comes with different keys, which the pipeline ignores.
     if (trap === 'key-in-params') event.requestParameters = { tableName: table, accessKeyId: `AKIA${second}` };
     else event.userIdentity = { ...caller, accessKeyId: `ASIA${second}` };
     if (trap === 'ids-swapped') {
