@@ -234,12 +234,13 @@ const arnOpening = '","arn":"';
  * proved per key (`readsSessionName`). Undefined for any other opening.
  */
 function sessionNameRegions(text: string): [number, number, number, number] | undefined {
-  if (!text.startsWith(versionOpening)) return undefined;
+  // Compared as slices: V8 compares strings faster than `startsWith` does at an offset.
+  if (text.slice(0, versionOpening.length) !== versionOpening) return undefined;
   const versionEnd = text.indexOf('"', versionOpening.length);
-  if (versionEnd === -1 || !text.startsWith(assumedRoleOpening, versionEnd)) return undefined;
   const idStart = versionEnd + assumedRoleOpening.length;
+  if (versionEnd === -1 || text.slice(versionEnd, idStart) !== assumedRoleOpening) return undefined;
   const idEnd = text.indexOf('"', idStart);
-  if (idEnd === -1 || !text.startsWith(arnOpening, idEnd)) return undefined;
+  if (idEnd === -1 || text.slice(idEnd, idEnd + arnOpening.length) !== arnOpening) return undefined;
   const colon = text.indexOf(':', idStart);
   const arnStart = idEnd + arnOpening.length;
   const arnEnd = text.indexOf('"', arnStart);
