@@ -2,15 +2,14 @@
  * Bundles `@iamgen/core` (compiled by tsc into many small modules) into one module: the CLI and each of its worker
  * threads load it at start, and one file loads several times faster than seventy.
  */
+import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 
+const dist = (file) => fileURLToPath(new URL(`../packages/core/dist/${file}`, import.meta.url));
+
 await build({
-  input: new URL('../packages/core/dist/index.js', import.meta.url).pathname,
+  input: dist('index.js'),
   external: [/^node:/, /^@cloud-copilot\//],
   logLevel: 'warn',
-  output: {
-    file: new URL('../packages/core/dist/bundle.js', import.meta.url).pathname,
-    format: 'esm',
-    sourcemap: true,
-  },
+  output: { file: dist('bundle.js'), format: 'esm', sourcemap: true },
 });
