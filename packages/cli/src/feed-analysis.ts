@@ -339,14 +339,8 @@ async function* readSteps(
     const identities = run.map((pending) => pending.identity);
     const saved = await cache.getFolder(folder, identities);
     const usable = saved !== undefined && spanInsideWindow(saved.state, window) ? saved : undefined;
-    if (usable?.covered === run.length) {
-      cache.stats.hits += usable.covered;
-      cache.stats.folderHits += 1;
-      yield { kind: 'cached', files: usable.covered, state: usable.state };
-      return;
-    }
     const covered = usable?.covered ?? 0;
-    // An entry that lists every file but straddles the window is still right: it is not written again.
+    // An entry that lists every file is still right (even one that straddles the window): it is not written again.
     const entry =
       saved?.covered === run.length
         ? undefined
