@@ -389,10 +389,11 @@ export class FileCalls {
       const { calls } = this.#memory;
       if (calls.size >= rememberedCalls) calls.clear();
       if (remembered && cut.sessionCut && readsSessionName(event)) {
-        // Calls in other sessions are other calls here: the key with the session's name stands for this one.
+        // Calls in other sessions are other calls here: the key with the session's name stands for this one. It
+        // cuts the same fields (none can open before the session's name ends), so what was proved holds for it.
         calls.set(cut.key, sessionNameRead);
         const named = cutVolatile(this.#bytes, cut.start, cut.end, false);
-        if (named !== undefined) calls.set(named.key, provesOwnFields(text, record, cutValues(named)) ? call : null);
+        if (named !== undefined) calls.set(named.key, call);
       } else calls.set(cut.key, remembered ? call : null);
     }
     this.#fold(call, event.eventTime, event.eventId, index, remembered);
