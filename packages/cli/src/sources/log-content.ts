@@ -1,9 +1,8 @@
 import { constants, isUtf8 } from 'node:buffer';
-import { gunzipSync } from 'node:zlib';
 import type { Issue, RecordOrIssue } from '@iamgen/core';
 import { isIssue, recordsOfDocument } from '@iamgen/core';
 import pLimit from 'p-limit';
-import { outputChunkSize } from './gzip-output.js';
+import { gunzipReusingOutput } from './gzip-output.js';
 
 const logFile = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 /** Files that sit beside logs but are not events: S3 delivery digests, dataset manifests. */
@@ -53,7 +52,7 @@ const utf8Bom = [0xef, 0xbb, 0xbf] as const;
 /**
  * A log file's bytes, decompressed when `.gz` (every member of a multi-member file): at most `maxBytes` on disk and
  * decompressed, valid UTF-8 only, a byte-order mark dropped. Anything else comes back as an Issue naming the file
- * and the reason.
+ * and the reason. Decompressed bytes are valid until the thread decompresses the next file (`gunzipReusingOutput`).
  */
 export function decompressLogFile(
   name: string,
@@ -66,9 +65,7 @@ export function decompressLogFile(
   }
   let bytes: Uint8Array;
   try {
-    bytes = /\.gz$/i.test(name)
-      ? gunzipSync(content, { maxOutputLength: maxBytes, chunkSize: outputChunkSize(content, maxBytes) })
-      : content;
+    bytes = /\.gz$/i.test(name) ? gunzipReusingOutput(content, maxBytes) : content;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       return unreadable(display, `decompresses to more than --max-file-bytes (${maxBytes} bytes); not read`);
