@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PrincipalSelection, TrailAnalysisState } from '@iamgen/core';
 import { writeFileAtomic } from './atomic-write.js';
+import { analysisStateOf, fileIdentitiesOf, sealEntry, unsealEntry } from './cache-entry.js';
 import { catalogVersion } from './catalog.js';
 
 /** A file as the cache knows it: where it is, and what changes whenever its content can have changed. */
@@ -23,7 +24,7 @@ export interface CacheStats {
   /** Folder entries used: each served the files of a folder (or the ones it already had) in one read. */
   folderHits: number;
   misses: number;
-  /** Entries that existed but could not be trusted (corrupt, foreign, another version): ignored and rebuilt. */
+  /** Entries that existed but could not be trusted (corrupt, altered, foreign, malformed): ignored and rebuilt. */
   rejected: number;
   /** Entries that could not be written (the run goes on without them). */
   unwritable: number;
@@ -32,7 +33,7 @@ export interface CacheStats {
 }
 
 /** Raised whenever what an entry holds, or how a file's analysis is made, changes within one iamgen version. */
-const formatVersion = 2;
+const formatVersion = 3;
 
 /** What makes an entry valid besides its file: this iamgen, this catalog, this selection. */
 function runFingerprint(selection: PrincipalSelection): string {
@@ -44,8 +45,9 @@ function runFingerprint(selection: PrincipalSelection): string {
 /**
  * Per-file analyses kept between runs (`--cache DIR`), so a nightly re-run over a grown folder or bucket reads only
  * new files. An entry holds the file's analysis without a time window, keyed by the file's identity and by iamgen,
- * catalog and selection; it repeats its own key, and anything that does not match or does not parse is ignored and
- * rebuilt, never trusted. Writes are atomic, so the folder is safe to delete at any time.
+ * catalog and selection. It is sealed with a digest of its content and repeats its own key; an entry altered since it
+ * was written, of another key, or holding anything but a well-formed analysis is ignored and rebuilt, never trusted.
+ * Writes are atomic, so the folder is safe to delete at any time.
  */
 export class AnalysisCache {
   readonly stats: CacheStats = { hits: 0, folderHits: 0, misses: 0, rejected: 0, unwritable: 0, windowEdgeRereads: 0 };
@@ -63,7 +65,10 @@ export class AnalysisCache {
     return { key, path: join(this.#dir, hash.slice(0, 2), `${hash}.json`) };
   }
 
-  /** The entry's parsed content if it is there: `undefined` when missing, `null` when it cannot be trusted. */
+  /**
+   * The entry's body if it is there: `undefined` when missing, `null` when it cannot be trusted (altered since it was
+   * written, unparseable, or another key's).
+   */
   async #read(key: string, path: string): Promise<Record<string, unknown> | null | undefined> {
     let text: string;
     try {
@@ -72,13 +77,9 @@ export class AnalysisCache {
     } catch {
       return undefined;
     }
-    try {
-      const entry = JSON.parse(text) as unknown;
-      if (typeof entry === 'object' && entry !== null && (entry as { key?: unknown }).key === key) {
-        return entry as Record<string, unknown>;
-      }
-    } catch {
-      // Unparseable: treated like a foreign entry below.
+    const entry = unsealEntry(text);
+    if (typeof entry === 'object' && entry !== null && (entry as { key?: unknown }).key === key) {
+      return entry as Record<string, unknown>;
     }
     this.stats.rejected += 1;
     return null;
@@ -87,7 +88,7 @@ export class AnalysisCache {
   async #write(path: string, entry: object): Promise<void> {
     try {
       await mkdir(join(path, '..'), { recursive: true });
-      await writeFileAtomic(path, JSON.stringify(entry));
+      await writeFileAtomic(path, sealEntry(entry));
     } catch {
       this.stats.unwritable += 1;
     }
@@ -98,9 +99,10 @@ export class AnalysisCache {
     const entry = await this.#read(key, path);
     if (entry === undefined) this.stats.misses += 1;
     if (entry === undefined || entry === null) return undefined;
-    if (isAnalysisState(entry.state)) {
+    const state = analysisStateOf(entry.state);
+    if (state !== undefined) {
       this.stats.hits += 1;
-      return entry.state;
+      return state;
     }
     this.stats.rejected += 1;
     return undefined;
@@ -125,17 +127,18 @@ export class AnalysisCache {
     const { key, path } = this.#keyOf({ folder, first: first.location });
     const entry = await this.#read(key, path);
     if (entry === undefined || entry === null) return undefined;
-    if (!Array.isArray(entry.files) || !isAnalysisState(entry.state)) {
+    const saved = fileIdentitiesOf(entry.files);
+    const state = analysisStateOf(entry.state);
+    if (saved === undefined || state === undefined) {
       this.stats.rejected += 1;
       return undefined;
     }
-    const saved = entry.files as unknown[];
     // Only a prefix can be used: the folder's analysis is merged in file order.
     if (saved.length === 0 || saved.length > files.length) return undefined;
     for (const [i, identity] of saved.entries()) {
       if (JSON.stringify(identity) !== JSON.stringify(files[i])) return undefined;
     }
-    return { covered: saved.length, state: entry.state };
+    return { covered: saved.length, state };
   }
 
   /** Saves the merged analysis of a folder's files (in the order they are read), replacing the previous one. */
@@ -145,22 +148,6 @@ export class AnalysisCache {
     const { key, path } = this.#keyOf({ folder, first: first.location });
     await this.#write(path, { key, files, state });
   }
-}
-
-/** Enough of the shape to merge safely; the key check has already ruled out entries of other versions. */
-function isAnalysisState(value: unknown): value is TrailAnalysisState {
-  if (typeof value !== 'object' || value === null) return false;
-  const state = value as Record<string, unknown>;
-  return (
-    typeof state.counts === 'object' &&
-    state.counts !== null &&
-    typeof state.span === 'object' &&
-    state.span !== null &&
-    Array.isArray(state.principals) &&
-    Array.isArray(state.excludedFromAll) &&
-    Array.isArray(state.problems) &&
-    Array.isArray(state.analyses)
-  );
 }
 
 /** Whether a file's analysis made without a window is the analysis with this window: every event lies inside it. */

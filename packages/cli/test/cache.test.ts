@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../src/run-captured.js';
+import { reliability } from './reliability.js';
 import { trailEvent } from './trail-fixtures.js';
 
 let dir: string;
@@ -49,6 +51,27 @@ async function run(...extra: string[]): Promise<Run> {
     stderr: result.stderr,
     ...(report.cache === undefined ? {} : { cache: report.cache }),
   };
+}
+
+/** An entry's body: its key, the files of a folder entry, and the analysis. */
+interface Body {
+  key: string;
+  files?: unknown;
+  state: unknown;
+}
+
+/** An entry as the cache writes it: the SHA-256 of the text of its body, and the body. */
+interface Sealed {
+  sha256: string;
+  entry: Body;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function sealed(entry: string): Promise<Sealed> {
+  return JSON.parse(await readFile(join(dir, 'cache', entry), 'utf8')) as Sealed;
 }
 
 async function entries(): Promise<string[]> {
@@ -172,8 +195,7 @@ describe('--cache folder entries', () => {
     const all = await entries();
     const folders: string[] = [];
     for (const entry of all) {
-      const content = JSON.parse(await readFile(join(dir, 'cache', entry), 'utf8')) as { files?: unknown };
-      if (content.files !== undefined) folders.push(entry);
+      if ((await sealed(entry)).entry.files !== undefined) folders.push(entry);
     }
     return folders;
   }
@@ -262,15 +284,151 @@ describe('--cache folder entries', () => {
     expect((await cachedRun()).cached.cache).toMatchObject({ hits: 2, folderHits: 1, rejected: 0 });
   });
 
-  it('does not trust a folder entry of its own key whose files or analysis are not what it holds', async () => {
+  /**
+   * Day 1's folder entry and the entry of its file a.json (the one that holds table/orders), each changed by `change`
+   * (`undefined`: left alone); then a run, which must not trust the changed ones, must read those files again, give
+   * the policy and report of a run without cache, and write each changed entry again with what it held.
+   */
+  async function tamperedRun(change: (text: string, kind: 'file' | 'folder') => string | undefined): Promise<Run> {
     await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory'] });
     await cachedRun();
-    const [entry] = await folderEntries();
-    const path = join(dir, 'cache', entry ?? '');
-    const saved = JSON.parse(await readFile(path, 'utf8')) as { key: string };
-    await writeFile(path, JSON.stringify({ key: saved.key, files: 'a.json', state: null }));
-    const second = await cachedRun();
-    expect(second.cached.cache).toMatchObject({ hits: 2, folderHits: 0, rejected: 1 });
-    await second.same();
-  });
+    const [folder] = await folderEntries();
+    const targets: [string, 'file' | 'folder'][] = [[folder ?? '', 'folder']];
+    for (const entry of await entries()) {
+      const text = await readFile(join(dir, 'cache', entry), 'utf8');
+      if (entry !== folder && text.includes('table/orders')) targets.push([entry, 'file']);
+    }
+    expect(targets).toHaveLength(2);
+    const originals = new Map<string, string>();
+    for (const [entry, kind] of targets) {
+      const path = join(dir, 'cache', entry);
+      const text = await readFile(path, 'utf8');
+      const changed = change(text, kind);
+      if (changed === undefined) continue;
+      expect(changed).not.toBe(text);
+      originals.set(path, text);
+      await writeFile(path, changed);
+    }
+    const tampered = await cachedRun();
+    expect(tampered.cached.stderr).not.toContain('internal error');
+    // The folder entry rejected, its files come from their own entries, a.json's read again when it was changed too.
+    expect(tampered.cached.cache).toMatchObject({
+      hits: originals.size === 2 ? 1 : 2,
+      folderHits: 0,
+      rejected: originals.size,
+    });
+    await tampered.same();
+    for (const [path, text] of originals) {
+      const rewritten = JSON.parse(await readFile(path, 'utf8')) as Sealed;
+      expect(rewritten.sha256).toBe(sha256(JSON.stringify(rewritten.entry)));
+      expect(rewritten.entry).toEqual((JSON.parse(text) as Sealed).entry);
+    }
+    expect((await cachedRun()).cached.cache).toMatchObject({ hits: 2, folderHits: 1, rejected: 0 });
+    return tampered.cached;
+  }
+
+  /** The state of an entry the first run wrote, to change in place. */
+  const stateOf = (body: Body) =>
+    body.state as { counts: Record<string, unknown>; analyses: { granted: [string, { access: unknown }][] }[] };
+
+  /** Changes the body of an entry and keeps its digest, as a hand edit, a flipped bit or another program would. */
+  const edited =
+    (edit: (body: Body, kind: 'file' | 'folder') => boolean) =>
+    (text: string, kind: 'file' | 'folder'): string | undefined => {
+      const { sha256: digest, entry } = JSON.parse(text) as Sealed;
+      return edit(entry, kind) ? JSON.stringify({ sha256: digest, entry }) : undefined;
+    };
+
+  const altered: [string, string, (text: string, kind: 'file' | 'folder') => string | undefined][] = [
+    [
+      'an ARN changed inside it',
+      'table/orders replaced by table/ordefs in the text of the folder entry and of a file entry',
+      (text) => text.replaceAll('table/orders', 'table/ordefs'),
+    ],
+    [
+      'its analyses replaced by [{}]',
+      'state.analyses set to [{}] in the folder entry and in a file entry, the digest left as it was',
+      edited((body) => {
+        stateOf(body).analyses = [{} as never];
+        return true;
+      }),
+    ],
+    [
+      'its list of files shortened',
+      "the folder entry's files cut to the first one (its analysis still holds both), the digest left as it was",
+      edited((body, kind) => {
+        if (kind === 'file') return false;
+        body.files = (body.files as unknown[]).slice(0, 1);
+        return true;
+      }),
+    ],
+  ];
+  for (const [name, produced, change] of altered) {
+    it(
+      `[reliability] cache entry with ${name} after it was written: never trusted, rebuilt`,
+      reliability({
+        area: 'input',
+        fault: `--cache entry with ${name} after it was written`,
+        produced,
+        expected:
+          'counted as rejected, its files read again: exit 0, the policy and report of a run without cache; the entry written again',
+      }),
+      async () => {
+        const tampered = await tamperedRun(change);
+        expect(tampered.policy).not.toContain('ordefs');
+      },
+    );
+  }
+
+  /**
+   * Bodies of the entry's own key sealed with a correct digest, as another build or program could write them: the
+   * digest holds, the content is not an analysis this build can merge.
+   */
+  const forged: [string, (body: Body, kind: 'file' | 'folder') => void][] = [
+    [
+      'a state of null and files that are not a list',
+      (body, kind) => {
+        body.state = null;
+        if (kind === 'folder') body.files = 'a.json';
+      },
+    ],
+    [
+      'analyses of [{}] (the merge would throw)',
+      (body) => {
+        stateOf(body).analyses = [{} as never];
+      },
+    ],
+    [
+      'a granted access of null (the merge would copy it, the policy would throw)',
+      (body) => {
+        const [granted] = stateOf(body).analyses[0]?.granted ?? [];
+        if (granted !== undefined) granted[1].access = null;
+      },
+    ],
+    [
+      'a count written as text (the report would add it up as text)',
+      (body) => {
+        stateOf(body).counts.recordsRead = '1';
+      },
+    ],
+  ];
+  for (const [name, forge] of forged) {
+    it(
+      `[reliability] cache entry sealed with a correct digest over ${name}: rejected, no internal error`,
+      reliability({
+        area: 'input',
+        fault: `--cache entry of the right key and digest holding ${name}`,
+        produced: 'the folder entry and a file entry rewritten with that content and the SHA-256 of their new text',
+        expected:
+          'counted as rejected, its files read again: exit 0, the policy and report of a run without cache; the entry written again',
+      }),
+      async () => {
+        await tamperedRun((text, kind) => {
+          const { entry } = JSON.parse(text) as Sealed;
+          forge(entry, kind);
+          return JSON.stringify({ sha256: sha256(JSON.stringify(entry)), entry });
+        });
+      },
+    );
+  }
 });
