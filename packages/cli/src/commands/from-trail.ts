@@ -282,6 +282,7 @@ async function severalPrincipals(
       workerThreads: fed.workerThreads,
     },
     ...(fed.cache === undefined ? {} : { cache: fed.cache }),
+    ...(context.athena === undefined ? {} : { athena: context.athena }),
     ...(common === undefined ? {} : { common }),
     principals: entries,
     ...(leftover.length === 0 ? {} : { removedFiles: leftover }),
