@@ -207,3 +207,39 @@ describe('pollDelay', () => {
     expect(schedule.slice(0, 7).reduce((a, b) => a + b, 0)).toBeLessThan(10_000);
   });
 });
+
+describe('iamgen athena query takes from-trail’s Athena flags', () => {
+  const window = ['--role', 'orders-*', '--since', '2024-05-01', '--until', '2024-06-01'];
+
+  it('prints the same query for --athena-table/--athena-regions as for --table/--regions', async () => {
+    const own = await runCliCaptured(
+      ['athena', 'query', '--table', 'security.cloudtrail', '--regions', 'us-east-1', 'eu-west-1', ...window],
+      process.cwd(),
+    );
+    // The Athena flags of a from-trail command line, pasted as they are.
+    const pasted = await runCliCaptured(
+      [
+        'athena',
+        'query',
+        '--athena-table',
+        'security.cloudtrail',
+        '--athena-regions',
+        'us-east-1',
+        'eu-west-1',
+        '--athena-workgroup',
+        'primary',
+        '--athena-output',
+        's3://athena-results/iamgen/',
+        '--athena-catalog',
+        'AwsDataCatalog',
+        '--athena-timeout',
+        '600',
+        ...window,
+      ],
+      process.cwd(),
+    );
+    expect(own).toMatchObject({ code: 0, stderr: '' });
+    expect(pasted).toEqual(own);
+    expect(own.stdout).toContain('FROM security.cloudtrail');
+  });
+});
