@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, rmSync } from 'node:fs';
+import { access, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { RunFailure } from './cli-io.js';
+import { RunFailure, UsageError } from './cli-io.js';
 
 /** Temporary files being written right now, so an interrupted run can remove them on its way out. */
 const pending = new Set<string>();
@@ -23,6 +23,11 @@ const reasons: Readonly<Record<string, string>> = {
   ENOTDIR: 'a parent is not a folder',
   EISDIR: 'it is a folder',
 };
+
+/** A write that failed, as one line naming the file and the reason. */
+export function cannotWrite(display: string, error: unknown): RunFailure {
+  return new RunFailure(`cannot write ${display}: ${reasonOf(error)}`);
+}
 
 function reasonOf(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -56,5 +61,41 @@ export async function writeFileAtomic(path: string, text: string, display = path
     throw new RunFailure(`cannot write ${display}: ${reasonOf(error)}`);
   } finally {
     pending.delete(temporary);
+  }
+}
+
+/**
+ * Fails now, before a long read, where `writeFileAtomic` would fail at its end: a folder in the file's place, a
+ * missing or unwritable folder. Devices are written in place and are not checked.
+ */
+export async function checkWritableFile(path: string, display = path): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory() === true) throw new RunFailure(`cannot write ${display}: it is a folder`);
+  if (existing !== undefined && !existing.isFile()) return;
+  await checkWritableFolder(dirname(path), display);
+}
+
+/**
+ * `--out-dir` checked before the read: something other than a folder in its place is a usage error; a folder, or
+ * for a new one the nearest existing parent, that cannot be written is one `cannot write` line.
+ */
+export async function checkOutDir(path: string, display = path): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing !== undefined && !existing.isDirectory()) throw new UsageError(`--out-dir ${display} is not a folder`);
+  let nearest = path;
+  if (existing === undefined) {
+    // A new folder is made with its parents: the first of them that exists must take it.
+    do nearest = dirname(nearest);
+    while ((await stat(nearest).catch(() => undefined)) === undefined && nearest !== dirname(nearest));
+  }
+  await checkWritableFolder(nearest, display);
+}
+
+async function checkWritableFolder(folder: string, display: string): Promise<void> {
+  try {
+    if (!(await stat(folder)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    await access(folder, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw cannotWrite(display, error);
   }
 }

@@ -352,7 +352,12 @@ const athenaCommand: CommandDefinition = {
         choices: ['ddl', 'query'] as const,
         describe: 'ddl: CREATE TABLE; query: activity of the selected principals',
       })
-      .option('table', { type: 'string', default: 'cloudtrail_logs', describe: 'table name (database.table allowed)' })
+      .option('table', {
+        type: 'string',
+        alias: 'athena-table',
+        default: 'cloudtrail_logs',
+        describe: 'table name (database.table allowed)',
+      })
       .option('location', {
         type: 'string',
         describe:
@@ -383,6 +388,11 @@ const athenaCommand: CommandDefinition = {
       })
       .option('all', { type: 'boolean', default: false, describe: 'query: every principal' })
       .option('regions', { ...athenaRegionsOption, alias: 'athena-regions', describe: 'query: regions to read' })
+      // from-trail's other Athena flags, so its arguments can be pasted here; where a query runs is not in its text.
+      .option('athena-workgroup', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
+      .option('athena-output', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
+      .option('athena-catalog', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
+      .option('athena-timeout', { type: 'number', describe: 'query: accepted as from-trail takes it; no effect' })
       .option('since', { type: 'string', describe: 'query: window start (default 90d; 2024-06-01, ISO time)' })
       .option('until', { type: 'string', describe: 'query: window end (default now)' })
       .option('format', {

@@ -161,7 +161,7 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
       root,
     );
     expect(result.stderr).toMatch(
-      /^athena: query [0-9a-f-]{36} SUCCEEDED, \d+ rows, scanned 0\.0 MB, cost \$0\.0000 /m,
+      /^athena: query [0-9a-f-]{36} SUCCEEDED, \d+ rows, scanned 0\.0 MB, cost \$0\.000048 \(at \$5\/TB, 10 MB minimum\)$/m,
     );
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(local.stdout);
@@ -219,6 +219,17 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     );
     const result = await runCliCaptured(viaAthena('--all', '--out-dir', viaRows), root);
     expect(result.code).toBe(0);
+    // The run's index says what the one query cost, as each principal's report does.
+    const index = JSON.parse(await readFile(join(viaRows, 'report.json'), 'utf8'));
+    expect(index.athena).toEqual({
+      queryId: proxy.started[0],
+      state: 'SUCCEEDED',
+      dataScannedBytes: 0,
+      costUsd: (10 * 5) / 1024 ** 2,
+      rows: expect.any(Number),
+    });
+    expect(index.athena.rows).toBeGreaterThan(0);
+    expect(index.principals[0].report.athena).toEqual(index.athena);
     expect(proxy.calls.filter((c) => c === 'GetQueryResults').length).toBeGreaterThan(2);
     expect(proxy.calls.filter((c) => c === 'StartQueryExecution')).toHaveLength(1);
     const local = await runCliCaptured(
@@ -398,6 +409,23 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     }),
     timeout: 30_000,
   }, async () => {
+    await interruptQuery('SIGINT', 130);
+  });
+
+  it('[reliability] SIGTERM during an Athena query: the query is stopped in Athena and the run ends with 143', {
+    ...reliability({
+      area: 'signal',
+      fault: 'SIGTERM (a scheduler stopping the job) while an Athena query runs',
+      produced: 'the built binary polls a query moto keeps running; the test sends SIGTERM',
+      expected: 'StopQueryExecution is sent (CANCELLED), one line, exit 143, no policy',
+    }),
+    timeout: 30_000,
+  }, async () => {
+    await interruptQuery('SIGTERM', 143);
+  });
+
+  /** Runs the built binary on a query moto keeps running, sends `signal` once it polls, and checks how it ends. */
+  async function interruptQuery(signal: 'SIGINT' | 'SIGTERM', exitCode: number) {
     await seed([]);
     await setTransition({ progression: 'manual', times: 1_000_000 });
     const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), ...viaAthena('--role', 'app')], {
@@ -410,15 +438,16 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     const queryId = await startedQuery();
-    child.kill('SIGINT');
+    child.kill(signal);
     const [code] = await once(child, 'exit');
-    // Like any interrupted run: 128 + SIGINT, one line.
-    expect(code).toBe(130);
+    // Like any interrupted run: 128 + the signal's number, one line.
+    expect(code).toBe(exitCode);
     expect(stdout).toBe('');
-    expect(stderr).toBe(`iamgen: interrupted (SIGINT); Athena query ${queryId} was stopped\n`);
+    expect(stderr).toBe(`iamgen: interrupted (${signal}); Athena query ${queryId} was stopped\n`);
+    expect(proxy.calls.filter((c) => c === 'StopQueryExecution')).toHaveLength(1);
     const stopped = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
     expect(stopped.QueryExecution?.Status?.State).toBe('CANCELLED');
-  });
+  }
 
   /** The id of the query the CLI started, once it polls it. */
   async function startedQuery(): Promise<string> {

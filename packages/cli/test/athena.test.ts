@@ -1,6 +1,7 @@
 import { HiveSQL, TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../src/run-captured.js';
+import { athenaSummaryLine, pollDelay, queryCost } from '../src/sources/athena-query.js';
 
 describe('iamgen athena', () => {
   it('prints the activity query with its parameters, request keys taken from the mapping catalog', async () => {
@@ -159,5 +160,86 @@ describe('iamgen athena', () => {
     const result = await runCliCaptured(argv, process.cwd());
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('athenaSummaryLine', () => {
+  const line = (dataScannedBytes: number) =>
+    athenaSummaryLine({
+      queryId: 'q-1',
+      state: 'SUCCEEDED',
+      rows: 3,
+      dataScannedBytes,
+      costUsd: queryCost(dataScannedBytes),
+    });
+
+  it.each([
+    // The 10 MB minimum: a cost, not $0.0000.
+    [0, 'scanned 0.0 MB, cost $0.000048 '],
+    [10 * 1024 ** 2, 'scanned 10.0 MB, cost $0.000048 '],
+    [100 * 1024 ** 2, 'scanned 100.0 MB, cost $0.00048 '],
+    [1024 ** 3, 'scanned 1.00 GB, cost $0.0049 '],
+    [2 * 1024 ** 3, 'scanned 2.00 GB, cost $0.0098 '],
+    [2.1 * 1024 ** 3, 'scanned 2.10 GB, cost $0.01 '],
+    [1080 * 1024 ** 3, 'scanned 1080.00 GB, cost $5.27 '],
+  ])('%d bytes: %s', (bytes, expected) => {
+    expect(line(bytes)).toContain(expected);
+  });
+});
+
+describe('pollDelay', () => {
+  const schedule = Array.from({ length: 40 }, (_, poll) => pollDelay(poll));
+
+  it('starts at 0.2 s and grows by 1.6 until it reaches 5 s, then stays there', () => {
+    for (const [i, delay] of [200, 320, 512, 819.2].entries()) expect(schedule[i]).toBeCloseTo(delay);
+    const capped = schedule.indexOf(5000);
+    expect(capped).toBeGreaterThan(4);
+    for (let i = 1; i < capped; i += 1) expect(schedule[i]).toBeCloseTo((schedule[i - 1] ?? 0) * 1.6);
+    expect(schedule.slice(capped).every((delay) => delay === 5000)).toBe(true);
+  });
+
+  it('polls a 30-minute query a few hundred times, not thousands', () => {
+    let elapsed = 0;
+    let polls = 0;
+    while (elapsed < 1800_000) elapsed += pollDelay(polls++);
+    expect(polls).toBeLessThan(400);
+    // A short query is still seen soon: seven polls within 10 s.
+    expect(schedule.slice(0, 7).reduce((a, b) => a + b, 0)).toBeLessThan(10_000);
+  });
+});
+
+describe('iamgen athena query takes from-trail’s Athena flags', () => {
+  const window = ['--role', 'orders-*', '--since', '2024-05-01', '--until', '2024-06-01'];
+
+  it('prints the same query for --athena-table/--athena-regions as for --table/--regions', async () => {
+    const own = await runCliCaptured(
+      ['athena', 'query', '--table', 'security.cloudtrail', '--regions', 'us-east-1', 'eu-west-1', ...window],
+      process.cwd(),
+    );
+    // The Athena flags of a from-trail command line, pasted as they are.
+    const pasted = await runCliCaptured(
+      [
+        'athena',
+        'query',
+        '--athena-table',
+        'security.cloudtrail',
+        '--athena-regions',
+        'us-east-1',
+        'eu-west-1',
+        '--athena-workgroup',
+        'primary',
+        '--athena-output',
+        's3://athena-results/iamgen/',
+        '--athena-catalog',
+        'AwsDataCatalog',
+        '--athena-timeout',
+        '600',
+        ...window,
+      ],
+      process.cwd(),
+    );
+    expect(own).toMatchObject({ code: 0, stderr: '' });
+    expect(pasted).toEqual(own);
+    expect(own.stdout).toContain('FROM security.cloudtrail');
   });
 });

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { policiesOfAllRun, singlePrincipalRun } from '../src/eval/every-principal.js';
 import { leftoverFiles, policyFileNames } from '../src/out-dir.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import { trailEvent } from './trail-fixtures.js';
@@ -232,4 +234,31 @@ describe('--out-dir over an earlier run', () => {
     expect(index.removedFiles).toEqual(['worker.json']);
     expect(index.principals.map((p) => p.status)).toEqual(['ok', 'failed']);
   });
+});
+
+const sharedDatasets = join(root, '..', 'shared', 'datasets');
+const datasets = existsSync(sharedDatasets)
+  ? readdirSync(sharedDatasets, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => join(sharedDatasets, entry.name))
+      .sort()
+  : [];
+
+describe.skipIf(datasets.length === 0)('--all on the public datasets', () => {
+  it('writes for every principal the very bytes a run for that principal alone prints', async () => {
+    let compared = 0;
+    for (const dataset of datasets) {
+      const policies = await policiesOfAllRun(dataset, join(dir, basename(dataset)));
+      for (const [i, policy] of policies.entries()) {
+        const single = await singlePrincipalRun(policy.kind, policy.name, dataset, join(dir, `${i}.json`));
+        const what = `${basename(dataset)}: --${policy.kind} ${policy.name}`;
+        expect(single.exitCode, what).toBe(0);
+        expect(single.matchedArns, what).toEqual(policy.arns);
+        expect(single.stdout, what).toBe(policy.text);
+        compared += 1;
+      }
+    }
+    // Most of the datasets' principals, not a handful: every dataset holds some.
+    expect(compared).toBeGreaterThan(50);
+  }, 120_000);
 });

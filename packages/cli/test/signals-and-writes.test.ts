@@ -208,6 +208,75 @@ describe('writing --out', () => {
     });
   });
 
+  it('--out in a folder that does not exist, or under a file, is one line before the logs are read', async () => {
+    await writeFile(join(dir, 'a-file'), 'x');
+    // A bad record would be a warning line if the logs were read first.
+    await writeFile(join(dir, 'with-bad-record.json'), '{"Records": [1]}');
+    for (const [out, reason] of [
+      ['missing/policy.json', 'no such folder'],
+      ['a-file/policy.json', 'a parent is not a folder'],
+    ]) {
+      expect(
+        await runCliCaptured(
+          ['from-trail', '--role', 'app', '--events', 'events.json', '--events', 'with-bad-record.json', '--out', out],
+          dir,
+        ),
+      ).toEqual({ code: 1, stdout: '', stderr: `iamgen: cannot write ${out}: ${reason}\n` });
+    }
+  });
+
+  it('--out-dir naming a file is a usage error, before the logs are read', async () => {
+    await writeFile(join(dir, 'not-a-folder'), 'x');
+    await writeFile(join(dir, 'with-bad-record.json'), '{"Records": [1]}');
+    const result = await runCliCaptured(
+      [
+        'from-trail',
+        '--all',
+        '--events',
+        'events.json',
+        '--events',
+        'with-bad-record.json',
+        '--out-dir',
+        'not-a-folder',
+      ],
+      dir,
+    );
+    expect(result).toEqual({ code: 2, stdout: '', stderr: 'iamgen: --out-dir not-a-folder is not a folder\n' });
+    expect(await readFile(join(dir, 'not-a-folder'), 'utf8')).toBe('x');
+    // A new folder under a file cannot be made either: one line, not an internal error.
+    expect(
+      await runCliCaptured(
+        ['from-trail', '--all', '--events', 'events.json', '--out-dir', 'not-a-folder/policies'],
+        dir,
+      ),
+    ).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'iamgen: cannot write not-a-folder/policies: a parent is not a folder\n',
+    });
+  });
+
+  it('--out-dir in a read-only folder: one line before the logs are read, exit 1, nothing left', async (context) => {
+    const folder = join(dir, 'read-only-parent');
+    if (!(await readOnlyFolder(folder))) context.skip();
+    try {
+      for (const outDir of ['read-only-parent', 'read-only-parent/policies']) {
+        const result = await fromTrail('--all', '--out-dir', outDir);
+        expect(result).toMatchObject({
+          code: 1,
+          stdout: '',
+          stderr: expect.stringMatching(
+            new RegExp(`^iamgen: cannot write ${outDir}: (permission denied|read-only file system)\n$`),
+          ),
+        });
+      }
+      expect(await readdir(folder)).toEqual([]);
+    } finally {
+      spawnSync('chattr', ['-i', folder], { stdio: 'ignore' });
+      await chmod(folder, 0o755);
+    }
+  });
+
   it('--out /dev/stdout writes through the pipe instead of replacing it', () => {
     // Through a shell pipe, as `iamgen … --out /dev/stdout | jq` would run (Node's own stdio pipes are sockets).
     const result = spawnSync(

@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitCodes } from '../src/cli-io.js';
 import { runCli } from '../src/main.js';
+import { signalExitCodes } from '../src/signals.js';
 import { reliability } from './reliability.js';
 import { trailEvent } from './trail-fixtures.js';
 
@@ -128,4 +131,33 @@ describe('what a user sees on stderr', () => {
       expect(aws.stderr).toMatch(/^iamgen: cannot read LookupEvents in us-east-1 \([^\n]*\)\n$/);
     },
   );
+});
+
+describe('the docs on exit codes', () => {
+  const docs = readdirSync(join(root, 'docs'))
+    .filter((file) => file.endsWith('.md'))
+    .map((file) => [file, readFileSync(join(root, 'docs', file), 'utf8')] as const);
+
+  it("from-trail's table lists exactly the codes the CLI ends with", () => {
+    const page = readFileSync(join(root, 'docs', 'from-trail.md'), 'utf8');
+    const table = page.slice(page.indexOf('## Exit codes'), page.indexOf('\n## ', page.indexOf('## Exit codes') + 1));
+    const codes = [...table.matchAll(/^\| (\d+) +\|/gm)].map((match) => Number(match[1]));
+    // `changes` (3) is iamgen diff's alone.
+    const { changes: _, ...fromTrail } = exitCodes;
+    expect(codes).toEqual([...Object.values(fromTrail), ...Object.values(signalExitCodes)].sort((a, b) => a - b));
+  });
+
+  it('every passage on an interrupt gives its exit code as 130 or 143, never 1', () => {
+    const passages = docs.flatMap(([file, text]) =>
+      text
+        .split(/\n\s*\n|\n(?=- |\| )/)
+        .filter((passage) => /SIGINT|SIGTERM|Ctrl-C/.test(passage) && /\bexit/.test(passage))
+        .map((passage) => [file, passage.replace(/\s+/g, ' ')] as const),
+    );
+    expect(passages.length).toBeGreaterThanOrEqual(3);
+    for (const [file, passage] of passages) {
+      expect(`${file}: ${passage}`).toMatch(/\b(130|143)\b/);
+      expect(`${file}: ${passage}`).not.toMatch(/(interrupt|Ctrl-C|SIGINT|SIGTERM)[^.;]*\bexits? 1\b/);
+    }
+  });
 });

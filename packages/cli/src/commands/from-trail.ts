@@ -2,7 +2,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
 import { diffPolicies, isGlob, renderExplanationMarkdown, renderExplanationText, renderJson } from '@iamgen/core';
-import { writeFileAtomic } from '../atomic-write.js';
+import { cannotWrite, checkOutDir, checkWritableFile, writeFileAtomic } from '../atomic-write.js';
 import type { CacheStats } from '../cache.js';
 import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
@@ -66,6 +66,11 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   if (single && args.outDir !== undefined) throw new UsageError('--out-dir is for several principals; use --out');
   if (single && args.common === true) {
     throw new UsageError('--common needs several principals: a glob (--role "orders-*"), repeated --role, or --all');
+  }
+  // Where the output goes is checked now: a long read must not end in a write that cannot happen.
+  if (args.outDir !== undefined) await checkOutDir(resolve(io.cwd, args.outDir), args.outDir);
+  for (const file of [args.out, args.report, args.explain === '' ? undefined : args.explain, args.diffOut]) {
+    if (file !== undefined) await checkWritableFile(resolve(io.cwd, file), file);
   }
   // Athena bills every day folder read, so its window always has bounds (90 days by default).
   const athenaBounds = args.athena === undefined ? undefined : athenaWindow(args.since, args.until, now);
@@ -213,7 +218,11 @@ async function severalPrincipals(
   io: CliIo,
 ): Promise<number> {
   const outDir = resolve(io.cwd, args.outDir ?? '.');
-  await mkdir(outDir, { recursive: true });
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw cannotWrite(args.outDir ?? '.', error);
+  }
   const earlierIndex = await readEarlierIndex(join(outDir, 'report.json'));
   const principals = fed.analysis.analyses();
   if (principals.length === 0) {
@@ -282,6 +291,7 @@ async function severalPrincipals(
       workerThreads: fed.workerThreads,
     },
     ...(fed.cache === undefined ? {} : { cache: fed.cache }),
+    ...(context.athena === undefined ? {} : { athena: context.athena }),
     ...(common === undefined ? {} : { common }),
     principals: entries,
     ...(leftover.length === 0 ? {} : { removedFiles: leftover }),

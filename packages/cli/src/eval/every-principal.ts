@@ -21,29 +21,61 @@ export interface PrincipalRun {
 }
 
 interface IndexEntry {
+  readonly principal: string;
   readonly arns: readonly string[];
   readonly status: string;
   readonly file?: string;
 }
 
-/** One `from-trail --all --out-dir` run: principal ARN → the bytes written for it. */
-async function policiesOfAllRun(dataset: string, scratch: string): Promise<Map<string, string>> {
-  const outDir = join(scratch, 'all');
+/** A principal one `from-trail --all --out-dir` run wrote a policy for, as its index names it, and those bytes. */
+export interface AllRunPolicy {
+  readonly kind: 'role' | 'user';
+  /** The ARN or name to select it alone with `--role` or `--user`. */
+  readonly name: string;
+  readonly arns: readonly string[];
+  readonly text: string;
+}
+
+/** One `from-trail --all --out-dir` run: each principal it wrote, with the bytes written for it. */
+export async function policiesOfAllRun(dataset: string, outDir: string): Promise<AllRunPolicy[]> {
   await runCliCaptured(['from-trail', '--all', '--events', dataset, '--out-dir', outDir], process.cwd());
-  const byArn = new Map<string, string>();
   let index: { principals: IndexEntry[] };
   try {
     index = JSON.parse(await readFile(join(outDir, 'report.json'), 'utf8')) as { principals: IndexEntry[] };
   } catch {
-    return byArn;
+    return [];
   }
+  const policies: AllRunPolicy[] = [];
   for (const entry of index.principals) {
-    const [arn] = entry.arns;
-    if (entry.status === 'ok' && entry.file !== undefined && arn !== undefined && entry.arns.length === 1) {
-      byArn.set(arn, await readFile(join(outDir, entry.file), 'utf8'));
-    }
+    // Index entries are named `role <arn>` or `user <arn>`.
+    const named = /^(role|user) (.+)$/.exec(entry.principal);
+    if (entry.status !== 'ok' || entry.file === undefined || named === null) continue;
+    const text = await readFile(join(outDir, entry.file), 'utf8');
+    policies.push({ kind: named[1] as 'role' | 'user', name: named[2] ?? '', arns: entry.arns, text });
   }
-  return byArn;
+  return policies;
+}
+
+/** `from-trail` for one principal: what it printed, its exit code, and the ARNs its report says it matched. */
+export async function singlePrincipalRun(
+  kind: 'role' | 'user',
+  name: string,
+  dataset: string,
+  report: string,
+): Promise<{
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly matchedArns: readonly string[];
+}> {
+  const result = await runCliCaptured(
+    ['from-trail', `--${kind}`, name, '--events', dataset, '--report', report],
+    process.cwd(),
+  );
+  if (result.code !== 0)
+    return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr, matchedArns: [] };
+  const { principal } = JSON.parse(await readFile(report, 'utf8')) as { principal: { matchedArns: string[] } };
+  return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr, matchedArns: principal.matchedArns };
 }
 
 /**
@@ -58,19 +90,24 @@ export async function runEveryPrincipal(dataset: string, catalog: IamCatalog): P
   );
   const scratch = await mkdtemp(join(tmpdir(), 'iamgen-eval-'));
   try {
-    const fromAllRun = await policiesOfAllRun(dataset, scratch);
+    const fromAllRun = new Map<string, string>();
+    for (const policy of await policiesOfAllRun(dataset, join(scratch, 'all'))) {
+      const [arn] = policy.arns;
+      if (arn !== undefined && policy.arns.length === 1) fromAllRun.set(arn, policy.text);
+    }
     const runs: PrincipalRun[] = [];
     for (const [i, principal] of principals.entries()) {
       const report = join(scratch, `${i}.json`);
-      const flag = principal.kind === 'role' ? '--role' : '--user';
-      const result = await runCliCaptured(
-        ['from-trail', flag, principal.arn, '--events', dataset, '--report', report],
-        process.cwd(),
+      const result = await singlePrincipalRun(
+        principal.kind === 'role' ? 'role' : 'user',
+        principal.arn,
+        dataset,
+        report,
       );
-      if (result.code !== 0) {
+      if (result.exitCode !== 0) {
         runs.push({
           principal: principal.arn,
-          exitCode: result.code,
+          exitCode: result.exitCode,
           statements: 0,
           nonexistentActions: [],
           unmappedEvents: 0,
@@ -81,14 +118,11 @@ export async function runEveryPrincipal(dataset: string, catalog: IamCatalog): P
       const parsed = JSON.parse(result.stdout) as PolicyDocument | PolicyDocument[];
       const statements = (Array.isArray(parsed) ? parsed : [parsed]).flatMap((d) => d.Statement);
       const actions = statements.flatMap((s) => (typeof s.Action === 'string' ? [s.Action] : (s.Action ?? [])));
-      const { counts, principal: matched } = JSON.parse(await readFile(report, 'utf8')) as {
-        counts: { unmapped: number };
-        principal: { matchedArns: string[] };
-      };
-      const fromAll = matched.matchedArns.length === 1 ? fromAllRun.get(principal.arn) : undefined;
+      const { counts } = JSON.parse(await readFile(report, 'utf8')) as { counts: { unmapped: number } };
+      const fromAll = result.matchedArns.length === 1 ? fromAllRun.get(principal.arn) : undefined;
       runs.push({
         principal: principal.arn,
-        exitCode: result.code,
+        exitCode: result.exitCode,
         statements: statements.length,
         nonexistentActions: actions.filter((action) => catalog.actionByQualifiedName(action) === undefined),
         unmappedEvents: counts.unmapped,

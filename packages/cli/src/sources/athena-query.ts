@@ -100,5 +100,23 @@ export function athenaSummaryLine(summary: AthenaRunSummary): string {
     summary.dataScannedBytes >= 1024 ** 3
       ? `${(summary.dataScannedBytes / 1024 ** 3).toFixed(2)} GB`
       : `${(summary.dataScannedBytes / megabyte).toFixed(1)} MB`;
-  return `athena: query ${summary.queryId} ${summary.state}, ${summary.rows} rows, scanned ${scanned}, cost $${summary.costUsd.toFixed(4)} (at $${pricePerTerabyte}/TB, 10 MB minimum)`;
+  return `athena: query ${summary.queryId} ${summary.state}, ${summary.rows} rows, scanned ${scanned}, cost ${dollars(summary.costUsd)} (at $${pricePerTerabyte}/TB, 10 MB minimum)`;
+}
+
+/**
+ * Dollars as a bill shows them: cents from one cent up; below, two significant digits, so the 10 MB minimum reads
+ * $0.000048 rather than a misleading $0.0000.
+ */
+function dollars(usd: number): string {
+  const rounded = Number(usd.toPrecision(2));
+  if (rounded >= 0.01 || rounded <= 0) return `$${usd.toFixed(2)}`;
+  return `$${rounded.toFixed(1 - Math.floor(Math.log10(rounded)))}`;
+}
+
+/**
+ * The wait before GetQueryExecution's next poll (the first is 0): 0.2 s, growing by 1.6 each time, at most 5 s, so
+ * a short query is seen soon and a long one costs a call every 5 s.
+ */
+export function pollDelay(poll: number): number {
+  return Math.min(5000, 200 * 1.6 ** poll);
 }

@@ -13,7 +13,7 @@ import type { AwsConnection } from '../aws-connection.js';
 import { RunFailure } from '../cli-io.js';
 import { onInterrupt } from '../signals.js';
 import type { AthenaObservation, AthenaRunSummary, AthenaTable } from './athena-query.js';
-import { queryCost } from './athena-query.js';
+import { pollDelay, queryCost } from './athena-query.js';
 
 /** Retries of throttling and 5xx answers, by the SDK, with its backoff. */
 const maxAttempts = 6;
@@ -143,7 +143,7 @@ async function start(client: AthenaClient, query: AthenaQuery, table: AthenaTabl
   }
 }
 
-/** Polls with a growing delay (0.2 s up to 5 s) until the query ends, the time is up, or an interrupt. */
+/** Polls with a growing delay (`pollDelay`) until the query ends, the time is up, or an interrupt. */
 async function waitFor(
   client: AthenaClient,
   queryId: string,
@@ -151,7 +151,7 @@ async function waitFor(
   interrupted: AbortSignal,
 ): Promise<GetQueryExecutionCommandOutput | undefined> {
   const deadline = Date.now() + timeoutSeconds * 1000;
-  let delay = 200;
+  let polls = 0;
   let last: GetQueryExecutionCommandOutput | undefined;
   for (;;) {
     try {
@@ -162,8 +162,8 @@ async function waitFor(
     const state = last.QueryExecution?.Status?.State;
     if (state !== 'QUEUED' && state !== 'RUNNING') return last;
     if (interrupted.aborted || Date.now() >= deadline) return last;
-    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), interrupted);
-    delay = Math.min(5000, delay * 1.6);
+    await sleep(Math.min(pollDelay(polls), Math.max(0, deadline - Date.now())), interrupted);
+    polls += 1;
   }
 }
 
