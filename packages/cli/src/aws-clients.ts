@@ -1,5 +1,6 @@
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { AwsConnection } from './aws-connection.js';
+import { UsageError } from './cli-io.js';
 
 /**
  * Five attempts ride out the throttling LookupEvents is known for (2 requests per second per account) and brief
@@ -9,7 +10,9 @@ import type { AwsConnection } from './aws-connection.js';
 const defaults = { maxAttempts: 5, connectTimeout: 60, readTimeout: 60 } as const;
 
 interface AwsClientConfig {
-  readonly region: string;
+  /** Absent: the SDK reads the profile's `region` from the shared config file. */
+  readonly region?: string;
+  readonly profile?: string;
   readonly retryMode: 'standard';
   readonly maxAttempts: number;
   readonly requestHandler: { readonly connectionTimeout: number; readonly socketTimeout: number };
@@ -17,13 +20,24 @@ interface AwsClientConfig {
   readonly credentials?: ReturnType<typeof fromIni>;
 }
 
+const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+
+/**
+ * The region as the AWS CLI picks it: `--region`, then `AWS_REGION`, then `AWS_DEFAULT_REGION` (which the
+ * JavaScript SDK alone would not read); without any, the SDK takes the profile's `region` from the config file.
+ */
+function regionOf(connection: AwsConnection): string | undefined {
+  return connection.region ?? nonEmpty(process.env.AWS_REGION) ?? nonEmpty(process.env.AWS_DEFAULT_REGION);
+}
+
 /** The one place every AWS client of the CLI gets its region, endpoint, credentials, retries and timeouts. */
-export function awsClientConfig(connection: AwsConnection, region: string): AwsClientConfig {
+export function awsClientConfig(connection: AwsConnection): AwsClientConfig {
   // The SDK warns on every run under Node 20 that future SDK releases will need Node 22; that is a note for whoever
   // pins the SDK, not for the person running iamgen. The SDK's documented opt-out; a user's own setting wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const region = regionOf(connection);
   return {
-    region,
+    ...(region === undefined ? {} : { region }),
     retryMode: 'standard',
     maxAttempts: connection.maxAttempts ?? defaults.maxAttempts,
     requestHandler: {
@@ -32,6 +46,40 @@ export function awsClientConfig(connection: AwsConnection, region: string): AwsC
       socketTimeout: (connection.readTimeout ?? defaults.readTimeout) * 1000,
     },
     ...(connection.endpointUrl === undefined ? {} : { endpoint: connection.endpointUrl }),
-    ...(connection.profile === undefined ? {} : { credentials: fromIni({ profile: connection.profile }) }),
+    // The profile names both the credentials and the config section the SDK reads the region from.
+    ...(connection.profile === undefined
+      ? {}
+      : { profile: connection.profile, credentials: fromIni({ profile: connection.profile }) }),
   };
+}
+
+interface RegionalClient {
+  readonly config: { region(): Promise<string> };
+  destroy(): void;
+}
+
+/**
+ * A client whose region is known before its first request, so a missing region is one line rather than an SDK
+ * error per call. Global services (IAM) and S3, whose buckets tell their region, take `fallback` as the AWS CLI
+ * does (us-east-1, the aws partition); a regional service without a region is a usage error naming the settings.
+ */
+export async function regionalClient<C extends RegionalClient>(
+  service: string,
+  connection: AwsConnection,
+  build: (config: AwsClientConfig) => C,
+  fallback?: string,
+): Promise<C> {
+  const client = build(awsClientConfig(connection));
+  try {
+    await client.config.region();
+    return client;
+  } catch {
+    // The SDK's only complaint here is "Region is missing": nothing set one.
+    client.destroy();
+  }
+  if (fallback !== undefined) return build(awsClientConfig({ ...connection, region: fallback }));
+  const profile = connection.profile ?? nonEmpty(process.env.AWS_PROFILE) ?? 'default';
+  throw new UsageError(
+    `no AWS region for ${service}: give --region, set AWS_REGION, or set region for profile ${profile} in the AWS config file`,
+  );
 }

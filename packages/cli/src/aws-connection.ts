@@ -51,7 +51,40 @@ export function isTransientFault(error: unknown): boolean {
   return status === undefined && typeof e.message === 'string' && /socket|aborted|timed? ?out|hang up/i.test(e.message);
 }
 
-/** `Name: message (after N attempts)`, one line, for the error an AWS call ended with. */
+/**
+ * Errors about the caller's own credentials rather than the thing asked for, by the names S3, the query
+ * services (IAM, STS) and the JSON services (CloudTrail, Athena) give them, and the SDK's own when it could
+ * not load any. They hold for every request of the run, so no request can be answered: the run must fail.
+ */
+const credentialProblems: Readonly<Record<string, string>> = {
+  ExpiredToken: 'the AWS credentials have expired',
+  ExpiredTokenException: 'the AWS credentials have expired',
+  TokenRefreshRequired: 'the AWS credentials have expired',
+  RequestExpired: "this machine's clock is too far from AWS time",
+  RequestTimeTooSkewed: "this machine's clock is too far from AWS time",
+  InvalidAccessKeyId: 'the AWS credentials are not valid',
+  InvalidClientTokenId: 'the AWS credentials are not valid',
+  UnrecognizedClientException: 'the AWS credentials are not valid',
+  InvalidToken: 'the AWS session token is not valid',
+  SignatureDoesNotMatch: 'the AWS secret access key does not match the access key id',
+  InvalidSignatureException: 'the AWS secret access key does not match the access key id',
+  IncompleteSignature: 'the request was not signed with complete AWS credentials',
+  MissingAuthenticationToken: 'the request was not signed with AWS credentials',
+  CredentialsProviderError: 'no AWS credentials could be loaded',
+  TokenProviderError: 'no AWS SSO token could be loaded (aws sso login renews it)',
+};
+
+/** Why the caller's credentials failed, when they did (see {@link credentialProblems}); undefined otherwise. */
+export function credentialProblem(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const name = (error as SdkErrorShape).name;
+  return typeof name === 'string' && Object.hasOwn(credentialProblems, name) ? credentialProblems[name] : undefined;
+}
+
+/**
+ * `Name: message (after N attempts)`, one line, for the error an AWS call ended with; a credential problem
+ * leads with what it means (`the AWS credentials have expired: ExpiredToken: …`).
+ */
 export function describeAwsError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const attempts = (error as SdkErrorShape).$metadata?.attempts;
@@ -59,5 +92,7 @@ export function describeAwsError(error: unknown): string {
   const name = error.name === 'Error' && typeof code === 'string' ? code : error.name;
   const message = error.message.split('\n')[0] ?? '';
   const text = message === '' || message === name ? name : `${name}: ${message}`;
-  return attempts !== undefined && attempts > 1 ? `${text} (after ${attempts} attempts)` : text;
+  const problem = credentialProblem(error);
+  const described = problem === undefined ? text : `${problem}: ${text}`;
+  return attempts !== undefined && attempts > 1 ? `${described} (after ${attempts} attempts)` : described;
 }

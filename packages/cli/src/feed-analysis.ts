@@ -171,7 +171,7 @@ async function* athenaRows(
   });
   // Like the other AWS sources, the SDK is loaded only by runs that use it.
   const { athenaClient, readAthenaActivity } = await import('./sources/athena.js');
-  yield* readAthenaActivity(athenaClient(connection), query, table, onDone);
+  yield* readAthenaActivity(await athenaClient(connection), query, table, onDone);
 }
 
 /** A file to analyze, with its identity for the cache; remote files are fetched only when their turn comes. */
@@ -392,7 +392,7 @@ async function* fileTasks(
   const remote = source.events.filter(isS3Url);
   if (remote.length === 0) return;
   const { listS3LogObjects, s3Client } = await import('./sources/s3-objects.js');
-  const client = s3Client(source);
+  const client = await s3Client(source);
   for (const url of remote) {
     const limits = { maxAttempts: source.maxAttempts, maxFileBytes };
     for await (const object of listS3LogObjects(url, client, window, limits)) {

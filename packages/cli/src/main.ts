@@ -78,7 +78,10 @@ const lookupEventsOption = {
 const awsOptions = (parser: Argv) =>
   parser
     .option('profile', { type: 'string', describe: 'AWS profile for S3, IAM and Athena (as the AWS CLI)' })
-    .option('region', { type: 'string', describe: 'AWS region for S3, IAM and Athena clients' })
+    .option('region', {
+      type: 'string',
+      describe: 'AWS region for S3, IAM and Athena (as the AWS CLI: else AWS_REGION, AWS_DEFAULT_REGION, the profile)',
+    })
     .option('endpoint-url', {
       type: 'string',
       describe: 'S3/IAM/Athena endpoint (GovCloud, China, a local test server)',
@@ -156,9 +159,12 @@ function connectionOf(argv: Record<string, unknown>, io: CliIo): AwsConnection {
       );
     }
   }
+  const region = argv.region as string | undefined;
+  if (region !== undefined && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(region))
+    throw new UsageError(`--region ${region}: not an AWS region name (such as eu-west-1)`);
   return {
     profile: argv.profile as string | undefined,
-    region: argv.region as string | undefined,
+    region,
     endpointUrl: argv.endpointUrl as string | undefined,
     maxAttempts: maxAttemptsOf(io.env),
     connectTimeout: argv.connectTimeout as number | undefined,

@@ -5,10 +5,27 @@ import type { AddressInfo } from 'node:net';
 /**
  * What the endpoint does with one request:
  * `pass` forwards it; `throttle` answers the service's throttling error; 500/503 a server error;
+ * `expired` and `bad-credentials` the service's answer to an expired session token and to an access key it does
+ * not know; `redirect` (S3) a 301 to the bucket's region, eu-west-1;
  * `reset` drops the connection before answering; `reset-body` forwards the headers and half the body, then drops;
  * `hang` never answers (the client's timeout must end it).
  */
-export type Fault = 'pass' | 'throttle' | 500 | 503 | 'reset' | 'reset-body' | 'hang';
+export type Fault =
+  | 'pass'
+  | 'throttle'
+  | 500
+  | 503
+  | 'expired'
+  | 'bad-credentials'
+  | 'redirect'
+  | 'reset'
+  | 'reset-body'
+  | 'hang';
+
+/** The region a SigV4 `Authorization` header was signed for (its credential scope), if any. */
+export function signedRegion(authorization: string): string | undefined {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(authorization)?.[1];
+}
 
 /** How the service spells its errors on the wire. */
 export type Protocol = 's3' | 'query' | 'json';
@@ -24,6 +41,8 @@ export interface SeenRequest {
   readonly url: string;
   readonly body: string;
   readonly target?: string;
+  /** The SigV4 `Authorization` header ('' when unsigned). */
+  readonly authorization: string;
   fault: Fault;
 }
 
@@ -53,17 +72,55 @@ function errorBody(protocol: Protocol, code: string, message: string): { type: s
   };
 }
 
-function answerError(response: ServerResponse, protocol: Protocol, fault: 'throttle' | 500 | 503): void {
-  const [status, code, message] =
-    fault === 'throttle'
-      ? protocol === 's3'
-        ? [503, 'SlowDown', 'Please reduce your request rate.']
-        : [400, protocol === 'json' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded']
-      : fault === 500
-        ? [500, protocol === 's3' ? 'InternalError' : 'InternalFailure', 'We encountered an internal error.']
-        : [503, 'ServiceUnavailable', 'Service is unable to handle request.'];
+/** Status, code and message, as each kind of service answers the fault. */
+const errorAnswers: Record<
+  'throttle' | 500 | 503 | 'expired' | 'bad-credentials' | 'redirect',
+  Record<Protocol, [number, string, string]>
+> = {
+  throttle: {
+    s3: [503, 'SlowDown', 'Please reduce your request rate.'],
+    query: [400, 'Throttling', 'Rate exceeded'],
+    json: [400, 'ThrottlingException', 'Rate exceeded'],
+  },
+  500: {
+    s3: [500, 'InternalError', 'We encountered an internal error.'],
+    query: [500, 'InternalFailure', 'We encountered an internal error.'],
+    json: [500, 'InternalFailure', 'We encountered an internal error.'],
+  },
+  503: {
+    s3: [503, 'ServiceUnavailable', 'Service is unable to handle request.'],
+    query: [503, 'ServiceUnavailable', 'Service is unable to handle request.'],
+    json: [503, 'ServiceUnavailable', 'Service is unable to handle request.'],
+  },
+  expired: {
+    s3: [400, 'ExpiredToken', 'The provided token has expired.'],
+    query: [403, 'ExpiredToken', 'The security token included in the request is expired'],
+    json: [400, 'ExpiredTokenException', 'The security token included in the request is expired'],
+  },
+  'bad-credentials': {
+    s3: [403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'],
+    query: [403, 'InvalidClientTokenId', 'The security token included in the request is invalid.'],
+    json: [400, 'UnrecognizedClientException', 'The security token included in the request is invalid.'],
+  },
+  redirect: {
+    s3: [
+      301,
+      'PermanentRedirect',
+      'The bucket you are attempting to access must be addressed using the specified endpoint.',
+    ],
+    query: [301, 'PermanentRedirect', 'Moved.'],
+    json: [301, 'PermanentRedirect', 'Moved.'],
+  },
+};
+
+function answerError(response: ServerResponse, protocol: Protocol, fault: keyof typeof errorAnswers): void {
+  const [status, code, message] = errorAnswers[fault][protocol];
   const { type, body } = errorBody(protocol, code, message);
-  response.writeHead(status, { 'content-type': type, ...(protocol === 'json' ? { 'x-amzn-errortype': code } : {}) });
+  response.writeHead(status, {
+    'content-type': type,
+    ...(protocol === 'json' ? { 'x-amzn-errortype': code } : {}),
+    ...(fault === 'redirect' ? { 'x-amz-bucket-region': 'eu-west-1' } : {}),
+  });
   response.end(body);
 }
 
@@ -113,6 +170,7 @@ export async function startFaultProxy(upstream: string | RequestListener, protoc
       url: incoming.url ?? '/',
       body: body.toString('utf8'),
       ...(typeof target === 'string' ? { target } : {}),
+      authorization: incoming.headers.authorization ?? '',
       fault: 'pass',
     };
     const rule = rules.find((r) => r.when(request));

@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isTransientFault } from '../src/aws-connection.js';
+import { credentialProblem, describeAwsError, isTransientFault } from '../src/aws-connection.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import type { Fault, FaultProxy, SeenRequest } from './fault-proxy.js';
-import { startFaultProxy } from './fault-proxy.js';
+import { signedRegion, startFaultProxy } from './fault-proxy.js';
 import type { Moto } from './moto.js';
 import { motoAvailable, startMoto } from './moto.js';
 import { reliability } from './reliability.js';
@@ -214,6 +214,92 @@ describe.skipIf(!motoAvailable())('S3 and IAM faults (moto behind a fault-inject
   );
 
   it(
+    '[reliability] S3 object answering ExpiredToken mid-read: one line, exit 1, no policy',
+    reliability({
+      area: 'fault',
+      fault: 'S3 GetObject ExpiredToken (the session expired during the read) on one object',
+      produced: 'local endpoint in front of moto answers 400 ExpiredToken to the first GetObject, forwards the rest',
+      expected:
+        'one line naming the object and "the AWS credentials have expired", exit 1; never a warning and a policy from the other objects',
+    }),
+    async () => {
+      s3.inject(isGet, ['expired']);
+      const result = await fromBucket();
+      await expectCleanFailure(
+        result,
+        /^iamgen: cannot read s3:\/\/trail\/AWSLogs\/\S+ \(the AWS credentials have expired: ExpiredToken: The provided token has expired\.\)$/m,
+      );
+      expect(s3.seen.filter((r) => r.fault === 'expired')).toHaveLength(1);
+    },
+  );
+
+  it(
+    '[reliability] S3 listing refusing the access key: one line, exit 1',
+    reliability({
+      area: 'fault',
+      fault: 'S3 ListObjectsV2 InvalidAccessKeyId',
+      produced: 'local endpoint answers 403 InvalidAccessKeyId to every listing',
+      expected: 'one line "cannot list …: the AWS credentials are not valid", exit 1, tried once',
+    }),
+    async () => {
+      s3.inject(isList, [], 'bad-credentials');
+      const result = await fromBucket();
+      await expectCleanFailure(
+        result,
+        /^iamgen: cannot list s3:\/\/trail\/AWSLogs\/ \(the AWS credentials are not valid: InvalidAccessKeyId: .*\)$/m,
+      );
+      expect(s3.seen).toHaveLength(1);
+    },
+  );
+
+  it(
+    '[reliability] no AWS credentials to be found: one line, exit 1, nothing sent',
+    reliability({
+      area: 'fault',
+      fault: 'no credentials: --profile names a profile the AWS config and credentials files do not have',
+      produced: 'AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE point at empty files; --profile nosuch',
+      expected: 'one line "no AWS credentials could be loaded" naming the profile, exit 1; no request reaches S3',
+    }),
+    async () => {
+      const empty = join(dir, 'empty-aws-config');
+      await writeFile(empty, '');
+      const before = { ...process.env };
+      Object.assign(process.env, { AWS_CONFIG_FILE: empty, AWS_SHARED_CREDENTIALS_FILE: empty });
+      try {
+        const result = await fromBucket('--profile', 'nosuch');
+        await expectCleanFailure(
+          result,
+          /^iamgen: cannot list s3:\/\/trail\/AWSLogs\/ \(no AWS credentials could be loaded: CredentialsProviderError: .*\[nosuch\].*\)$/m,
+        );
+      } finally {
+        process.env = before;
+      }
+      expect(s3.seen).toEqual([]);
+    },
+  );
+
+  it(
+    '[reliability] S3 bucket in another region than the client: redirected, same policy',
+    reliability({
+      area: 'fault',
+      fault: "S3 answers 301 PermanentRedirect: the bucket is in another region than the client's",
+      produced:
+        'local endpoint in front of moto answers 301 with x-amz-bucket-region: eu-west-1 to requests not signed for eu-west-1',
+      expected: 'each request is sent again, signed for eu-west-1; exit 0; the same policy as an undisturbed run',
+    }),
+    async () => {
+      s3.inject((r) => signedRegion(r.authorization) !== 'eu-west-1', [], 'redirect');
+      const result = await fromBucket();
+      expect(result).toMatchObject({ code: 0, stderr: undisturbed });
+      expect(await readFile(join(dir, 'policy.json'), 'utf8')).toBe(await expected());
+      expect(s3.seen.filter((r) => r.fault === 'redirect').length).toBeGreaterThan(0);
+      expect(
+        s3.seen.filter((r) => r.fault === 'pass').every((r) => signedRegion(r.authorization) === 'eu-west-1'),
+      ).toBe(true);
+    },
+  );
+
+  it(
     '[reliability] S3 objects that are not gzip despite the name, or too big',
     reliability({
       area: 'input',
@@ -290,6 +376,43 @@ describe.skipIf(!motoAvailable())('S3 and IAM faults (moto behind a fault-inject
       );
       await expectCleanFailure(result, /^iamgen: cannot read the policies of role app from IAM \(/);
       expect(iam.seen).toHaveLength(3);
+    },
+  );
+
+  it(
+    '[reliability] IAM answering ExpiredToken to from-trail --diff-against iam: one line, exit 1, no policy',
+    reliability({
+      area: 'fault',
+      fault: 'IAM ExpiredToken while from-trail --diff-against iam reads the current policy',
+      produced: 'local IAM endpoint answers 403 ExpiredToken to every call',
+      expected:
+        'one line naming the role and "the AWS credentials have expired", exit 1; no policy on stdout or in --out',
+    }),
+    async () => {
+      iam.inject(() => true, [], 'expired');
+      const result = await runCliCaptured(
+        [
+          'from-trail',
+          '--role',
+          'orders-api-handler',
+          '--events',
+          sample,
+          '--diff-against',
+          'iam',
+          '--endpoint-url',
+          iam.endpoint,
+          '--out',
+          'policy.json',
+        ],
+        dir,
+        false,
+        env,
+      );
+      await expectCleanFailure(
+        result,
+        /^iamgen: cannot read the policies of role orders-api-handler from IAM \(the AWS credentials have expired: ExpiredToken: .*\)$/m,
+      );
+      expect(iam.seen).toHaveLength(1);
     },
   );
 });
@@ -401,6 +524,31 @@ describe('CloudTrail LookupEvents faults', () => {
     },
   );
 
+  const refused: [Fault, string, string][] = [
+    ['expired', 'ExpiredTokenException', 'the AWS credentials have expired'],
+    ['bad-credentials', 'UnrecognizedClientException', 'the AWS credentials are not valid'],
+  ];
+  for (const [fault, code, why] of refused) {
+    it(
+      `[reliability] LookupEvents answering ${code}: one line, exit 1, no policy`,
+      reliability({
+        area: 'fault',
+        fault: `CloudTrail LookupEvents ${code}`,
+        produced: `local CloudTrail endpoint answers 400 ${code} to every request`,
+        expected: `one line naming the region and "${why}", exit 1, tried once; no --out file`,
+      }),
+      async () => {
+        cloudtrail.inject(() => true, [], fault);
+        const result = await run();
+        await expectCleanFailure(
+          result,
+          new RegExp(`^iamgen: cannot read LookupEvents in us-east-1 \\(${why}: ${code}: `),
+        );
+        expect(cloudtrail.seen).toHaveLength(1);
+      },
+    );
+  }
+
   it('rejects a timeout that is not a positive number', async () => {
     const result = await run('--read-timeout', '0');
     expect(result).toMatchObject({ code: 2, stderr: 'iamgen: --read-timeout must be a positive number of seconds\n' });
@@ -431,5 +579,57 @@ describe('isTransientFault', () => {
     ['not an error', 'boom', false],
   ])('%s → %s', (_name, error, transient) => {
     expect(isTransientFault(error)).toBe(transient);
+  });
+});
+
+describe('credential problems', () => {
+  const sdkError = (name: string, message: string, status?: number) =>
+    Object.assign(new Error(message), {
+      name,
+      ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }),
+    });
+  it.each<[string, unknown, string | undefined]>([
+    [
+      'S3 ExpiredToken',
+      sdkError('ExpiredToken', 'The provided token has expired.', 400),
+      'the AWS credentials have expired',
+    ],
+    [
+      'JSON ExpiredTokenException',
+      sdkError('ExpiredTokenException', 'expired', 400),
+      'the AWS credentials have expired',
+    ],
+    ['S3 TokenRefreshRequired', sdkError('TokenRefreshRequired', 'refresh', 400), 'the AWS credentials have expired'],
+    ['S3 InvalidAccessKeyId', sdkError('InvalidAccessKeyId', 'x', 403), 'the AWS credentials are not valid'],
+    ['IAM InvalidClientTokenId', sdkError('InvalidClientTokenId', 'x', 403), 'the AWS credentials are not valid'],
+    [
+      'JSON UnrecognizedClientException',
+      sdkError('UnrecognizedClientException', 'x', 400),
+      'the AWS credentials are not valid',
+    ],
+    ['S3 InvalidToken', sdkError('InvalidToken', 'x', 400), 'the AWS session token is not valid'],
+    [
+      'SignatureDoesNotMatch',
+      sdkError('SignatureDoesNotMatch', 'x', 403),
+      'the AWS secret access key does not match the access key id',
+    ],
+    [
+      'no credentials found',
+      sdkError('CredentialsProviderError', 'Could not load credentials from any providers'),
+      'no AWS credentials could be loaded',
+    ],
+    ['access denied is about the object', sdkError('AccessDenied', 'x', 403), undefined],
+    ['no such key is about the object', sdkError('NoSuchKey', 'x', 404), undefined],
+    ['a server fault is not', sdkError('InternalError', 'x', 500), undefined],
+    ['not an error', 'ExpiredToken', undefined],
+  ])('%s', (_name, error, problem) => {
+    expect(credentialProblem(error)).toBe(problem);
+  });
+
+  it('leads the one-line description with what the problem means', () => {
+    expect(describeAwsError(sdkError('ExpiredToken', 'The provided token has expired.\nRequest id: 1', 400))).toBe(
+      'the AWS credentials have expired: ExpiredToken: The provided token has expired.',
+    );
+    expect(describeAwsError(sdkError('AccessDenied', 'Access Denied', 403))).toBe('AccessDenied: Access Denied');
   });
 });

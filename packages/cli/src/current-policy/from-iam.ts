@@ -10,15 +10,16 @@ import {
   paginateListUserPolicies,
 } from '@aws-sdk/client-iam';
 import type { PolicyDocument } from '@iamgen/core';
-import { awsClientConfig } from '../aws-clients.js';
+import { regionalClient } from '../aws-clients.js';
 import type { AwsConnection } from '../aws-connection.js';
 import { describeAwsError } from '../aws-connection.js';
 import { RunFailure } from '../cli-io.js';
 import type { PrincipalRef } from './from-file.js';
 import { policyDocumentOf } from './from-file.js';
 
-export function iamClient(connection: AwsConnection): IAMClient {
-  return new IAMClient(awsClientConfig(connection, connection.region ?? 'us-east-1'));
+/** IAM is global: without a region it is reached as the AWS CLI reaches it, through us-east-1. */
+export function iamClient(connection: AwsConnection): Promise<IAMClient> {
+  return regionalClient('IAM', connection, (config) => new IAMClient(config), 'us-east-1');
 }
 
 const nameOf = (value: string) => value.slice(value.lastIndexOf('/') + 1);

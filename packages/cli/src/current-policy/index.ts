@@ -25,7 +25,7 @@ export async function loadCurrentPolicies(
     if (target === undefined) throw new UsageError('"iam" as the current policy needs --role or --user');
     // The AWS SDK is loaded only by runs that talk to AWS: it is most of the CLI's start-up time.
     const { iamClient, readPoliciesFromIam } = await import('./from-iam.js');
-    return readPoliciesFromIam(iamClient(connection), target);
+    return readPoliciesFromIam(await iamClient(connection), target);
   }
   return readPolicyFile(resolve(cwd, spec), principal, spec);
 }

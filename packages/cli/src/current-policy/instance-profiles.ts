@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { paginateListInstanceProfiles } from '@aws-sdk/client-iam';
 import type { AwsConnection } from '../aws-connection.js';
+import { describeAwsError } from '../aws-connection.js';
 import { RunFailure, UsageError } from '../cli-io.js';
 import { iamClient } from './from-iam.js';
 
@@ -42,14 +43,14 @@ async function fromDump(path: string, shown: string): Promise<Map<string, string
 
 async function fromLiveIam(connection: AwsConnection): Promise<Map<string, string[]>> {
   const profiles = new Map<string, string[]>();
+  const client = await iamClient(connection);
   try {
-    for await (const page of paginateListInstanceProfiles({ client: iamClient(connection) }, {}))
+    for await (const page of paginateListInstanceProfiles({ client }, {}))
       for (const profile of page.InstanceProfiles ?? [])
         for (const role of profile.Roles ?? [])
           if (profile.Arn !== undefined && role.Arn !== undefined) add(profiles, profile.Arn, role.Arn);
   } catch (error) {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new RunFailure(`cannot list instance profiles from IAM (${message})`);
+    throw new RunFailure(`cannot list instance profiles from IAM (${describeAwsError(error)})`);
   }
   return profiles;
 }

@@ -8,8 +8,9 @@ import {
 } from '@aws-sdk/client-athena';
 import type { AthenaQuery } from '@iamgen/athena-queries';
 import { activityColumnNames, observationOfRow } from '@iamgen/athena-queries';
-import { awsClientConfig } from '../aws-clients.js';
+import { regionalClient } from '../aws-clients.js';
 import type { AwsConnection } from '../aws-connection.js';
+import { credentialProblem } from '../aws-connection.js';
 import { RunFailure } from '../cli-io.js';
 import { onInterrupt } from '../signals.js';
 import type { AthenaObservation, AthenaRunSummary, AthenaTable } from './athena-query.js';
@@ -18,12 +19,12 @@ import { pollDelay, queryCost } from './athena-query.js';
 /** Retries of throttling and 5xx answers, by the SDK, with its backoff. */
 const maxAttempts = 6;
 
-export function athenaClient(connection: AwsConnection): AthenaClient {
-  return new AthenaClient(
-    awsClientConfig(
-      { ...connection, maxAttempts: connection.maxAttempts ?? maxAttempts },
-      connection.region ?? 'us-east-1',
-    ),
+/** Athena is regional (the table's catalog lives in one region): without a region it is a usage error. */
+export function athenaClient(connection: AwsConnection): Promise<AthenaClient> {
+  return regionalClient(
+    'Athena',
+    { ...connection, maxAttempts: connection.maxAttempts ?? maxAttempts },
+    (config) => new AthenaClient(config),
   );
 }
 
@@ -32,15 +33,8 @@ function apiFailure(what: string, error: unknown): RunFailure {
   if (error instanceof RunFailure) return error;
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
-  const hint: Record<string, string> = {
-    ExpiredTokenException: 'the AWS credentials have expired',
-    ExpiredToken: 'the AWS credentials have expired',
-    UnrecognizedClientException: 'the AWS credentials are not valid',
-    InvalidClientTokenId: 'the AWS credentials are not valid',
-    AccessDeniedException: 'access denied',
-    CredentialsProviderError: 'no AWS credentials found',
-  };
-  return new RunFailure(`Athena ${what} failed: ${hint[name] ?? name}: ${message.split('\n')[0]}`);
+  const hint = credentialProblem(error) ?? (name === 'AccessDeniedException' ? 'access denied' : name);
+  return new RunFailure(`Athena ${what} failed: ${hint}: ${message.split('\n')[0]}`);
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>

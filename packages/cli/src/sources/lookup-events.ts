@@ -14,7 +14,7 @@ export interface LookupWindow {
 }
 
 export function cloudTrailClient(connection: AwsConnection, region: string): CloudTrailClient {
-  return new CloudTrailClient(awsClientConfig(connection, region));
+  return new CloudTrailClient(awsClientConfig({ ...connection, region }));
 }
 
 /**

@@ -1,8 +1,8 @@
 import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import type { Issue } from '@iamgen/core';
-import { awsClientConfig } from '../aws-clients.js';
+import { regionalClient } from '../aws-clients.js';
 import type { AwsConnection } from '../aws-connection.js';
-import { describeAwsError, isTransientFault } from '../aws-connection.js';
+import { credentialProblem, describeAwsError, isTransientFault } from '../aws-connection.js';
 import { RunFailure } from '../cli-io.js';
 import { defaultMaxFileBytes, describeError, folderMayHoldWindow, isLogFile, unreadable } from './log-content.js';
 
@@ -11,12 +11,20 @@ export interface S3Window {
   readonly until?: string;
 }
 
-export function s3Client(connection: AwsConnection): S3Client {
-  return new S3Client({
-    ...awsClientConfig(connection, connection.region ?? 'us-east-1'),
-    // Custom endpoints (local servers, S3-compatible stores) rarely resolve bucket subdomains.
-    ...(connection.endpointUrl === undefined ? {} : { forcePathStyle: true }),
-  });
+export function s3Client(connection: AwsConnection): Promise<S3Client> {
+  return regionalClient(
+    'S3',
+    connection,
+    (config) =>
+      new S3Client({
+        ...config,
+        // A bucket answers from its own region: the SDK follows S3's redirect there, as the AWS CLI does.
+        followRegionRedirects: true,
+        // Custom endpoints (local servers, S3-compatible stores) rarely resolve bucket subdomains.
+        ...(connection.endpointUrl === undefined ? {} : { forcePathStyle: true }),
+      }),
+    'us-east-1',
+  );
 }
 
 function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -34,7 +42,8 @@ export interface S3LogObject {
   readonly display: string;
   /**
    * Fetches the object's bytes, or an Issue naming it when S3 answered about the object (access denied, gone).
-   * A service or network fault that outlived the retries throws a RunFailure: the run cannot be complete.
+   * A service or network fault that outlived the retries, or credentials S3 refused, throws a RunFailure: the
+   * run cannot be complete.
    */
   load(): Promise<Uint8Array | Issue>;
 }
@@ -63,7 +72,9 @@ export async function* listS3LogObjects(
         try {
           return await getObjectBytes(client, bucket, key, limits.maxAttempts ?? 5, limits.maxFileBytes, display);
         } catch (error) {
-          if (isTransientFault(error)) throw new RunFailure(`cannot read ${display} (${describeAwsError(error)})`);
+          // Expired or invalid credentials fail every request alike: a skipped file would hide a partial read.
+          if (isTransientFault(error) || credentialProblem(error) !== undefined)
+            throw new RunFailure(`cannot read ${display} (${describeAwsError(error)})`);
           return unreadable(display, describeError(error));
         }
       },
