@@ -5,7 +5,7 @@
  * needle in ~2% of the files, and every principal at once. The data is generated deterministically.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,7 +176,18 @@ async function incremental(logs: string, fullMs: number): Promise<string> {
   ];
   const cold = timed(args('cold.json'), 1);
   for (const [i, file] of newest.entries()) await rename(join(aside, String(i)), join(logs, file));
-  const warm = timed(args('warm.json'), 1);
+  // Each re-run starts from the cache the first run left, so the best of a few is a re-run after the same new files.
+  const afterCold = join(root, 'cache-after-cold');
+  await cp(cache, afterCold, { recursive: true });
+  let warm: Timed | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await rm(cache, { recursive: true, force: true });
+    await cp(afterCold, cache, { recursive: true });
+    const run = timed(args('warm.json'), 1);
+    if (warm === undefined || run.status !== 0 || run.ms < warm.ms) warm = run;
+    if (run.status !== 0) break;
+  }
+  if (warm === undefined) throw new Error('no cached re-run');
   if (cold.status !== 0 || warm.status !== 0) throw new Error(`cache runs failed: ${cold.stderr}${warm.stderr}`);
   const same = (await readFile(join(root, 'warm.json'), 'utf8')) === (await readFile(join(root, 'busy.json'), 'utf8'));
   return `cache  re-run after ${newest.length} new files (${((newest.length / files.length) * 100).toFixed(0)}%): ${warm.ms.toFixed(0)} ms = ${((warm.ms / fullMs) * 100).toFixed(1)}% of the full busy run (first run with cache ${cold.ms.toFixed(0)} ms); policy ${same ? 'identical to' : 'DIFFERENT from'} the run without cache (target ≤ 5%)`;
