@@ -48,12 +48,11 @@ function isZlibEngine(engine: object): engine is ZlibEngine {
 
 /**
  * `gunzipSync(content, { maxOutputLength: maxBytes, chunkSize: outputChunkSize(content, maxBytes) })`, with the same
- * output and the same errors, decompressed into
- * the thread's reused buffer when the output fits (`reusedOutputBytes`). The result is then a view of that buffer:
- * valid until the next call in the thread, which is safe because a file is analyzed to the end, synchronously,
- * before the next one is decompressed, and nothing of its bytes outlives its analysis. Node offers no public way to
- * give zlib its output buffer; this takes the one `gunzipSync` uses, and falls back to `gunzipSync` itself where
- * the engine is not as expected.
+ * output and the same errors, decompressed into the thread's reused buffer when the output fits
+ * (`reusedOutputBytes`). The result is then a view of that buffer: valid until the next call in the thread, which is
+ * safe because a file is analyzed to the end, synchronously, before the next one is decompressed, and nothing of its
+ * bytes outlives its analysis. Node offers no public way to give zlib its output buffer; this sets the one
+ * `gunzipSync` itself uses (lib/zlib.js), and falls back to `gunzipSync` where the engine is not as expected.
  */
 export function gunzipReusingOutput(content: Uint8Array, maxBytes: number): Buffer {
   const chunkSize = outputChunkSize(content, maxBytes);
