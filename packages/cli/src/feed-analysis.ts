@@ -391,9 +391,9 @@ async function* fileTasks(
   }
   const remote = source.events.filter(isS3Url);
   if (remote.length === 0) return;
-  const { listS3LogObjects, s3Client } = await import('./sources/s3-objects.js');
-  const client = await s3Client(source);
+  const { listS3LogObjects, s3ClientForBucket } = await import('./sources/s3-objects.js');
   for (const url of remote) {
+    const client = await s3ClientForBucket(source, url);
     const limits = { maxAttempts: source.maxAttempts, maxFileBytes };
     for await (const object of listS3LogObjects(url, client, window, limits)) {
       yield {

@@ -248,7 +248,8 @@ describe.skipIf(!motoAvailable())('S3 and IAM faults (moto behind a fault-inject
         result,
         /^iamgen: cannot list s3:\/\/trail\/AWSLogs\/ \(the AWS credentials are not valid: InvalidAccessKeyId: .*\)$/m,
       );
-      expect(s3.seen).toHaveLength(1);
+      // Not retried (the question where the bucket is, before the listing, is not a listing).
+      expect(s3.seen.filter(isList)).toHaveLength(1);
     },
   );
 
@@ -285,14 +286,17 @@ describe.skipIf(!motoAvailable())('S3 and IAM faults (moto behind a fault-inject
       fault: "S3 answers 301 PermanentRedirect: the bucket is in another region than the client's",
       produced:
         'local endpoint in front of moto answers 301 with x-amz-bucket-region: eu-west-1 to requests not signed for eu-west-1',
-      expected: 'each request is sent again, signed for eu-west-1; exit 0; the same policy as an undisturbed run',
+      expected:
+        "one HeadBucket is redirected and names the bucket's region; every later request is signed for eu-west-1, none redirected; exit 0; the same policy as an undisturbed run",
     }),
     async () => {
       s3.inject((r) => signedRegion(r.authorization) !== 'eu-west-1', [], 'redirect');
       const result = await fromBucket();
       expect(result).toMatchObject({ code: 0, stderr: undisturbed });
       expect(await readFile(join(dir, 'policy.json'), 'utf8')).toBe(await expected());
-      expect(s3.seen.filter((r) => r.fault === 'redirect').length).toBeGreaterThan(0);
+      // Only the question where the bucket is: a client that followed each redirect would double every request.
+      expect(s3.seen.filter((r) => r.fault === 'redirect').map((r) => r.method)).toEqual(['HEAD']);
+      expect(s3.seen.filter((r) => r.fault === 'pass').length).toBeGreaterThan(1);
       expect(
         s3.seen.filter((r) => r.fault === 'pass').every((r) => signedRegion(r.authorization) === 'eu-west-1'),
       ).toBe(true);

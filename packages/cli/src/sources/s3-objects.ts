@@ -1,4 +1,4 @@
-import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import type { Issue } from '@iamgen/core';
 import { regionalClient } from '../aws-clients.js';
 import type { AwsConnection } from '../aws-connection.js';
@@ -11,7 +11,11 @@ export interface S3Window {
   readonly until?: string;
 }
 
-export function s3Client(connection: AwsConnection): Promise<S3Client> {
+function s3Client(connection: AwsConnection): Promise<S3Client> {
+  return s3ClientFollowing(connection, true);
+}
+
+function s3ClientFollowing(connection: AwsConnection, followRegionRedirects: boolean): Promise<S3Client> {
   return regionalClient(
     'S3',
     connection,
@@ -19,12 +23,36 @@ export function s3Client(connection: AwsConnection): Promise<S3Client> {
       new S3Client({
         ...config,
         // A bucket answers from its own region: the SDK follows S3's redirect there, as the AWS CLI does.
-        followRegionRedirects: true,
+        followRegionRedirects,
         // Custom endpoints (local servers, S3-compatible stores) rarely resolve bucket subdomains.
         ...(connection.endpointUrl === undefined ? {} : { forcePathStyle: true }),
       }),
     'us-east-1',
   );
+}
+
+/**
+ * A client in the region of the bucket of `url`. A client in another region is answered with a redirect to every
+ * request, which the SDK follows without remembering it: twice the requests for a whole read. One HeadBucket asks
+ * first; when it cannot tell (no permission, a store that does not say), the client of the settings is used, and
+ * redirects are still followed.
+ */
+export async function s3ClientForBucket(connection: AwsConnection, url: string): Promise<S3Client> {
+  const { bucket } = parseS3Url(url);
+  const probe = await s3ClientFollowing(connection, false);
+  const configured = await probe.config.region();
+  let region: string | undefined;
+  try {
+    region = (await probe.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion;
+  } catch (error) {
+    // A redirect names the bucket's region; anything else the listing meets again and reports.
+    const headers = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response?.headers;
+    region = headers?.['x-amz-bucket-region'];
+  } finally {
+    probe.destroy();
+  }
+  const known = region !== undefined && /^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(region) && region !== configured;
+  return s3Client(known ? { ...connection, region } : connection);
 }
 
 function parseS3Url(url: string): { bucket: string; prefix: string } {
