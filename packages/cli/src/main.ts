@@ -399,6 +399,9 @@ const athenaCommand: CommandDefinition = {
       .option('athena-output', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
       .option('athena-catalog', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
       .option('athena-timeout', { type: 'number', describe: 'query: accepted as from-trail takes it; no effect' })
+      .option('profile', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
+      .option('region', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
+      .option('endpoint-url', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
       .option('since', { type: 'string', describe: 'query: window start (default 90d; 2024-06-01, ISO time)' })
       .option('until', { type: 'string', describe: 'query: window end (default now)' })
       .option('format', {
