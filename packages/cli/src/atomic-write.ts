@@ -42,7 +42,7 @@ function reasonOf(error: unknown): string {
  */
 export async function writeFileAtomic(path: string, text: string, display = path): Promise<void> {
   const existing = await stat(path).catch(() => undefined);
-  if (existing?.isDirectory() === true) throw new RunFailure(`cannot write ${display}: it is a folder`);
+  if (existing?.isDirectory() === true) throw cannotWrite(display, { code: 'EISDIR' });
   if (existing !== undefined && !existing.isFile()) {
     try {
       await writeFile(path, text, 'utf8');
@@ -70,7 +70,7 @@ export async function writeFileAtomic(path: string, text: string, display = path
  */
 export async function checkWritableFile(path: string, display = path): Promise<void> {
   const existing = await stat(path).catch(() => undefined);
-  if (existing?.isDirectory() === true) throw new RunFailure(`cannot write ${display}: it is a folder`);
+  if (existing?.isDirectory() === true) throw cannotWrite(display, { code: 'EISDIR' });
   if (existing !== undefined && !existing.isFile()) return;
   await checkWritableFolder(dirname(path), display);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TrailAnalysisState } from '@iamgen/core';
 import type { FileIdentity } from './cache.js';
+import { isRecord } from './json-record.js';
 
 /*
  * A cache entry on disk is `{"sha256":"<digest>","entry":<body>}`, the digest taken over the exact text of the body.
@@ -55,10 +56,6 @@ function listOf<T>(item: Check<T>): Check<T[]> {
 
 function pairOf<A, B>(first: Check<A>, second: Check<B>): Check<[A, B]> {
   return (value): value is [A, B] => Array.isArray(value) && value.length === 2 && first(value[0]) && second(value[1]);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function recordOf<T>(item: Check<T>): Check<Record<string, T>> {

@@ -1,3 +1,5 @@
+import { isRecord } from './json-record.js';
+
 /** A principal to name a file after: its name, and the ARNs it stands for (to tell accounts apart). */
 export interface NamedPrincipal {
   readonly key: string;
@@ -64,8 +66,4 @@ export function leftoverFiles(
     if (file === safeFileName(file)) leftover.add(file);
   }
   return [...leftover].sort();
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -56,7 +56,10 @@ export async function policiesOfAllRun(dataset: string, outDir: string): Promise
   return policies;
 }
 
-/** `from-trail` for one principal: what it printed, its exit code, and the ARNs its report says it matched. */
+/**
+ * `from-trail` for one principal: what it printed, its exit code, and from its report the ARNs it matched and the
+ * events it could not map.
+ */
 export async function singlePrincipalRun(
   kind: 'role' | 'user',
   name: string,
@@ -67,15 +70,19 @@ export async function singlePrincipalRun(
   readonly stdout: string;
   readonly stderr: string;
   readonly matchedArns: readonly string[];
+  readonly unmappedEvents: number;
 }> {
   const result = await runCliCaptured(
     ['from-trail', `--${kind}`, name, '--events', dataset, '--report', report],
     process.cwd(),
   );
-  if (result.code !== 0)
-    return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr, matchedArns: [] };
-  const { principal } = JSON.parse(await readFile(report, 'utf8')) as { principal: { matchedArns: string[] } };
-  return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr, matchedArns: principal.matchedArns };
+  const printed = { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+  if (result.code !== 0) return { ...printed, matchedArns: [], unmappedEvents: 0 };
+  const { principal, counts } = JSON.parse(await readFile(report, 'utf8')) as {
+    principal: { matchedArns: string[] };
+    counts: { unmapped: number };
+  };
+  return { ...printed, matchedArns: principal.matchedArns, unmappedEvents: counts.unmapped };
 }
 
 /**
@@ -118,14 +125,13 @@ export async function runEveryPrincipal(dataset: string, catalog: IamCatalog): P
       const parsed = JSON.parse(result.stdout) as PolicyDocument | PolicyDocument[];
       const statements = (Array.isArray(parsed) ? parsed : [parsed]).flatMap((d) => d.Statement);
       const actions = statements.flatMap((s) => (typeof s.Action === 'string' ? [s.Action] : (s.Action ?? [])));
-      const { counts } = JSON.parse(await readFile(report, 'utf8')) as { counts: { unmapped: number } };
       const fromAll = result.matchedArns.length === 1 ? fromAllRun.get(principal.arn) : undefined;
       runs.push({
         principal: principal.arn,
         exitCode: result.exitCode,
         statements: statements.length,
         nonexistentActions: actions.filter((action) => catalog.actionByQualifiedName(action) === undefined),
-        unmappedEvents: counts.unmapped,
+        unmappedEvents: result.unmappedEvents,
         ...(fromAll === undefined ? {} : { sameAsAllRun: fromAll === result.stdout }),
       });
     }

@@ -2,6 +2,7 @@ import { constants, isUtf8 } from 'node:buffer';
 import type { Issue, RecordOrIssue } from '@iamgen/core';
 import { isIssue, recordsOfDocument } from '@iamgen/core';
 import pLimit from 'p-limit';
+import { isRecord } from '../json-record.js';
 import { gunzipReusingOutput } from './gzip-output.js';
 
 const logFile = /\.(json|jsonl|ndjson)(\.gz)?$/i;
@@ -111,8 +112,7 @@ export function recordsOfLogText(name: string, text: string, display: string): R
 
 function parsesAsObject(line: string): boolean {
   try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    return isRecord(JSON.parse(line));
   } catch {
     return false;
   }

@@ -11,11 +11,7 @@ export interface S3Window {
   readonly until?: string;
 }
 
-function s3Client(connection: AwsConnection): Promise<S3Client> {
-  return s3ClientFollowing(connection, true);
-}
-
-function s3ClientFollowing(connection: AwsConnection, followRegionRedirects: boolean): Promise<S3Client> {
+function s3Client(connection: AwsConnection, followRegionRedirects: boolean): Promise<S3Client> {
   return regionalClient(
     'S3',
     connection,
@@ -39,7 +35,7 @@ function s3ClientFollowing(connection: AwsConnection, followRegionRedirects: boo
  */
 export async function s3ClientForBucket(connection: AwsConnection, url: string): Promise<S3Client> {
   const { bucket } = parseS3Url(url);
-  const probe = await s3ClientFollowing(connection, false);
+  const probe = await s3Client(connection, false);
   const configured = await probe.config.region();
   let region: string | undefined;
   try {
@@ -52,7 +48,7 @@ export async function s3ClientForBucket(connection: AwsConnection, url: string):
     probe.destroy();
   }
   const known = region !== undefined && /^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(region) && region !== configured;
-  return s3Client(known ? { ...connection, region } : connection);
+  return s3Client(known ? { ...connection, region } : connection, true);
 }
 
 function parseS3Url(url: string): { bucket: string; prefix: string } {
