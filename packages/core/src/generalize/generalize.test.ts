@@ -7,7 +7,7 @@ import type { Access } from '../types.js';
 import { generalizeAccesses, generalizeModes } from './index.js';
 import { createdKinds } from './lifecycle.js';
 import { resourceNameOf } from './resource-name.js';
-import { sharedPrefix, stablePrefix } from './volatile.js';
+import { sharedPrefix, stablePrefix, volatileStart } from './volatile.js';
 
 let catalog: IamCatalog;
 beforeAll(async () => {
@@ -33,6 +33,61 @@ describe('stablePrefix', () => {
     ['lambda2', undefined],
   ])('%s → %s', (name, prefix) => {
     expect(stablePrefix(name)).toBe(prefix);
+  });
+});
+
+describe('volatileStart', () => {
+  // The scan as first written, one pattern test per character: the table must cut every name where it cut.
+  const delimiter = /[/:_.\-=\s[\]$@+,]/;
+  function scannedByPattern(name: string): number {
+    const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.exec(name);
+    let first = uuid === null ? -1 : uuid.index;
+    let start = 0;
+    for (let i = 0; i <= name.length; i += 1) {
+      if (i < name.length && !delimiter.test(name.charAt(i))) continue;
+      if (first !== -1 && start >= first) break;
+      // A token of the same text: only where tokens start and end is under test.
+      if (volatileStart(name.slice(start, i)) === 0 && name.slice(start, i) !== '') {
+        first = first === -1 ? start : Math.min(first, start);
+        break;
+      }
+      start = i + 1;
+    }
+    return first;
+  }
+  const piece = fc.oneof(
+    fc.constantFrom(
+      '/',
+      ':',
+      '_',
+      '.',
+      '-',
+      '=',
+      ' ',
+      '\t',
+      '\u00a0',
+      '\u2003',
+      '\u3000',
+      '\ufeff',
+      '[',
+      ']',
+      '$',
+      '@',
+      '+',
+      ',',
+    ),
+    fc.constantFrom('orders', '2024', 'a8f3kd92jd', 'é', '😀', 'x'),
+    fc.string({ unit: 'binary', maxLength: 3 }),
+  );
+
+  it('cuts where the per-character pattern cuts, Unicode spaces included', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+        const name = pieces.join('');
+        expect(volatileStart(name)).toBe(scannedByPattern(name));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -1,8 +1,9 @@
-import { compareCodePoints, getOrCreate, sortedUnique } from '../collections.js';
+import { compareCodePoints, getOrCreate } from '../collections.js';
 import type { IamCatalog } from '../iam-catalog.js';
 import type { Access } from '../types.js';
 import type { Widening } from './replace.js';
 import { applyWidenings } from './replace.js';
+import type { ResourceName } from './resource-name.js';
 import { resourceNameOf, widenable } from './resource-name.js';
 import type { GeneralizeMode, RuleResult } from './types.js';
 import { sharedPrefix, stablePrefix } from './volatile.js';
@@ -31,6 +32,34 @@ interface Creation {
  * function is not a creation: its noun is not the type.
  */
 export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog): Map<string, Creation> {
+  return kindsCreated(accesses, namesOf(accesses, catalog), catalog);
+}
+
+/** Each access's resource cut into kind, container and name (`resourceNameOf`), in the order of the accesses. */
+function namesOf(accesses: readonly Access[], catalog: IamCatalog | undefined): (ResourceName | undefined)[] {
+  return accesses.map((access) => resourceNameOf(access.action, access.resource, catalog));
+}
+
+/** What a creating action's name says: its service, the noun after the verb, and the type it makes. */
+interface CreatingAction {
+  readonly service: string;
+  readonly noun: string;
+  readonly type: string | undefined;
+}
+
+function creatingAction(action: string, catalog: IamCatalog | undefined): CreatingAction | undefined {
+  const colon = action.indexOf(':');
+  const verb = creatingVerb.exec(action.slice(colon + 1));
+  if (verb === null) return undefined;
+  const noun = singular(word(verb[2] ?? ''));
+  return { service: action.slice(0, colon), noun, type: createdType(action, noun, catalog) };
+}
+
+function kindsCreated(
+  accesses: readonly Access[],
+  names: readonly (ResourceName | undefined)[],
+  catalog: IamCatalog | undefined,
+): Map<string, Creation> {
   const created = new Map<string, Creation>();
   const note = (kind: string, action: string, container: string | undefined) => {
     const creation = getOrCreate(created, kind, () => ({
@@ -43,15 +72,15 @@ export function createdKinds(accesses: readonly Access[], catalog?: IamCatalog):
     if (container === undefined) creation.anywhere = true;
     else creation.containers.add(container);
   };
-  for (const access of accesses) {
-    const colon = access.action.indexOf(':');
-    const verb = creatingVerb.exec(access.action.slice(colon + 1));
-    if (verb === null) continue;
-    const noun = singular(word(verb[2] ?? ''));
-    const service = access.action.slice(0, colon);
-    const type = createdType(access.action, noun, catalog);
-    const resource = resourceNameOf(access.action, access.resource, catalog);
-    const kindNoun = (kind: string) => singular(word(kind.slice(kind.indexOf(':') + 1)));
+  // A principal that writes many objects repeats a few actions: each action's name is read once.
+  const actions = new Map<string, CreatingAction | null>();
+  const kindNoun = (kind: string) => singular(word(kind.slice(kind.indexOf(':') + 1)));
+  for (let i = 0; i < accesses.length; i++) {
+    const access = accesses[i] as Access;
+    const creating = getOrCreate(actions, access.action, () => creatingAction(access.action, catalog) ?? null);
+    if (creating === null) continue;
+    const { service, noun, type } = creating;
+    const resource = names[i];
     if (
       resource !== undefined &&
       (kindNoun(resource.kind) === noun || (type !== undefined && resource.kind === `${service}:${type}`))
@@ -92,12 +121,14 @@ function createdType(action: string, noun: string, catalog: IamCatalog | undefin
  * A single name with no volatile part stays exact in `safe` mode.
  */
 export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeMode, catalog?: IamCatalog): RuleResult {
-  const created = createdKinds(accesses, catalog);
+  const names = namesOf(accesses, catalog);
+  const created = kindsCreated(accesses, names, catalog);
   if (created.size === 0) return { accesses: [...accesses], generalizations: [] };
   // Grouped by kind, container and first path segment, so `thumbs/…` and `previews/…` keep their own folders.
   const groups = new Map<string, { kind: string; container: string; resources: Map<string, string> }>();
-  for (const access of accesses) {
-    const named = resourceNameOf(access.action, access.resource, catalog);
+  for (let i = 0; i < accesses.length; i++) {
+    const access = accesses[i] as Access;
+    const named = names[i];
     const creation = named === undefined ? undefined : created.get(named.kind);
     // A bucket the principal only reads from stays exact even when it writes new objects elsewhere.
     if (named === undefined || creation === undefined) continue;
@@ -114,8 +145,10 @@ export function generalizeCreated(accesses: readonly Access[], mode: GeneralizeM
     const creation = created.get(kind);
     // The pattern follows the names it created; other names of the kind (itself, a resource it only manages)
     // stay exact unless the pattern covers them. Without named creations, every name of the kind counts.
-    const made = [...resources].filter(([arn]) => creation?.resources.has(arn) === true).map(([, name]) => name);
-    const basis = sortedUnique(made.length > 0 ? made : resources.values());
+    const made = new Set<string>();
+    for (const [arn, name] of resources) if (creation?.resources.has(arn) === true) made.add(name);
+    // The prefix does not depend on the names' order: no need to sort what may be a million object keys.
+    const basis = [...(made.size > 0 ? made : new Set(resources.values()))];
     // IAM identities and policies never get the whole type (it would reach every admin), nor do bucket names.
     const wildcard = !kind.startsWith('iam:') && widenable(container);
     const prefix = mode === 'broad' && wildcard ? '' : lifecyclePrefix(basis);

@@ -17,12 +17,12 @@ export function generalizeManyObjectKeys(accesses: readonly Access[], threshold:
   const widenings = new Map<string, Widening>();
   for (const [prefix, keys] of keysByPrefix) {
     if (keys.size < threshold) continue;
-    for (const key of keys)
-      widenings.set(key, {
-        into: `${prefix}*`,
-        rule: 's3-object-prefix',
-        because: `${keys.size} distinct keys in one folder (threshold ${threshold})`,
-      });
+    const widening: Widening = {
+      into: `${prefix}*`,
+      rule: 's3-object-prefix',
+      because: `${keys.size} distinct keys in one folder (threshold ${threshold})`,
+    };
+    for (const key of keys) widenings.set(key, widening);
   }
   return applyWidenings(accesses, widenings);
 }

@@ -1,4 +1,4 @@
-import { compareCodePoints, getOrCreate, sortedUnique } from '../collections.js';
+import { compareCodePoints, firstInOrder, getOrCreate } from '../collections.js';
 import type { IamCatalog } from '../iam-catalog.js';
 import type { Access } from '../types.js';
 import type { ResourceName } from './resource-name.js';
@@ -39,8 +39,8 @@ export function widenByPrefix(
   const widenings = new Map<string, Widening>();
   for (const { into, names, resources } of groups.values()) {
     if (names.size < minimumNames) continue;
-    const why = widening(names.size);
-    for (const resource of resources) widenings.set(resource, { into, ...why });
+    const shared: Widening = { into, ...widening(names.size) };
+    for (const resource of resources) widenings.set(resource, shared);
   }
   return widenings;
 }
@@ -48,26 +48,27 @@ export function widenByPrefix(
 /** Rewrites the resources a rule widened and describes each pattern once, in code-point order. */
 export function applyWidenings(accesses: readonly Access[], widenings: ReadonlyMap<string, Widening>): RuleResult {
   const covered = new Map<string, { widening: Widening; resources: Set<string> }>();
+  // Rules share one widening among the resources of a group: its entry is found once, not once per resource.
+  const coveredBy = new Map<Widening, { widening: Widening; resources: Set<string> }>();
   const out = accesses.map((access) => {
     const widening = widenings.get(access.resource);
     if (widening === undefined) return access;
-    getOrCreate(covered, `${widening.rule}\u0000${widening.into}`, () => ({
-      widening,
-      resources: new Set(),
-    })).resources.add(access.resource);
+    const entry = getOrCreate(coveredBy, widening, () =>
+      getOrCreate(covered, `${widening.rule}\u0000${widening.into}`, () => ({ widening, resources: new Set() })),
+    );
+    entry.resources.add(access.resource);
     return { ...access, resource: widening.into };
   });
   const generalizations = [...covered.values()]
-    .map(({ widening, resources }): Generalization => {
-      const all = sortedUnique(resources);
-      return {
+    .map(
+      ({ widening, resources }): Generalization => ({
         rule: widening.rule,
         into: widening.into,
-        replaced: all.length,
-        covers: all.slice(0, shownCovers),
+        replaced: resources.size,
+        covers: firstInOrder(resources, shownCovers),
         because: widening.because,
-      };
-    })
+      }),
+    )
     .sort((a, b) => compareCodePoints(a.into, b.into) || compareCodePoints(a.rule, b.rule));
   return { accesses: out, generalizations };
 }

@@ -6,6 +6,16 @@
 const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 /** Characters that separate the words of a resource name. */
 const delimiter = /[/:_.\-=\s[\]$@+,]/;
+/** `delimiter` by character code below 128, as a table: names are scanned character by character. */
+const asciiDelimiters = Uint8Array.from({ length: 128 }, (_, code) =>
+  delimiter.test(String.fromCharCode(code)) ? 1 : 0,
+);
+
+function isDelimiterAt(text: string, at: number): boolean {
+  const code = text.charCodeAt(at);
+  // Above ASCII only spaces are delimiters (`\s` knows the Unicode ones).
+  return code < 128 ? asciiDelimiters[code] === 1 : delimiter.test(text.charAt(at));
+}
 
 /** A token (a run between delimiters) that names one run rather than a lasting thing. */
 function isVolatileToken(token: string): boolean {
@@ -28,7 +38,7 @@ export function volatileStart(name: string): number {
   let first = id === null ? -1 : id.index;
   let start = 0;
   for (let i = 0; i <= name.length; i += 1) {
-    if (i < name.length && !delimiter.test(name.charAt(i))) continue;
+    if (i < name.length && !isDelimiterAt(name, i)) continue;
     if (first !== -1 && start >= first) break;
     if (isVolatileToken(name.slice(start, i))) {
       first = first === -1 ? start : Math.min(first, start);
@@ -64,8 +74,8 @@ export function sharedPrefix(names: readonly string[]): string {
   }
   const prefix = first.slice(0, length);
   if (names.every((name) => name.length > length && volatileStart(name.slice(length)) === 0)) return prefix;
-  if (prefix.length > 0 && delimiter.test(prefix.charAt(prefix.length - 1))) return prefix;
+  if (prefix.length > 0 && isDelimiterAt(prefix, prefix.length - 1)) return prefix;
   let cut = prefix.length - 1;
-  while (cut >= 0 && !delimiter.test(prefix.charAt(cut))) cut -= 1;
+  while (cut >= 0 && !isDelimiterAt(prefix, cut)) cut -= 1;
   return prefix.slice(0, cut + 1);
 }
