@@ -58,7 +58,7 @@ export function resourceNameOf(action: string, resource: string, catalog?: IamCa
   const byShape = shapeSplit(service, base, parts[2] ?? '');
   if (catalog === undefined) return byShape;
   const entry = catalog.actionByQualifiedName(action);
-  const candidates = entry === undefined ? [] : actionTemplates(catalog, entry);
+  const candidates = entry === undefined ? [] : [...actionTemplates(catalog, entry)];
   const typeWord = byShape?.kind.slice(service.length + 1);
   const byType = typeWord === undefined ? undefined : catalog.resourceTypeArn(service, typeWord);
   if (typeWord !== undefined && byType !== undefined)
