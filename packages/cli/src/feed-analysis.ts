@@ -91,11 +91,11 @@ export async function feedAnalysis(
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = await fileProgress(io, 'reading');
-  const pool = analysisPool(source.workers);
   const cache =
     source.cache === undefined
       ? undefined
       : new AnalysisCache(resolve(io.cwd, source.cache), options.selection ?? emptySelection);
+  const pool = analysisPool(source.workers, cache !== undefined);
   let files = 0;
   let workerThreads = 0;
   let athena: AthenaRunSummary | undefined;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../src/run-captured.js';
+import { bytesBeforeWorkers } from '../src/sources/analysis-pool.js';
 import { trailEvent } from './trail-fixtures.js';
 
 let dir: string;
@@ -62,5 +63,20 @@ describe('a read in batches of files', () => {
       single.written.map((text, i) => (single.files[i] === 'report.json' ? '' : text)),
     );
     expect(batched.index).toMatchObject({ counts: { files: 37, unreadableFiles: 2 } });
+  });
+});
+
+describe('bytesBeforeWorkers', () => {
+  it.each([
+    ['auto, no cache: a small read stays in the main thread', 'auto', false, 4 * 1024 * 1024],
+    [
+      "auto, with a cache: the files added since the last run, a nightly run's few dozen",
+      'auto',
+      true,
+      32 * 1024 * 1024,
+    ],
+    ['a number of workers asked for: threads from the first file', 2, true, 0],
+  ] as const)('%s', (_, asked, cached, bytes) => {
+    expect(bytesBeforeWorkers(asked, cached)).toBe(bytes);
   });
 });

@@ -16,9 +16,14 @@ const workerScript = new URL('./file-worker.js', import.meta.url);
 
 /**
  * Bytes read in the main thread before workers start (gzip counted at a typical 8× ratio): a small read is over
- * before threads would be up.
+ * before threads would be up. A run with a cache analyzes only the files added since the last one (a nightly run:
+ * a few dozen), which the main thread finishes sooner than threads that must start and warm up first: 25 new files
+ * among 2,500 cached ones took 0.67 s instead of 0.93 s. A first run with a cache took the same time either way.
  */
-const bytesBeforeWorkers = 4 * 1024 * 1024;
+export function bytesBeforeWorkers(asked: number | 'auto', cached: boolean): number {
+  if (asked !== 'auto') return 0;
+  return (cached ? 32 : 4) * 1024 * 1024;
+}
 
 /**
  * Files are decompressed, filtered, parsed and mapped on worker threads; each sends back its file's distinct
@@ -26,9 +31,9 @@ const bytesBeforeWorkers = 4 * 1024 * 1024;
  * with 0 workers, or when running from TypeScript sources (tests), every file is analyzed by the same function in
  * the main thread. Where a file was analyzed never changes the result: results are merged in the order files were found.
  */
-export function analysisPool(asked: number | 'auto'): AnalysisPool {
+export function analysisPool(asked: number | 'auto', cached: boolean): AnalysisPool {
   const workers = asked === 'auto' ? availableParallelism() : asked;
-  const threshold = asked === 'auto' ? bytesBeforeWorkers : 0;
+  const threshold = bytesBeforeWorkers(asked, cached);
   if (workers <= 0 || import.meta.url.endsWith('.ts')) {
     return { threads: 0, threadsUsed: () => 0, analyze: analyzeFileTask, close: async () => {} };
   }
