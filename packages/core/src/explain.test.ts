@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AccessSet } from './access-set.js';
+import { evaluate } from './evaluate/evaluate.js';
 import { explainStatements, renderExplanationMarkdown, renderExplanationText } from './explain.js';
 import { planParameters } from './parameterize.js';
 import { shapePolicy } from './shape.js';
@@ -85,5 +87,41 @@ describe('explainStatements', () => {
       'arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/app:*',
     ]);
     expect(evidence[1]?.generalizations).toHaveLength(1);
+  });
+});
+
+describe('explainStatements on patterns without conditions', () => {
+  const part = fc.constantFrom('a', 'A', 'b', '*', '?', '/', 'x/y', '', 'Ä');
+  const pattern = fc.array(part, { maxLength: 4 }).map((parts) => `arn:aws:s3:::lake/${parts.join('')}`);
+  const resource = fc.array(fc.constantFrom('a', 'A', 'b', '/', 'x', '?', '*', 'Ä'), { maxLength: 5 });
+
+  it('counts exactly the accesses the IAM evaluator allows', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(pattern, { minLength: 1, maxLength: 3 }),
+        fc.uniqueArray(
+          resource.map((parts) => `arn:aws:s3:::lake/${parts.join('')}`),
+          { maxLength: 12 },
+        ),
+        (resources, observedResources) => {
+          const set = new AccessSet();
+          for (const [i, r] of observedResources.entries()) {
+            set.add({ action: 's3:PutObject', resource: r }, { count: i + 1, eventId: `e${i}` });
+          }
+          const statement = { Sid: 'S', Effect: 'Allow' as const, Action: ['s3:PutObject'], Resource: resources };
+          const [evidence] = explainStatements([{ Version: '2012-10-17', Statement: [statement] }], set.entries(), []);
+          const allowed = set.entries().filter(
+            (e) =>
+              evaluate([{ Version: '2012-10-17', Statement: [statement] }], {
+                action: e.access.action,
+                resource: e.access.resource,
+              }).decision === 'allow',
+          );
+          expect(evidence?.samples.map((sample) => sample.resource)).toEqual(allowed.map((e) => e.access.resource));
+          expect(evidence?.events).toBe(allowed.reduce((sum, e) => sum + e.count, 0));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
