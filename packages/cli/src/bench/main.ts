@@ -2,7 +2,8 @@
  * `pnpm bench`: from-trail throughput and memory on generated logs in the S3 delivery layout, as ratios to a baseline
  * measured in the same run (decompress + JSON.parse of the same files on one thread, nothing else), next to the
  * physical limit (decompress only, on every core). Scenarios: a busy role (~35% of events), a quiet one (~7%), a
- * needle in ~2% of the files, and every principal at once. The data is generated deterministically.
+ * needle in ~2% of the files, and every principal at once; then, each against its own logs, an estate of 600 roles
+ * whose calls seldom repeat and a role that writes a new object per event. The data is generated deterministically.
  */
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -241,7 +242,7 @@ async function incremental(logs: string, fullMs: number): Promise<string> {
 }
 
 /** A scenario's time against the baseline of its own logs, and its memory against the bound every run must keep. */
-function limitLine(title: string, baseline: Timed, run: Timed): string {
+function scenarioLine(title: string, baseline: Timed, run: Timed): string {
   if (baseline.status !== 0) return `${title}: the baseline failed: ${failureLine(baseline.stderr)}`;
   if (run.status !== 0) return `${title}: failed (exit ${run.status}): ${failureLine(run.stderr)}`;
   return `${title}: ${run.ms.toFixed(0)} ms, ${(baseline.ms / run.ms).toFixed(2)}× its baseline (${baseline.ms.toFixed(0)} ms); peak RSS ${run.peakRssMb?.toFixed(0) ?? '?'} MB (RSS ≤ 300 MB)`;
@@ -326,7 +327,7 @@ try {
   const estateRandom = random(7);
   await generate(estateLogs, Number(values['estate-events']), (i) => estateEvent(i, estateRandom));
   lines.push(
-    limitLine(
+    scenarioLine(
       `estate --all over ${estateRoles} roles whose calls seldom repeat, ${values['estate-events']} events`,
       timed([here('./baseline.js'), estateLogs]),
       iamgen('estate', ['--all'], estateLogs).run,
@@ -335,7 +336,7 @@ try {
   const writerLogs = join(root, 'writer');
   await generate(writerLogs, Number(values['writer-events']), (i) => event(i, 'writer', eventTime(i), newObject));
   lines.push(
-    limitLine(
+    scenarioLine(
       `writer one role writing ${values['writer-events']} new objects, one per event`,
       timed([here('./baseline.js'), writerLogs]),
       iamgen('writer', ['--role', 'writer'], writerLogs).run,
