@@ -1,5 +1,6 @@
+import { getOrCreate } from '../collections.js';
 import type { IamCatalog } from '../iam-catalog.js';
-import { actionTemplates, templateAlternatives } from '../mapping/arn-template.js';
+import { actionTemplates, takenFromContext, templateAlternatives, templateSource } from '../mapping/arn-template.js';
 
 /**
  * A resource ARN cut where its own name starts: `arn:aws:lambda:us-east-1:1:function:` + `orders-api`,
@@ -13,32 +14,14 @@ export interface ResourceName {
   readonly name: string;
 }
 
-const placeholder = /\$\{([A-Za-z0-9]+)\}/g;
 const templateCache = new Map<string, RegExp>();
 
 /** Like `arnTemplatePattern`, but with a group for the last placeholder, the resource's own name. */
 function namePattern(template: string): RegExp {
-  let pattern = templateCache.get(template);
-  if (pattern === undefined) {
-    const parts = [...template.matchAll(placeholder)];
-    let source = '';
-    let last = 0;
-    parts.forEach((match, i) => {
-      source += escapeRegExp(template.slice(last, match.index));
-      const name = match[1];
-      if (i === parts.length - 1) source += '(.+)';
-      else source += name === 'Partition' || name === 'Region' || name === 'Account' ? '[^:]*' : '.+?';
-      last = match.index + match[0].length;
-    });
-    source += escapeRegExp(template.slice(last));
-    pattern = new RegExp(`^${source}$`, 'd');
-    templateCache.set(template, pattern);
-  }
-  return pattern;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return getOrCreate(templateCache, template, () => {
+    const source = templateSource(template, (name, last) => (last ? '(.+)' : takenFromContext(name) ? '[^:]*' : '.+?'));
+    return new RegExp(`^${source}$`, 'd');
+  });
 }
 
 const arnParts = /^arn:[^:]+:([^:]+):[^:]*:[^:]*:(.*)$/;

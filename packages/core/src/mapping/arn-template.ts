@@ -12,21 +12,29 @@ export function templateAlternatives(template: string): string[] {
 
 /** `arn:${Partition}:s3:::${BucketName}/${ObjectName}` → a RegExp that matches concrete ARNs of that type. */
 export function arnTemplatePattern(template: string): RegExp {
-  let pattern = patternCache.get(template);
-  if (pattern === undefined) {
-    let source = '';
-    let last = 0;
-    for (const match of template.matchAll(placeholder)) {
-      source += escapeRegExp(template.slice(last, match.index));
-      const name = match[1];
-      source += name === 'Partition' || name === 'Region' || name === 'Account' ? '[^:]*' : '.+';
-      last = match.index + match[0].length;
-    }
-    source += escapeRegExp(template.slice(last));
-    pattern = new RegExp(`^${source}$`);
-    patternCache.set(template, pattern);
-  }
-  return pattern;
+  return getOrCreate(
+    patternCache,
+    template,
+    () => new RegExp(`^${templateSource(template, (name) => (takenFromContext(name) ? '[^:]*' : '.+'))}$`),
+  );
+}
+
+/** Placeholders an event's own partition, region and account fill: they never span a `:`. */
+export function takenFromContext(name: string): boolean {
+  return name === 'Partition' || name === 'Region' || name === 'Account';
+}
+
+/**
+ * A template as RegExp source: its literal pieces escaped, each placeholder replaced by what `valuePattern` gives for
+ * it (`last`: the final placeholder, the resource's own name).
+ */
+export function templateSource(template: string, valuePattern: (name: string, last: boolean) => string): string {
+  const { pieces, names } = cutTemplate(template);
+  let source = escapeRegExp(pieces[0] ?? '');
+  names.forEach((name, i) => {
+    source += valuePattern(name, i === names.length - 1) + escapeRegExp(pieces[i + 1] ?? '');
+  });
+  return source;
 }
 
 function escapeRegExp(text: string): string {
