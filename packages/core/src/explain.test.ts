@@ -125,3 +125,68 @@ describe('explainStatements on patterns without conditions', () => {
     );
   });
 });
+
+describe('explainStatements with more pairs than a statement lists', () => {
+  const statement = { Sid: 'S', Effect: 'Allow' as const, Action: ['s3:PutObject'], Resource: 'arn:aws:s3:::lake/*' };
+  const documents = [{ Version: '2012-10-17' as const, Statement: [statement] }];
+  const written = (counts: readonly number[]) => {
+    const set = new AccessSet();
+    counts.forEach((count, i) => {
+      const resource = `arn:aws:s3:::lake/${String(i).padStart(3, '0')}`;
+      set.add({ action: 's3:PutObject', resource }, { count, eventId: `e${i}` });
+    });
+    return set.entries();
+  };
+
+  it.each([
+    { name: 'up to the limit: every pair, nothing unlisted', counts: [1, 1, 1], listed: 3, shown: [0, 1, 2] },
+    { name: 'the busiest, in resource order', counts: [1, 5, 2, 5, 3], listed: 3, shown: [1, 3, 4] },
+    { name: 'ties at the bar: the earlier pairs', counts: [2, 2, 2, 2, 9], listed: 3, shown: [0, 1, 4] },
+    { name: 'every count equal', counts: [1, 1, 1, 1], listed: 1, shown: [0] },
+  ])('$name', ({ counts, listed, shown }) => {
+    const [evidence] = explainStatements(documents, written(counts), [], undefined, listed);
+    const total = counts.reduce((sum, c) => sum + c, 0);
+    const shownEvents = shown.reduce((sum, i) => sum + (counts[i] as number), 0);
+    expect(evidence?.samples.map((s) => s.sampleEventId)).toEqual(shown.map((i) => `e${i}`));
+    expect(evidence?.events).toBe(total);
+    expect(evidence?.unlisted).toEqual(
+      shown.length === counts.length ? undefined : { pairs: counts.length - shown.length, events: total - shownEvents },
+    );
+  });
+
+  it('lists the 100 busiest by default and says what it left out, in text and Markdown', () => {
+    const [evidence] = explainStatements(
+      documents,
+      written(Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? 2 : 1))),
+      [],
+    );
+    expect(evidence?.samples).toHaveLength(100);
+    expect(evidence?.unlisted).toEqual({ pairs: 50, events: 50 });
+    const line = '50 more (action, resource) pairs with 50 events, not listed: the busiest are shown';
+    expect(renderExplanationText([evidence as NonNullable<typeof evidence>])).toContain(`  ${line}\n`);
+    expect(renderExplanationMarkdown('Evidence', [evidence as NonNullable<typeof evidence>])).toContain(`\n${line}\n`);
+  });
+
+  it('keeps the pairs with the most events, and no other, whatever the counts', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        (counts, listed) => {
+          const [all] = explainStatements(documents, written(counts), [], undefined, Number.POSITIVE_INFINITY);
+          const [some] = explainStatements(documents, written(counts), [], undefined, listed);
+          const samples = some?.samples ?? [];
+          expect(samples).toHaveLength(Math.min(listed, counts.length));
+          // A subsequence of every pair, in the same order.
+          const positions = samples.map((s) => all?.samples.findIndex((a) => a.resource === s.resource) ?? -1);
+          expect(positions).toEqual([...positions].sort((a, b) => a - b));
+          const fewestShown = Math.min(...samples.map((s) => s.events));
+          const left = (all?.samples ?? []).filter((a) => !samples.some((s) => s.resource === a.resource));
+          expect(left.every((a) => a.events <= fewestShown)).toBe(true);
+          expect((some?.unlisted?.events ?? 0) + samples.reduce((sum, s) => sum + s.events, 0)).toBe(all?.events);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

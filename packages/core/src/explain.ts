@@ -28,9 +28,18 @@ export interface StatementEvidence {
   readonly events: number;
   readonly firstSeen?: string;
   readonly lastSeen?: string;
+  /** The (action, resource) pairs, all of them up to `listedSamples`; else the busiest, in the same order. */
   readonly samples: readonly EvidenceSample[];
+  /** The pairs left out of `samples`, and their events: the totals above count them. */
+  readonly unlisted?: { readonly pairs: number; readonly events: number };
   readonly generalizations: readonly Generalization[];
 }
+
+/**
+ * Pairs listed per statement. A role that writes a new object per event has as many pairs as events: listing them
+ * all made reports of hundreds of megabytes, which the run had to hold in memory, and no reader goes through.
+ */
+const listedSamples = 100;
 
 function asList(value: string | readonly string[] | undefined): readonly string[] {
   return value === undefined ? [] : typeof value === 'string' ? [value] : value;
@@ -45,6 +54,7 @@ export function explainStatements(
   observed: readonly ObservedAccess[],
   generalizations: readonly Generalization[],
   plan?: ParameterPlan,
+  listed = listedSamples,
 ): StatementEvidence[] {
   const environments = plan === undefined ? [{}] : environmentsOf(plan);
   const byAction = new Map<string, ObservedAccess[]>();
@@ -53,7 +63,7 @@ export function explainStatements(
   documents.forEach((document, index) => {
     for (const statement of document.Statement) {
       if (statement.Effect !== 'Allow') continue;
-      evidence.push(explainStatement(index + 1, statement, byAction, environments, generalizations, plan));
+      evidence.push(explainStatement(index + 1, statement, byAction, environments, generalizations, plan, listed));
     }
   });
   return evidence;
@@ -66,6 +76,7 @@ function explainStatement(
   environments: readonly Record<string, string>[],
   generalizations: readonly Generalization[],
   plan: ParameterPlan | undefined,
+  listed: number,
 ): StatementEvidence {
   const actions = asList(statement.Action);
   const resources = asList(statement.Resource);
@@ -112,17 +123,35 @@ function explainStatement(
   const applied = generalizations.filter((g) =>
     resources.includes(plan === undefined ? g.into : parameterizeResource(g.into, plan)),
   );
+  const events = list.reduce((sum, s) => sum + s.events, 0);
+  const shown = busiest(list, listed);
+  const unlistedEvents = events - shown.reduce((sum, s) => sum + s.events, 0);
   return {
     document,
     sid: statement.Sid ?? '',
     actions,
     resources,
-    events: list.reduce((sum, s) => sum + s.events, 0),
+    events,
     ...(firstSeen === undefined ? {} : { firstSeen }),
     ...(lastSeen === undefined ? {} : { lastSeen }),
-    samples: list,
+    samples: shown,
+    ...(shown.length === list.length
+      ? {}
+      : { unlisted: { pairs: list.length - shown.length, events: unlistedEvents } }),
     generalizations: applied,
   };
+}
+
+/**
+ * The `count` samples with the most events (ties: the earlier in `list`), in the order of `list`: the events of the
+ * `count`-th busiest decide, found by sorting the counts alone.
+ */
+function busiest(list: readonly EvidenceSample[], count: number): readonly EvidenceSample[] {
+  if (list.length <= count) return list;
+  const counts = Float64Array.from(list, (s) => s.events).sort();
+  const bar = counts[counts.length - count] as number;
+  let atBar = count - list.filter((s) => s.events > bar).length;
+  return list.filter((s) => s.events > bar || (s.events === bar && atBar-- > 0));
 }
 
 /** Accesses that differ only by condition context share one sample: the earliest event among them. */
@@ -154,6 +183,10 @@ function maxDefined(a: string | undefined, b: string | undefined): string | unde
   return a === undefined ? b : b === undefined ? a : a > b ? a : b;
 }
 
+function unlistedLine(unlisted: { pairs: number; events: number }): string {
+  return `${unlisted.pairs} more (action, resource) pairs with ${unlisted.events} events, not listed: the busiest are shown`;
+}
+
 function seen(first: string | undefined, last: string | undefined): string {
   if (first === undefined) return 'time unknown';
   return first === last || last === undefined ? first : `${first} – ${last}`;
@@ -175,6 +208,7 @@ export function renderExplanationText(evidence: readonly StatementEvidence[]): s
         `  ${sample.action} ${sample.resource}: ${sample.events} events, ${seen(sample.firstSeen, sample.lastSeen)}, sample event ${sample.sampleEventId ?? 'unknown'}`,
       );
     }
+    if (s.unlisted !== undefined) lines.push(`  ${unlistedLine(s.unlisted)}`);
     for (const g of s.generalizations) lines.push(`  generalized ${describeGeneralization(g)}`);
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
@@ -205,6 +239,7 @@ export function renderExplanationMarkdown(title: string, evidence: readonly Stat
         `| ${cell(sample.action)} | ${cell(sample.resource)} | ${sample.events} | ${sample.firstSeen ?? ''} | ${sample.lastSeen ?? ''} | ${cell(sample.sampleEventId ?? '')} |`,
       );
     }
+    if (s.unlisted !== undefined) out.push('', unlistedLine(s.unlisted));
     out.push('');
   }
   return `${out.join('\n')}`;

@@ -286,6 +286,9 @@ function evidenceOf(
       [{ Version: next.Version, Statement: [{ ...rest, Action: used }] }],
       observed,
       [],
+      undefined,
+      // Every pair: the latest sample may be a quiet one.
+      Number.POSITIVE_INFINITY,
     );
     if (explained === undefined) return { ...base, events: 0 };
     const latest = explained.samples
