@@ -195,7 +195,8 @@ function parametersReport(plan: ParameterPlan, inPolicy: boolean): NonNullable<R
   };
 }
 
-function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, read: TrailAnalysis): string {
+/** Why a selected principal (or a glob) has no policy: what was seen instead, and what was skipped. */
+export function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: string, read: TrailAnalysis): string {
   const seen = [...read.principals.values()]
     .filter((p) => p.kind === kind || (kind === 'user' && p.kind === 'federated-user'))
     .sort((a, b) => b.events - a.events);

@@ -141,6 +141,23 @@ describe('from-trail with several principals', () => {
     ]);
   });
 
+  it('names a glob that matched no principal as a failure, and still writes the others', async () => {
+    await writeFile(
+      join(dir, 'a.json'),
+      JSON.stringify({ Records: [trailEvent({ role: 'orders-api', source: 'sqs', name: 'ListQueues' })] }),
+    );
+    const argv = ['from-trail', '--role', 'orders-*', '--role', 'ordres-*', '--events', 'a.json', '--out-dir', 'out'];
+    const result = await runCliCaptured(argv, dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^iamgen: role ordres-\* not seen in the logs/m);
+    expect(result.stderr).toContain('1 of 2 policies written to out; 1 failed');
+    const index = await readIndex(join(dir, 'out'));
+    expect(index.principals.map((p) => [p.principal, p.status, p.file])).toEqual([
+      ['role arn:aws:iam::123456789012:role/orders-api', 'ok', 'orders-api.json'],
+      ['role ordres-*', 'failed', undefined],
+    ]);
+  });
+
   it('gives the same bytes on worker threads as in one thread', async () => {
     // Enough data for the workers to start (several megabytes), in the delivered layout, over many principals.
     const logs = join(dir, 'AWSLogs', '123456789012', 'CloudTrail', 'us-east-1', '2024', '05', '01');

@@ -83,6 +83,7 @@ export {
   mayBelongToSelection,
   prefilterNeedles,
   selectorTarget,
+  unmatchedGlobs,
 } from './selection.js';
 export type { ShapedPolicy, ShapeOptions } from './shape.js';
 export { defaultShapeOptions, shapePolicy } from './shape.js';

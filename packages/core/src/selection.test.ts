@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from './attribute.js';
 import type { PrincipalSelection } from './selection.js';
-import { mayBelongToSelection, prefilterNeedles, targetsOf } from './selection.js';
+import { mayBelongToSelection, prefilterNeedles, targetsOf, unmatchedGlobs } from './selection.js';
 
 const role = (arn: string): Principal => ({ kind: 'role', arn });
 const only = (value: string, kind: 'role' | 'user' = 'role'): PrincipalSelection => ({
@@ -86,5 +86,32 @@ describe('targetsOf', () => {
     ],
   ] as const)('%j takes %s into %j', (selection, arn, keys) => {
     expect(targetsOf(selection as PrincipalSelection, role(arn)).map((t) => t.key)).toEqual(keys);
+  });
+});
+
+describe('unmatchedGlobs', () => {
+  const selection: PrincipalSelection = {
+    selectors: [
+      { kind: 'role', value: 'orders-*' },
+      { kind: 'role', value: 'zz*' },
+      { kind: 'role', value: 'ghost' },
+      { kind: 'user', value: 'al*' },
+      { kind: 'role', value: 'arn:aws:iam::1:role/team/*' },
+    ],
+    all: false,
+  };
+  it.each([
+    [[], ['orders-*', 'zz*', 'al*', 'arn:aws:iam::1:role/team/*']],
+    [['arn:aws:iam::1:role/orders-api'], ['zz*', 'al*', 'arn:aws:iam::1:role/team/*']],
+    // A user glob matches users and federated users, never a role of the same name.
+    [
+      ['arn:aws:iam::1:role/alice', 'arn:aws:sts::1:federated-user/alex'],
+      ['orders-*', 'zz*', 'arn:aws:iam::1:role/team/*'],
+    ],
+    [['arn:aws:iam::1:user/alice'], ['orders-*', 'zz*', 'arn:aws:iam::1:role/team/*']],
+    // An ARN glob matches the path; a name glob the name after it.
+    [['arn:aws:iam::1:role/team/zz-top'], ['orders-*', 'al*']],
+  ])('after matching %j, names %j', (arns, unmatched) => {
+    expect(unmatchedGlobs(selection, arns).map((s) => s.value)).toEqual(unmatched);
   });
 });

@@ -67,6 +67,24 @@ export function targetsOf(selection: PrincipalSelection, principal: Principal): 
   return [];
 }
 
+/**
+ * The globs of the selection that matched no principal of the read, given the ARNs each analysis matched: a typo
+ * in one selector of a nightly job must be a finding, not a missing file nobody notices.
+ */
+export function unmatchedGlobs(
+  selection: PrincipalSelection,
+  matchedArns: Iterable<string>,
+): readonly PrincipalSelector[] {
+  const principals = [...new Set(matchedArns)].map((arn): Principal => ({ arn, kind: selectedKindOf(arn) }));
+  return selection.selectors.filter((s) => isGlob(s.value) && !principals.some((p) => globMatches(s, p)));
+}
+
+/** The kind of a principal a role or user selector matched, from its ARN. */
+function selectedKindOf(arn: string): 'role' | 'user' | 'federated-user' {
+  if (/^arn:[^:]+:sts::[^:]*:federated-user\//.test(arn)) return 'federated-user';
+  return /^arn:[^:]+:iam::[^:]*:user\//.test(arn) ? 'user' : 'role';
+}
+
 /** `arn:aws:iam::1:role/team/app` → `arn:aws:iam::1:role/app`; other ARNs (federated sessions) stay as they are. */
 function pathlessArn(arn: string, kind: 'role' | 'user'): string {
   const match = /^arn:([^:]+):iam::([^:]*):(role|user)\//.exec(arn);

@@ -1,7 +1,14 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
-import { diffPolicies, isGlob, renderExplanationMarkdown, renderExplanationText, renderJson } from '@iamgen/core';
+import {
+  diffPolicies,
+  isGlob,
+  renderExplanationMarkdown,
+  renderExplanationText,
+  renderJson,
+  unmatchedGlobs,
+} from '@iamgen/core';
 import { cannotWrite, checkOutDir, checkWritableFile, writeFileAtomic } from '../atomic-write.js';
 import type { CacheStats } from '../cache.js';
 import { iamCatalog } from '../catalog.js';
@@ -14,7 +21,7 @@ import { describeSources, feedAnalysis } from '../feed-analysis.js';
 import type { DiffFormat, PolicyFormat } from '../option-choices.js';
 import { leftoverFiles, policyFileNames } from '../out-dir.js';
 import type { PolicySettings, PrincipalPolicy, ReadContext } from '../principal-policy.js';
-import { policyForPrincipal } from '../principal-policy.js';
+import { policyForPrincipal, unseenPrincipalMessage } from '../principal-policy.js';
 import { buildReport, summaryLines } from '../report.js';
 import { athenaSummaryLine, athenaWindow } from '../sources/athena-query.js';
 import { describeError } from '../sources/log-content.js';
@@ -270,6 +277,17 @@ async function severalPrincipals(
       io.stderr.write(`iamgen: ${error.message}\n`);
       entries.push({ principal: principal.target.label, arns, status: 'failed', error: error.message });
     }
+  }
+  // A glob that matched nothing fails as a named principal that was not seen does, while the others are written.
+  for (const glob of unmatchedGlobs(
+    selection,
+    principals.flatMap((p) => [...p.matchedPrincipals]),
+  )) {
+    const label = `${glob.kind} ${glob.value}`;
+    const message = unseenPrincipalMessage(glob.kind, label, fed.analysis);
+    failed += 1;
+    io.stderr.write(`iamgen: ${message}\n`);
+    entries.push({ principal: label, arns: [], status: 'failed', error: message });
   }
   for (const { file, text } of writes) await writeFileAtomic(join(outDir, file), text, shown(args, file));
   const common = args.common === true ? await writeCommon(members, names, outDir, args, entries, io) : undefined;
