@@ -555,6 +555,23 @@ function packageVersion(): string {
 }
 
 /** Runs one CLI invocation and returns its exit code; never throws for user errors. */
+/** Options where an empty value means something: `--explain` alone prints to stderr. */
+const emptyAllowed = new Set(['explain']);
+
+/**
+ * An empty value (`--out-dir ""`, `--events ""`) is a usage error: taken as a path it would be the working folder,
+ * which a script with an unset variable did not mean.
+ */
+function rejectEmptyValues(parsed: Record<string, unknown>): void {
+  for (const [flag, value] of Object.entries(parsed)) {
+    // yargs gives each option twice (out-dir, outDir): the spelling with capitals is skipped.
+    if (flag === '_' || flag === '$0' || /[A-Z]/.test(flag) || emptyAllowed.has(flag)) continue;
+    if (value === '' || (Array.isArray(value) && value.includes(''))) {
+      throw new UsageError(`--${flag} needs a value; it was given an empty one`);
+    }
+  }
+}
+
 export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
   const io: CliIo = { ...rawIo, stdout: safeWriter(rawIo.stdout, false), stderr: safeWriter(rawIo.stderr, true) };
   let chosen: Command | undefined;
@@ -570,7 +587,10 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     .version(packageVersion());
   for (const command of commands) {
     parser = parser.command(command.name, command.describe, command.builder, (parsed) => {
-      chosen = () => command.run(parsed as Record<string, unknown>, io);
+      chosen = () => {
+        rejectEmptyValues(parsed as Record<string, unknown>);
+        return command.run(parsed as Record<string, unknown>, io);
+      };
     });
   }
   let usageError: string | undefined;

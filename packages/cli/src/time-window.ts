@@ -14,8 +14,17 @@ export function parseTimeBound(flag: string, value: string, now: Date): string {
     return new Date(now.getTime() - ms).toISOString();
   }
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    // Date.parse rolls 2024-02-30 over into March; a day the calendar lacks is a typo.
+    if (!isCalendarDay(value.slice(0, 10))) {
+      throw new UsageError(`--${flag} "${value}": ${value.slice(0, 10)} is not a day of the calendar`);
+    }
     const parsed = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
     if (!Number.isNaN(parsed)) return new Date(parsed).toISOString();
   }
   throw new UsageError(`--${flag} "${value}": expected a duration such as 90d, 12h, 30m, or a date such as 2024-06-01`);
+}
+
+function isCalendarDay(day: string): boolean {
+  const date = new Date(`${day}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
 }

@@ -220,6 +220,15 @@ describe('from-trail on bad input', () => {
       /--since "yesterday": expected a duration/,
     ],
     [['from-trail', '--role', 'a', '--events', '.', '--format', 'xml'], /Invalid values/],
+    [
+      ['from-trail', '--role', 'a', '--events', '.', '--since', '2024-02-30'],
+      /2024-02-30 is not a day of the calendar/,
+    ],
+    [['from-trail', '--role', 'a', '--events', '.', '--until', '2023-02-29T10:00:00Z'], /not a day of the calendar/],
+    [['from-trail', '--all', '--events', '.', '--out-dir', ''], /^iamgen: --out-dir needs a value/],
+    [['from-trail', '--role', 'a', '--events', '.', '--out', ''], /^iamgen: --out needs a value/],
+    [['from-trail', '--role', 'a', '--events', ''], /^iamgen: --events needs a value/],
+    [['roles', '--events', '.', '--cache', ''], /^iamgen: --cache needs a value/],
     [['frm-trail'], /Unknown argument|Did you mean/],
   ])('rejects usage error %j with exit 2', async (argv, message) => {
     const result = await runCliCaptured(argv, dir);

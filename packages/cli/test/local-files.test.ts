@@ -35,11 +35,17 @@ describe('parseTimeBound', () => {
     ['2w', '2024-05-18T00:00:00.000Z'],
     ['2024-01-15', '2024-01-15T00:00:00.000Z'],
     ['2024-01-15T10:00:00+02:00', '2024-01-15T08:00:00.000Z'],
+    ['2024-02-29', '2024-02-29T00:00:00.000Z'],
+    // The day is checked as written; the offset may move it to another day in UTC.
+    ['2024-03-01T00:30:00+01:00', '2024-02-29T23:30:00.000Z'],
   ])('%s → %s', (value, expected) => {
     expect(parseTimeBound('since', value, now)).toBe(expected);
   });
 
-  it.each(['yesterday', '90', '2024-13-45', ''])('rejects %j as a usage error', (value) => {
-    expect(() => parseTimeBound('since', value, now)).toThrow(/--since/);
-  });
+  it.each(['yesterday', '90', '2024-13-45', '', '2024-02-30', '2023-02-29', '2024-04-31T00:00:00Z'])(
+    'rejects %j as a usage error',
+    (value) => {
+      expect(() => parseTimeBound('since', value, now)).toThrow(/--since/);
+    },
+  );
 });
