@@ -4,12 +4,32 @@ import { access, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RunFailure, UsageError } from './cli-io.js';
 
-/** Temporary files being written right now, so an interrupted run can remove them on its way out. */
-const pending = new Set<string>();
+/** Temporary files being written right now, and their writes, so an interrupted run can remove them on its way out. */
+const pending = new Map<string, Promise<unknown>>();
+/** Set once the run is interrupted: no write starts or is renamed into place after that. */
+let stopped = false;
 
-/** Removes the temporary files of writes still in flight; for signal handlers, hence synchronous. */
-export function removePendingWrites(): void {
-  for (const path of pending) rmSync(path, { force: true });
+/** A write refused because the run is being interrupted: the signal's own line says so, not this. */
+export class WriteInterrupted extends RunFailure {
+  constructor(display: string) {
+    super(`${display} was not written: the run was interrupted`);
+  }
+}
+
+/**
+ * Stops every write and removes the temporary files of those in flight, once their writes have settled: a file
+ * whose creation is still queued in the thread pool would otherwise appear after it was removed. Waits at most
+ * `patienceMs` (a write stuck on a dead network mount must not hold the exit).
+ */
+export async function removePendingWrites(patienceMs = 2000): Promise<void> {
+  stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+  const patience = new Promise((resolve) => {
+    timer = setTimeout(resolve, patienceMs);
+  });
+  await Promise.race([Promise.allSettled(pending.values()), patience]);
+  clearTimeout(timer);
+  for (const path of pending.keys()) rmSync(path, { force: true });
   pending.clear();
 }
 
@@ -51,16 +71,78 @@ export async function writeFileAtomic(path: string, text: string, display = path
       throw new RunFailure(`cannot write ${display}: ${reasonOf(error)}`);
     }
   }
+  if (stopped) throw new WriteInterrupted(display);
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  pending.add(temporary);
+  const written = writeFile(temporary, text, 'utf8');
+  pending.set(temporary, written);
   try {
-    await writeFile(temporary, text, 'utf8');
+    await written;
+    if (stopped) throw new WriteInterrupted(display);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
+    if (error instanceof WriteInterrupted) throw error;
     throw new RunFailure(`cannot write ${display}: ${reasonOf(error)}`);
   } finally {
     pending.delete(temporary);
+  }
+}
+
+/** One file of a set written together. */
+export interface FileToWrite {
+  readonly path: string;
+  readonly text: string;
+  /** How messages name it. */
+  readonly display: string;
+}
+
+/**
+ * Writes a set of files (an `--out-dir` and its index) so that a failure or an interrupt while they are written
+ * leaves every one as it was: all are written beside their targets first, then renamed in one burst that an
+ * interrupt waits for. Only a rename refused midway (a file another user owns) can leave some renamed; the error
+ * names that file.
+ */
+export async function writeFilesAtomic(files: readonly FileToWrite[]): Promise<void> {
+  if (stopped) throw new WriteInterrupted(files[0]?.display ?? 'output');
+  const staged = files.map((file) => ({
+    ...file,
+    temporary: join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString('hex')}.tmp`),
+  }));
+  const removeStaged = () => Promise.all(staged.map((file) => rm(file.temporary, { force: true })));
+  for (const file of staged) {
+    if ((await stat(file.path).catch(() => undefined))?.isDirectory() === true) {
+      throw cannotWrite(file.display, { code: 'EISDIR' });
+    }
+  }
+  const writes = staged.map((file) => {
+    const written = writeFile(file.temporary, file.text, 'utf8').then(
+      () => undefined,
+      (error: unknown) => cannotWrite(file.display, error),
+    );
+    pending.set(file.temporary, written);
+    return written;
+  });
+  const failure = (await Promise.all(writes)).find((outcome) => outcome !== undefined);
+  if (failure !== undefined || stopped) {
+    await removeStaged();
+    for (const file of staged) pending.delete(file.temporary);
+    throw failure ?? new WriteInterrupted(files[0]?.display ?? 'output');
+  }
+  const commit = (async () => {
+    for (const file of staged) {
+      try {
+        await rename(file.temporary, file.path);
+      } catch (error) {
+        await removeStaged();
+        throw cannotWrite(file.display, error);
+      }
+    }
+  })();
+  for (const file of staged) pending.set(file.temporary, commit);
+  try {
+    await commit;
+  } finally {
+    for (const file of staged) pending.delete(file.temporary);
   }
 }
 

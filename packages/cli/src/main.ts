@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { generalizeModes } from '@iamgen/core';
 import type { Argv } from 'yargs';
 import { argvParser } from './argv-parser.js';
+import { WriteInterrupted } from './atomic-write.js';
 import type { AwsConnection } from './aws-connection.js';
 import { maxAttemptsOf } from './aws-connection.js';
 import type { CliIo } from './cli-io.js';
@@ -614,6 +615,8 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       io.stderr.write(`iamgen: ${error.message}\n`);
       return exitCodes.usage;
     }
+    // The interrupt's handler says what happened and sets the exit code.
+    if (error instanceof WriteInterrupted) return exitCodes.runFailure;
     if (error instanceof RunFailure) {
       io.stderr.write(`iamgen: ${error.message}\n`);
       return exitCodes.runFailure;

@@ -36,9 +36,15 @@ export function exitOnInterrupt(stderr: { write(text: string): unknown; isTTY?: 
         for (const stop of stoppers) stop(signal);
         return;
       }
-      removePendingWrites();
-      stderr.write(`${stderr.isTTY === true ? '\n' : ''}iamgen: interrupted by ${signal}; no partial file was left\n`);
-      process.exit(signalExitCodes[signal]);
+      const leave = () => {
+        stderr.write(
+          `${stderr.isTTY === true ? '\n' : ''}iamgen: interrupted by ${signal}; no partial file was left\n`,
+        );
+        process.exit(signalExitCodes[signal]);
+      };
+      // Writes in flight settle first (a few milliseconds), so none of their files appears after the cleanup.
+      // A second signal waits for nothing.
+      void removePendingWrites(first ? 2000 : 0).then(leave, leave);
     });
   }
 }

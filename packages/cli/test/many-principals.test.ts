@@ -253,6 +253,30 @@ describe('--out-dir over an earlier run', () => {
   });
 });
 
+describe('--out-dir when one file cannot be written', () => {
+  it('leaves every file and the index as the earlier run left them', async () => {
+    const events = (source: string) =>
+      JSON.stringify({ Records: ['app', 'worker'].map((role) => trailEvent({ role, source, name: 'ListQueues' })) });
+    await writeFile(join(dir, 'first.json'), events('sqs'));
+    await writeFile(join(dir, 'later.json'), events('sns'));
+    const outDir = join(dir, 'out');
+    expect(
+      (await runCliCaptured(['from-trail', '--all', '--events', 'first.json', '--out-dir', 'out'], dir)).code,
+    ).toBe(0);
+    const before = await Promise.all(['app.json', 'report.json'].map((f) => readFile(join(outDir, f), 'utf8')));
+    // Written in order, app.json would be replaced before worker.json fails.
+    await rm(join(outDir, 'worker.json'));
+    await mkdir(join(outDir, 'worker.json'));
+    const later = await runCliCaptured(['from-trail', '--all', '--events', 'later.json', '--out-dir', 'out'], dir);
+    expect(later.code).toBe(1);
+    expect(later.stderr).toMatch(/^iamgen: cannot write out\/worker\.json: it is a folder$/m);
+    expect(await Promise.all(['app.json', 'report.json'].map((f) => readFile(join(outDir, f), 'utf8')))).toEqual(
+      before,
+    );
+    expect((await readdir(outDir)).sort()).toEqual(['app.json', 'report.json', 'worker.json']);
+  });
+});
+
 const sharedDatasets = join(root, '..', 'shared', 'datasets');
 const datasets = existsSync(sharedDatasets)
   ? readdirSync(sharedDatasets, { withFileTypes: true })

@@ -9,7 +9,7 @@ import {
   renderJson,
   unmatchedGlobs,
 } from '@iamgen/core';
-import { cannotWrite, checkOutDir, checkWritableFile, writeFileAtomic } from '../atomic-write.js';
+import { cannotWrite, checkOutDir, checkWritableFile, writeFileAtomic, writeFilesAtomic } from '../atomic-write.js';
 import type { CacheStats } from '../cache.js';
 import { iamCatalog } from '../catalog.js';
 import type { CliIo } from '../cli-io.js';
@@ -289,8 +289,7 @@ async function severalPrincipals(
     io.stderr.write(`iamgen: ${message}\n`);
     entries.push({ principal: label, arns: [], status: 'failed', error: message });
   }
-  for (const { file, text } of writes) await writeFileAtomic(join(outDir, file), text, shown(args, file));
-  const common = args.common === true ? await writeCommon(members, names, outDir, args, entries, io) : undefined;
+  const common = args.common === true ? commonFiles(members, names, args, entries, writes, io) : undefined;
   const written = new Set([...entries.map((e) => e.file), common?.file].filter((f) => f !== undefined));
   const leftover = leftoverFiles(earlierIndex, written, failedFiles);
   const c = fed.analysis.counts;
@@ -318,7 +317,11 @@ async function severalPrincipals(
       .sort((a, b) => (a.arn < b.arn ? -1 : 1)),
     problems: fed.analysis.problems.map((p) => p.message),
   };
-  await writeFileAtomic(join(outDir, 'report.json'), reportText(index), shown(args, 'report.json'));
+  // The policies and their index replace the earlier ones together, or not at all.
+  await writeFilesAtomic([
+    ...writes.map(({ file, text }) => ({ path: join(outDir, file), text, display: shown(args, file) })),
+    { path: join(outDir, 'report.json'), text: reportText(index), display: shown(args, 'report.json') },
+  ]);
   // Only once the new index is in place, so an interrupted run never leaves a folder its index does not describe.
   for (const file of leftover) {
     try {
@@ -356,30 +359,30 @@ async function readEarlierIndex(path: string): Promise<unknown> {
 const commonKey = '\u0000common';
 
 /**
- * Writes the shared policy and each member's remainder (a member left with nothing gets no file), and marks
- * the members' index entries. Fewer than two members share nothing: their full policies are written.
+ * Adds to `writes` the shared policy and each member's remainder (a member left with nothing gets no file), and
+ * marks the members' index entries. Fewer than two members share nothing: their full policies are written.
  */
-async function writeCommon(
+function commonFiles(
   members: readonly (CommonMember & { file: string; entry: number })[],
   names: ReadonlyMap<string, string>,
-  outDir: string,
   args: FromTrailArgs,
   entries: IndexEntry[],
+  writes: { file: string; text: string }[],
   io: CliIo,
-): Promise<{ file?: string; name: string; statements: number; documents: number; principals: string[] }> {
+): { file?: string; name: string; statements: number; documents: number; principals: string[] } {
   const outcome = members.length >= 2 ? commonPolicies(members, args) : undefined;
   if (outcome === undefined || outcome.statements === 0) {
     io.stderr.write('warning: --common: the selected principals share no statement; each keeps its whole policy\n');
-    for (const m of members) await writeFileAtomic(join(outDir, m.file), m.result.text, shown(args, m.file));
+    for (const m of members) writes.push({ file: m.file, text: m.result.text });
     return { name: outcome?.name ?? 'common', statements: 0, documents: 0, principals: [] };
   }
   const file = names.get(commonKey) ?? `${outcome.name}.${extensions[args.format]}`;
-  await writeFileAtomic(join(outDir, file), outcome.text, shown(args, file));
+  writes.push({ file, text: outcome.text });
   for (const [i, m] of members.entries()) {
     const remainder = outcome.remainders[i];
     const entry = entries[m.entry];
     if (remainder === undefined || entry === undefined) continue;
-    if (remainder.statements > 0) await writeFileAtomic(join(outDir, m.file), remainder.text, shown(args, m.file));
+    if (remainder.statements > 0) writes.push({ file: m.file, text: remainder.text });
     const { file: _, ...rest } = entry;
     entries[m.entry] = {
       ...rest,
