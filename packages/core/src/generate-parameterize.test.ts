@@ -44,3 +44,35 @@ describe('generatePolicies with parameterize', () => {
     expect(only.outcome.parameters?.values.account).toEqual(['111111111111', '222222222222']);
   });
 });
+
+describe('generatePolicies options', () => {
+  const selection = { selectors: [{ kind: 'role' as const, value: 'app' }], all: false };
+  it.each([
+    [{ since: 'garbage' }, /since "garbage" is not an ISO-8601 time/],
+    [{ until: 5 }, /until 5 is not an ISO-8601 time/],
+    [{ since: '2024-06-01', until: '2024-05-01' }, /since 2024-06-01 is not before until 2024-05-01/],
+    [{ policyKind: 'x' }, /policyKind "x" is not one of managed, role-inline, user-inline/],
+    [{ generalize: 'wild' }, /generalize "wild" is not one of exact, safe, broad/],
+    [{ maxDocuments: 0 }, /maxDocuments 0 is not a whole number of at least 1/],
+    [{ maxDocuments: 1.5 }, /maxDocuments 1.5/],
+    [{ objectPrefixThreshold: -1 }, /objectPrefixThreshold -1/],
+    [{ selection: { all: true } }, /selection must be/],
+  ])('refuses %j with a RangeError naming the option', async (bad, message) => {
+    const options = { selection, ...bad } as unknown as Parameters<typeof generatePolicies>[1];
+    await expect(generatePolicies([record('111111111111', 'us-east-1', 'dev')], options)).rejects.toThrow(message);
+    await expect(generatePolicies([], options)).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('takes a valid window and limits', async () => {
+    const { policies } = await generatePolicies([record('111111111111', 'us-east-1', 'dev')], {
+      selection,
+      since: '2024-05-01',
+      until: '2024-05-02T00:00:00Z',
+      maxDocuments: 1,
+      objectPrefixThreshold: 0,
+      policyKind: 'role-inline',
+      generalize: 'exact',
+    });
+    expect(policies.map((p) => p.outcome.status)).toEqual(['ok']);
+  });
+});

@@ -4,11 +4,13 @@ import type { CoverageResult } from './coverage.js';
 import { proveCoverage } from './coverage.js';
 import type { DataEventGap } from './data-events.js';
 import { dataEventGaps } from './data-events.js';
+import { generalizeModes } from './generalize/index.js';
 import type { GrantPlan } from './grant-plan.js';
 import { planGrants } from './grant-plan.js';
 import type { IamCatalog } from './iam-catalog.js';
 import { loadIamCatalog } from './iam-catalog.js';
-import { isIssue, recordsOfDocument } from './normalize.js';
+import { isIssue, normalizeEventTime, recordsOfDocument } from './normalize.js';
+import { policySizeLimits } from './packing.js';
 import type { ParameterName, ParameterPlan } from './parameterize.js';
 import { planParameters, plansAnything, proveParameterizedCoverage } from './parameterize.js';
 import type { PrincipalSelection, PrincipalTarget } from './selection.js';
@@ -118,6 +120,49 @@ export interface GeneratePoliciesOptions extends PolicyOptions {
   readonly source?: string;
 }
 
+/**
+ * Options a caller got wrong throw a RangeError naming the option, as the CLI refuses the same flags: taken as they
+ * are, an unparsable window would read the whole history and an unknown policy kind would fit no limit.
+ */
+function checkOptions(options: GeneratePoliciesOptions): void {
+  const refuse = (what: string) => {
+    throw new RangeError(`generatePolicies: ${what}`);
+  };
+  const { selection } = options;
+  if (typeof selection !== 'object' || selection === null || !Array.isArray(selection.selectors)) {
+    refuse('selection must be { selectors: [...], all: boolean }');
+  }
+  for (const bound of ['since', 'until'] as const) {
+    const value: unknown = options[bound];
+    if (value !== undefined && (typeof value !== 'string' || normalizeEventTime(value) === undefined)) {
+      refuse(`${bound} ${JSON.stringify(value)} is not an ISO-8601 time`);
+    }
+  }
+  const { since, until } = options;
+  if (
+    since !== undefined &&
+    until !== undefined &&
+    (normalizeEventTime(since) ?? '') >= (normalizeEventTime(until) ?? '')
+  ) {
+    refuse(`since ${since} is not before until ${until}`);
+  }
+  if (options.policyKind !== undefined && !Object.hasOwn(policySizeLimits, options.policyKind)) {
+    refuse(
+      `policyKind ${JSON.stringify(options.policyKind)} is not one of ${Object.keys(policySizeLimits).join(', ')}`,
+    );
+  }
+  if (options.generalize !== undefined && !generalizeModes.includes(options.generalize)) {
+    refuse(`generalize ${JSON.stringify(options.generalize)} is not one of ${generalizeModes.join(', ')}`);
+  }
+  if (options.maxDocuments !== undefined && !(Number.isInteger(options.maxDocuments) && options.maxDocuments >= 1)) {
+    refuse(`maxDocuments ${JSON.stringify(options.maxDocuments)} is not a whole number of at least 1`);
+  }
+  const threshold = options.objectPrefixThreshold;
+  if (threshold !== undefined && !(Number.isInteger(threshold) && threshold >= 0)) {
+    refuse(`objectPrefixThreshold ${JSON.stringify(threshold)} is not a whole number of at least 0 (0: never)`);
+  }
+}
+
 export interface GeneratedPolicies {
   /** The read: counts, principals seen, problems, and each selected principal's analysis. */
   readonly analysis: TrailAnalysis;
@@ -135,6 +180,7 @@ export async function generatePolicies(
   records: AsyncIterable<unknown> | Iterable<unknown>,
   options: GeneratePoliciesOptions,
 ): Promise<GeneratedPolicies> {
+  checkOptions(options);
   const catalog = options.catalog ?? (await loadIamCatalog());
   const analysis = new TrailAnalysis(catalog, {
     selection: options.selection,
