@@ -38,6 +38,11 @@ describe.skipIf(!motoAvailable())('reading a trail bucket (moto S3)', () => {
     await s3.send(
       new PutObjectCommand({ Bucket: 'org-trail', Key: `${day}/2024/05/01/broken.json.gz`, Body: 'not gzip' }),
     );
+    // Another trail under a sibling prefix: never part of s3://org-trail/AWSLogs.
+    await s3.send(new PutObjectCommand({ Bucket: 'org-trail', Key: 'AWSLogs-other/x.json.gz', Body: 'not gzip' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'org-trail', Key: 'AWSLogs2/123456789012/y.json.gz', Body: 'not gzip' }),
+    );
     await s3.send(
       new PutObjectCommand({
         Bucket: 'org-trail',
@@ -79,6 +84,25 @@ describe.skipIf(!motoAvailable())('reading a trail bucket (moto S3)', () => {
     expect(result.stderr).not.toContain('old.json.gz');
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
     expect(report.counts).toMatchObject({ files: 3, unreadableFiles: 1 });
+  });
+
+  it.each([
+    ['a folder without its slash', 's3://org-trail/AWSLogs', 3],
+    [
+      'one object by its key',
+      's3://org-trail/AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01/123456789012_CloudTrail_us-east-1_20240501T0816Z_k3JhLm2P.json.gz',
+      1,
+    ],
+  ])('reads %s as a local path would, never a sibling prefix', async (name, url, files) => {
+    const report = join(dir, `${name}.json`);
+    const argv = ['from-trail', '--role', 'orders-api-handler', '--events', url, '--since', '2024-05-01'];
+    const result = await runCliCaptured(
+      [...argv, '--until', '2024-05-02', '--endpoint-url', moto.endpoint, '--report', report],
+      dir,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/AWSLogs-other|AWSLogs2/);
+    expect(JSON.parse(await readFile(report, 'utf8')).counts.files).toBe(files);
   });
 
   it('serves an unchanged day folder of a bucket from one cache entry and reads only objects added to it', async () => {

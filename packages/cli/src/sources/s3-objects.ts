@@ -85,7 +85,10 @@ export async function* listS3LogObjects(
   },
 ): AsyncGenerator<S3LogObject> {
   const { bucket, prefix } = parseS3Url(url);
-  for await (const { key, size, etag } of listKeys(client, bucket, prefix, window)) {
+  // `s3://trail/team-a` names the folder team-a/ (or an object of that key), as a local path would: a listing by
+  // that prefix alone would also take team-ab/, another trail's logs.
+  const named = prefix === '' || prefix.endsWith('/') ? undefined : prefix;
+  for await (const { key, size, etag } of listKeys(client, bucket, prefix, window, named)) {
     const display = `s3://${bucket}/${key}`;
     yield {
       key,
@@ -139,16 +142,20 @@ async function* listKeys(
   bucket: string,
   prefix: string,
   window: S3Window,
+  named?: string,
 ): AsyncGenerator<{ key: string; size: number; etag: string }> {
   const folders: string[] = [];
+  const wanted = (key: string, isFolder: boolean) => named === undefined || key === (isFolder ? `${named}/` : named);
   try {
     for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix, Delimiter: '/' })) {
       for (const object of page.Contents ?? []) {
-        if (object.Key !== undefined && isLogFile(object.Key)) {
+        if (object.Key !== undefined && isLogFile(object.Key) && wanted(object.Key, false)) {
           yield { key: object.Key, size: object.Size ?? 0, etag: object.ETag ?? '' };
         }
       }
-      for (const common of page.CommonPrefixes ?? []) if (common.Prefix !== undefined) folders.push(common.Prefix);
+      for (const common of page.CommonPrefixes ?? []) {
+        if (common.Prefix !== undefined && wanted(common.Prefix, true)) folders.push(common.Prefix);
+      }
     }
   } catch (error) {
     throw new RunFailure(`cannot list s3://${bucket}/${prefix} (${describeAwsError(error)})`);
