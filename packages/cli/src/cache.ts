@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PrincipalSelection, TrailAnalysisState } from '@iamgen/core';
 import { writeFileAtomic } from './atomic-write.js';
 import { analysisStateOf, fileIdentitiesOf, sealEntry, unsealEntry } from './cache-entry.js';
 import { catalogVersion } from './catalog.js';
+import { UsageError } from './cli-io.js';
 
 /** A file as the cache knows it: where it is, and what changes whenever its content can have changed. */
 export interface FileIdentity {
@@ -19,17 +20,28 @@ export interface FileIdentity {
 }
 
 export interface CacheStats {
-  /** Files served from the cache, by their own entry or by their folder's. */
+  /** Files served from the cache, by their own entry or by their folder's (files read again are not). */
   hits: number;
   /** Folder entries used: each served the files of a folder (or the ones it already had) in one read. */
   folderHits: number;
   misses: number;
   /** Entries that existed but could not be trusted (corrupt, altered, foreign, malformed): ignored and rebuilt. */
   rejected: number;
+  /** Entries that exist but could not be read (permissions, an I/O error): their files were read instead. */
+  unreadable: number;
   /** Entries that could not be written (the run goes on without them). */
   unwritable: number;
   /** Files found in the cache but read again because their events straddle the edge of the window. */
   windowEdgeRereads: number;
+}
+
+/**
+ * `--cache` naming something other than a folder is a usage error before the read (a cache that cannot be written
+ * only costs speed: the run goes on and says so).
+ */
+export async function checkCacheFolder(path: string, display: string): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing !== undefined && !existing.isDirectory()) throw new UsageError(`--cache ${display} is not a folder`);
 }
 
 /** Raised whenever what an entry holds, or how a file's analysis is made, changes within one iamgen version. */
@@ -50,7 +62,15 @@ function runFingerprint(selection: PrincipalSelection): string {
  * Writes are atomic, so the folder is safe to delete at any time.
  */
 export class AnalysisCache {
-  readonly stats: CacheStats = { hits: 0, folderHits: 0, misses: 0, rejected: 0, unwritable: 0, windowEdgeRereads: 0 };
+  readonly stats: CacheStats = {
+    hits: 0,
+    folderHits: 0,
+    misses: 0,
+    rejected: 0,
+    unreadable: 0,
+    unwritable: 0,
+    windowEdgeRereads: 0,
+  };
   readonly #dir: string;
   readonly #fingerprint: string;
 
@@ -74,7 +94,9 @@ export class AnalysisCache {
     try {
       // Synchronous: a re-run reads little else, and waits on each round trip through the thread pool otherwise.
       text = readFileSync(path, 'utf8');
-    } catch {
+    } catch (error) {
+      // Missing is the common case; anything else is an entry there that this run cannot use.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.stats.unreadable += 1;
       return undefined;
     }
     const entry = unsealEntry(text);

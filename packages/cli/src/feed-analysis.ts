@@ -3,7 +3,7 @@ import type { AnalysisOptions, IamCatalog, TrailAnalysisState } from '@iamgen/co
 import { emptySelection, isIssue, TrailAnalysis } from '@iamgen/core';
 import type { AwsConnection } from './aws-connection.js';
 import type { CacheStats, FileIdentity } from './cache.js';
-import { AnalysisCache, spanInsideWindow } from './cache.js';
+import { AnalysisCache, checkCacheFolder, spanInsideWindow } from './cache.js';
 import type { CliIo } from './cli-io.js';
 import { UsageError } from './cli-io.js';
 import { fileProgress } from './progress.js';
@@ -91,6 +91,7 @@ export async function feedAnalysis(
   requireSource(source);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = await fileProgress(io, 'reading');
+  if (source.cache !== undefined) await checkCacheFolder(resolve(io.cwd, source.cache), source.cache);
   const cache =
     source.cache === undefined
       ? undefined
@@ -214,6 +215,7 @@ function runTask(
     // A file at the edge of the window is read again with it; the others are the same either way.
     if (spanInsideWindow(state, window)) return { state, unbounded: state };
     cache.stats.windowEdgeRereads += 1;
+    cache.stats.hits -= 1;
     return { state: await analyze(pending, false), unbounded: state };
   };
 }

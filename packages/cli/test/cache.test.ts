@@ -36,7 +36,14 @@ interface Run {
   code: number;
   policy: string;
   stderr: string;
-  cache?: { hits: number; misses: number; rejected: number; unwritable: number; windowEdgeRereads: number };
+  cache?: {
+    hits: number;
+    misses: number;
+    rejected: number;
+    unreadable: number;
+    unwritable: number;
+    windowEdgeRereads: number;
+  };
 }
 
 async function run(...extra: string[]): Promise<Run> {
@@ -103,7 +110,8 @@ describe('--cache', () => {
     await run('--cache', 'cache');
     // Day 1 lies before the window (its folder is skipped), day 2 straddles its start, day 3 lies inside.
     const windowed = await run('--cache', 'cache', '--since', '2024-05-02T01:00:00Z');
-    expect(windowed.cache).toMatchObject({ hits: 2, windowEdgeRereads: 1 });
+    // Day 3 came from the cache; day 2 was found there but read again: it is not a hit.
+    expect(windowed.cache).toMatchObject({ hits: 1, windowEdgeRereads: 1 });
     expect(windowed.policy).toBe((await run('--since', '2024-05-02T01:00:00Z')).policy);
     expect(windowed.policy).not.toContain('table/orders"');
   });
@@ -132,6 +140,34 @@ describe('--cache', () => {
     const second = await run('--cache', 'cache');
     expect(second.cache).toMatchObject({ hits: 0, misses: 1 });
     expect(second.policy).toContain('table/payments');
+  });
+
+  it('reads the files of entries it cannot read, and says so', async () => {
+    await writeDay(1, ['orders']);
+    const first = await run('--cache', 'cache');
+    const [entry] = await entries();
+    // A folder where the entry was: reading it fails as an unreadable file would, even for root.
+    await rm(join(dir, 'cache', entry ?? ''));
+    await mkdir(join(dir, 'cache', entry ?? ''));
+    const second = await run('--cache', 'cache');
+    expect(second.code).toBe(0);
+    expect(second.cache).toMatchObject({ hits: 0, misses: 1, unreadable: 1 });
+    expect(second.stderr).toContain(
+      'warning: cache cache: 1 entries could not be read and their files were read instead',
+    );
+    expect(second.policy).toBe(first.policy);
+  });
+
+  it('refuses a --cache that is not a folder before reading', async () => {
+    await writeDay(1, ['orders']);
+    await writeFile(join(dir, 'cache-file'), 'mine\n');
+    const result = await runCliCaptured(
+      ['from-trail', '--role', 'app', '--events', 'AWSLogs', '--cache', 'cache-file'],
+      dir,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('iamgen: --cache cache-file is not a folder\n');
+    expect(await readFile(join(dir, 'cache-file'), 'utf8')).toBe('mine\n');
   });
 
   it('goes on without a cache it cannot write', async () => {
@@ -260,7 +296,7 @@ describe('--cache folder entries', () => {
     await cachedRun();
     // Day 1 lies before the window (skipped), day 2's a.json straddles its start, day 3 lies inside.
     const edge = await cachedRun('--since', '2024-05-02T01:00:00Z');
-    expect(edge.cached.cache).toMatchObject({ hits: 4, folderHits: 1, windowEdgeRereads: 1 });
+    expect(edge.cached.cache).toMatchObject({ hits: 3, folderHits: 1, windowEdgeRereads: 1 });
     expect(edge.cached.policy).not.toContain('table/customers');
     expect(edge.cached.policy).toContain('table/payments');
     await edge.same();

@@ -406,6 +406,9 @@ function cacheWarning(dir: string, stats: CacheStats): string | undefined {
     ...(stats.rejected > 0
       ? [`${stats.rejected} entries could not be trusted (corrupt or foreign) and were rebuilt`]
       : []),
+    ...(stats.unreadable > 0
+      ? [`${stats.unreadable} entries could not be read and their files were read instead`]
+      : []),
     ...(stats.unwritable > 0
       ? [`${stats.unwritable} entries could not be written (the next run reads those files again)`]
       : []),
