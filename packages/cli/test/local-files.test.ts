@@ -1,4 +1,8 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { listLocalLogFiles } from '../src/sources/local-files.js';
 import { folderMayHoldWindow } from '../src/sources/log-content.js';
 import { parseTimeBound } from '../src/time-window.js';
 
@@ -48,4 +52,28 @@ describe('parseTimeBound', () => {
       expect(() => parseTimeBound('since', value, now)).toThrow(/--since/);
     },
   );
+});
+
+describe('listLocalLogFiles', () => {
+  it('reads a file named twice (its folder, then itself) once, and reports the second path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'iamgen-twice-'));
+    try {
+      await mkdir(join(dir, 'sub'));
+      await writeFile(join(dir, 'sub', 'a.json'), '{"Records":[]}');
+      await writeFile(join(dir, 'sub', 'b.json'), '{"Records":[]}');
+      const found = [];
+      for await (const file of listLocalLogFiles([join(dir, 'sub'), join(dir, 'sub', 'a.json')], {
+        displayRoot: dir,
+      })) {
+        found.push([file.display, file.problem]);
+      }
+      expect(found).toEqual([
+        ['sub/a.json', undefined],
+        ['sub/b.json', undefined],
+        ['sub/a.json', 'second path to a file already read; not read again'],
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -51,6 +51,8 @@ export async function* listLocalLogFiles(
       throw new UsageError(`${display(path)}: no such file or folder`);
     }
   }
+  // Files by device and inode: one named twice (a folder and a file in it, two links) is read once.
+  const seenFiles = new Set<string>();
   for await (const found of walk(paths, options)) {
     if (found.problem !== undefined) {
       yield { path: found.path, display: display(found.path), size: 0, modified: 0, problem: found.problem };
@@ -64,6 +66,13 @@ export async function* listLocalLogFiles(
       const info = statSync(found.path);
       size = info.size;
       modified = info.mtimeMs;
+      const identity = `${info.dev}:${info.ino}`;
+      if (seenFiles.has(identity)) {
+        const problem = 'second path to a file already read; not read again';
+        yield { path: found.path, display: display(found.path), size: 0, modified: 0, problem };
+        continue;
+      }
+      seenFiles.add(identity);
     } catch {
       // Reading it will say why.
     }
