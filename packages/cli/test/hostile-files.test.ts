@@ -91,16 +91,19 @@ describe('hostile log files: skipped with a named reason, counted, the run goes 
     reliability({
       area: 'input',
       fault: 'truncated gzip file',
-      produced: 'a .json.gz with its last 10 bytes cut off',
+      produced: 'a .json.gz with its last 10 bytes cut off, and an empty .json.gz',
       expected:
-        'skipped as "cannot decompress (truncated gzip data)", counted as unreadable; the other files give the policy',
+        'skipped as "cannot decompress (truncated gzip data)" and "empty file (0 bytes)", counted as unreadable; the other files give the policy',
     }),
     async () => {
       const gz = gzipSync(logText(appEvent('SendMessage')));
-      const run = await fromTrail(await caseFolder('truncated', { 'cut.json.gz': gz.subarray(0, gz.length - 10) }));
+      const run = await fromTrail(
+        await caseFolder('truncated', { 'cut.json.gz': gz.subarray(0, gz.length - 10), 'empty.json.gz': '' }),
+      );
       expect(run.code).toBe(0);
       expect(run.stderr).toContain('warning: cut.json.gz: cannot decompress (truncated gzip data)\n');
-      expect(run.report.counts).toMatchObject({ files: 2, unreadableFiles: 1 });
+      expect(run.stderr).toContain('warning: empty.json.gz: empty file (0 bytes)\n');
+      expect(run.report.counts).toMatchObject({ files: 3, unreadableFiles: 2 });
       expect(run.actions).toEqual(['sqs:ListQueues']);
     },
   );

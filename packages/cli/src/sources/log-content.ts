@@ -64,6 +64,8 @@ export function decompressLogFile(
   if (content.byteLength > maxBytes) {
     return unreadable(display, `larger than --max-file-bytes (${content.byteLength} > ${maxBytes} bytes)`);
   }
+  // A delivery cut short before its first byte: saying "truncated gzip data" would send the reader looking for damage.
+  if (content.byteLength === 0 && /\.gz$/i.test(name)) return unreadable(display, 'empty file (0 bytes)');
   let bytes: Uint8Array;
   try {
     bytes = /\.gz$/i.test(name) ? gunzipReusingOutput(content, maxBytes) : content;
