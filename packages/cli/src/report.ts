@@ -22,6 +22,8 @@ export interface RunReport {
     readonly malformedRecords: number;
     /** Records whose raw text named no selected principal, counted without being parsed. */
     readonly prefiltered: number;
+    /** Events of any principal without a usable eventTime (missing, or not a time): present only when some were. */
+    readonly untimedEvents?: number;
     readonly matched: number;
     readonly mapped: number;
     readonly denied: number;
@@ -104,6 +106,7 @@ export function buildReport(
       eventsRead: r.recordsRead,
       malformedRecords: r.malformedRecords,
       prefiltered: r.prefiltered,
+      ...(read.span.untimed > 0 ? { untimedEvents: read.span.untimed } : {}),
       matched: c.matched,
       mapped: c.mapped,
       denied: c.denied,

@@ -31,6 +31,24 @@ async function writeLog(name: string, content: string | Buffer): Promise<string>
   return path;
 }
 
+describe('events without a usable eventTime', () => {
+  it.each([
+    [[], 'they count as any other event', ['dynamodb:GetItem', 'sqs:ListQueues']],
+    [['--since', '2020-01-01'], 'they are counted as outside --since/--until', ['sqs:ListQueues']],
+  ])('with %j: says how many and where they went', async (window, where, actions) => {
+    const untimed = { ...goodRecords[0], eventTime: 'yesterday' };
+    await writeLog('a.json', JSON.stringify({ Records: [untimed, goodRecords[1]] }));
+    const argv = ['from-trail', '--role', 'app', '--events', 'a.json', '--report', 'r.json', ...window];
+    const result = await runCliCaptured(argv, dir);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`warning: 1 events have no usable eventTime (missing, or not a time); ${where}\n`);
+    const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8'));
+    expect(report.counts.untimedEvents).toBe(1);
+    const policy = JSON.parse(result.stdout) as { Statement: { Action: string[] }[] };
+    expect(policy.Statement.flatMap((s) => s.Action).sort()).toEqual(actions);
+  });
+});
+
 describe('from-trail on good input', () => {
   it('prints a sorted, deterministic policy for the role and nothing for other principals', async () => {
     await writeLog('a.json.gz', gzipSync(JSON.stringify({ Records: goodRecords })));

@@ -109,6 +109,15 @@ export async function fromTrail(args: FromTrailArgs, io: CliIo, now = new Date()
   const totalProblems = analysis.counts.unreadableFiles + analysis.counts.malformedRecords;
   const hidden = totalProblems - Math.min(shownProblems, analysis.problems.length);
   if (hidden > 0) io.stderr.write(`warning: ${hidden} more unreadable files or records (see --report)\n`);
+  const untimed = analysis.span.untimed;
+  if (untimed > 0) {
+    // CloudTrail always writes a time: these come from edited or converted logs, and where they land depends on it.
+    const where =
+      since === undefined && until === undefined
+        ? 'they count as any other event'
+        : 'they are counted as outside --since/--until';
+    io.stderr.write(`warning: ${untimed} events have no usable eventTime (missing, or not a time); ${where}\n`);
+  }
   const cacheLine = fed.cache === undefined ? undefined : cacheWarning(args.cache ?? '', fed.cache);
   if (cacheLine !== undefined) io.stderr.write(`warning: ${cacheLine}\n`);
   if (analysis.counts.recordsRead === analysis.counts.malformedRecords) {
