@@ -106,7 +106,16 @@ const issue = objectOf(
   { eventSource: text, eventName: text, action: text, resource: text },
 );
 
-const access = objectOf({ action: text, resource: text }, { context: recordOf(text), resourceUnknown: flag });
+/** What the mapping makes: `service:Action`, and an ARN or `*`; anything else was not written by a run. */
+const actionName: Check<string> = (value): value is string =>
+  typeof value === 'string' && /^[a-z0-9-]+:[A-Za-z0-9]+$/.test(value);
+const resourceName: Check<string> = (value): value is string =>
+  typeof value === 'string' && (value === '*' || /^arn:[^:]+:[^:]+:/.test(value));
+
+const access = objectOf(
+  { action: actionName, resource: resourceName },
+  { context: recordOf(text), resourceUnknown: flag },
+);
 
 const accessSet = listOf(
   pairOf(text, objectOf({ access, count }, { firstSeen: text, lastSeen: text, sampleEventId: text, sampleSeen: text })),

@@ -442,6 +442,13 @@ describe('--cache folder entries', () => {
       },
     ],
     [
+      'a granted access with an empty resource and a made-up action (the policy would grant them)',
+      (body) => {
+        const [granted] = stateOf(body).analyses[0]?.granted ?? [];
+        if (granted !== undefined) granted[1].access = { action: 'not an action', resource: '' };
+      },
+    ],
+    [
       'a count written as text (the report would add it up as text)',
       (body) => {
         stateOf(body).counts.recordsRead = '1';
