@@ -89,9 +89,9 @@ export async function feedAnalysis(
   io: CliIo,
 ): Promise<FedAnalysis> {
   requireSource(source);
+  if (source.cache !== undefined) await checkCacheFolder(resolve(io.cwd, source.cache), source.cache);
   const analysis = new TrailAnalysis(catalog, options);
   const progress = await fileProgress(io, 'reading');
-  if (source.cache !== undefined) await checkCacheFolder(resolve(io.cwd, source.cache), source.cache);
   const cache =
     source.cache === undefined
       ? undefined

@@ -555,7 +555,6 @@ function packageVersion(): string {
   return manifest.version;
 }
 
-/** Runs one CLI invocation and returns its exit code; never throws for user errors. */
 /** Options where an empty value means something: `--explain` alone prints to stderr. */
 const emptyAllowed = new Set(['explain']);
 
@@ -573,6 +572,7 @@ function rejectEmptyValues(parsed: Record<string, unknown>): void {
   }
 }
 
+/** Runs one CLI invocation and returns its exit code; never throws for user errors. */
 export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
   const io: CliIo = { ...rawIo, stdout: safeWriter(rawIo.stdout, false), stderr: safeWriter(rawIo.stderr, true) };
   let chosen: Command | undefined;
