@@ -5,6 +5,8 @@
 const dataPlane: readonly RegExp[] = [
   /^s3:(Get|Put|Delete|Restore|Abort)Object/,
   /^s3:(ListMultipartUploadParts|GetObjectAttributes|AbortMultipartUpload)$/,
+  // ListObjects(V2), ListObjectVersions and ListMultipartUploads are data events; ListBuckets is not.
+  /^s3:ListBucket(Versions|MultipartUploads)?$/,
   /^s3-object-lambda:/,
   /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem|Query|Scan|BatchGetItem|BatchWriteItem|ConditionCheckItem|PartiQL.*|GetRecords|GetShardIterator)$/,
   /^lambda:InvokeFunction(Url)?$/,
