@@ -47,6 +47,16 @@ export interface FedAnalysis {
   readonly cache?: CacheStats;
   /** The Athena query that produced the rows, when the source was an Athena table. */
   readonly athena?: AthenaRunSummary;
+  /** When the newest CloudTrail log file found was delivered, from its name (ISO-8601), if any name said. */
+  readonly newestDelivery?: string;
+}
+
+/** `123456789012_CloudTrail_us-east-1_20240501T0816Z_k3Jh.json.gz` → `2024-05-01T08:16:00.000Z`, as event times. */
+export function deliveryTimeOf(location: string): string | undefined {
+  const match = /_CloudTrail_[^_/]+_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[^/]*$/.exec(location);
+  if (match === null) return undefined;
+  const [, year, month, day, hour, minute] = match;
+  return `${year}-${month}-${day}T${hour}:${minute}:00.000Z`;
 }
 
 function isS3Url(value: string): boolean {
@@ -100,6 +110,7 @@ export async function feedAnalysis(
   let files = 0;
   let workerThreads = 0;
   let athena: AthenaRunSummary | undefined;
+  let newestDelivery: string | undefined;
   try {
     const window = {
       ...(options.since === undefined ? {} : { since: options.since }),
@@ -109,7 +120,16 @@ export async function feedAnalysis(
     const run = runStep(runTask(pool, cache, window));
     const { since: _since, until: _until, ...withoutWindow } = options;
     const unbounded = () => new TrailAnalysis(catalog, withoutWindow);
-    const steps = readSteps(fileTasks(source, options, window, io), cache, window, unbounded);
+    const found = async function* () {
+      for await (const task of fileTasks(source, options, window, io)) {
+        const delivered = deliveryTimeOf(task.identity.location);
+        if (delivered !== undefined && (newestDelivery === undefined || delivered > newestDelivery)) {
+          newestDelivery = delivered;
+        }
+        yield task;
+      }
+    };
+    const steps = readSteps(found(), cache, window, unbounded);
     const counted = async function* () {
       for await (const step of steps) {
         const n = step.kind === 'file' ? 1 : step.files;
@@ -150,6 +170,7 @@ export async function feedAnalysis(
     workerThreads,
     ...(cache === undefined ? {} : { cache: cache.stats }),
     ...(athena === undefined ? {} : { athena }),
+    ...(newestDelivery === undefined ? {} : { newestDelivery }),
   };
 }
 

@@ -1,8 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NetworkFault } from './github-fake.js';
-import { Scenario, spread, token } from './propose-scenario.js';
+import { daysAgo, Scenario, spread, token } from './propose-scenario.js';
 import { reliability } from './reliability.js';
 
 const account = '123456789012';
@@ -457,6 +457,54 @@ describe('safeguards hold changes back', () => {
     expect((await s.run([])).code).toBe(0);
     expect(s.branches()).toHaveLength(3);
   });
+
+  it('maxDataAgeDays: a log file delivered recently shows the trail is alive, whoever its events belong to', async () => {
+    const s = await estate();
+    await s.writeLogs('a.json', [
+      ...ordersUse('old', 60, 10),
+      ...spread({ role: 'worker', source: 'sqs', name: 'ListQueues' }, 12, 60, 12, 'old-worker'),
+    ]);
+    // A principal outside the config, in a file named as CloudTrail names its deliveries: its records are skipped
+    // unread, but the file's name says when it was delivered.
+    const stamp = daysAgo(0.1)
+      .replace(/[-:]/g, '')
+      .replace(/\d{2}Z$/, 'Z');
+    await s.writeLogs(`${account}_CloudTrail_us-east-1_${stamp}_fresh.json`, [
+      ...spread({ role: 'nightly-report', source: 'sqs', name: 'ListQueues' }, 1, 0.1, 0.1, 'fresh'),
+    ]);
+    const run = await s.run([]);
+    expect(run.stdout).not.toContain('maxDataAgeDays');
+    expect(run.code).toBe(0);
+    expect(s.branches()).toHaveLength(3);
+  });
+
+  it(
+    '[reliability] propose over logs with an unreadable file: nothing removed, run refused',
+    reliability({
+      area: 'propose',
+      fault: 'a log file of the window that cannot be decompressed, a record that is not JSON',
+      produced: 'a .json.gz holding no gzip and a .jsonl line of garbage among the logs of a nightly run',
+      expected:
+        'each named in a warning; every principal held back (maxUnreadableInputs 0), exit 1, no branch pushed; accepted once maxUnreadableInputs tolerates them',
+    }),
+    async () => {
+      const s = await estate();
+      await writeFile(join(s.logs, 'broken.json.gz'), 'not gzip');
+      await writeFile(join(s.logs, 'lines.jsonl'), 'not json\n');
+      const refused = await s.run([]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^warning: \S*broken\.json\.gz: cannot decompress/m);
+      expect(refused.stderr).toMatch(/^warning: \S*lines\.jsonl line 1: /m);
+      expect(refused.stdout).toContain(
+        'role orders-api-handler: held back: 2 log files or records could not be read, more than maxUnreadableInputs 0',
+      );
+      expect(refused.stderr).toContain('so nothing was proposed');
+      expect(s.branches()).toHaveLength(1);
+      await s.writeConfig({ ...config, safeguards: { maxUnreadableInputs: 2 } });
+      expect((await s.run([])).code).toBe(0);
+      expect(s.branches()).toHaveLength(3);
+    },
+  );
 
   it('keepSidPattern: marked statements are carried over untouched', async () => {
     const s = await estate({ policies: ordersOnly });

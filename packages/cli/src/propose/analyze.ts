@@ -21,8 +21,15 @@ export interface PrincipalActivityRead {
 
 export interface EstateRead {
   readonly principals: ReadonlyMap<PolicyEntry, PrincipalActivityRead>;
-  /** The newest event time read in the window: the freshness of the source. */
+  /**
+   * The freshness of the source: the newest event read in the window, or the newest delivery of a CloudTrail log
+   * file found (its name carries the time): records of principals outside the config are skipped unread.
+   */
   readonly newestEvent?: string | undefined;
+  /** Log files that could not be read and records that could not be parsed: what the read may have missed. */
+  readonly unreadableInputs: number;
+  /** What was wrong with them, one line each (the first few). */
+  readonly problems: readonly string[];
 }
 
 /** The window read: `since` inclusive, `until` exclusive, ISO-8601. */
@@ -74,8 +81,8 @@ export async function analyzePrincipals(
 ): Promise<EstateRead> {
   const selectors = entries.map((entry) => ({ kind: entry.kind, value: entry.principal }));
   const options = { selection: { selectors, all: false }, since: window.since, until: window.until };
-  const { analysis, dataEventsPossible } = await feedAnalysis(catalog, options, source, io);
-  let newestEvent: string | undefined;
+  const { analysis, dataEventsPossible, newestDelivery } = await feedAnalysis(catalog, options, source, io);
+  let newestEvent = newestDelivery !== undefined && newestDelivery < window.until ? newestDelivery : undefined;
   for (const activity of analysis.principals.values())
     if (activity.lastSeen !== undefined && (newestEvent === undefined || activity.lastSeen > newestEvent))
       newestEvent = activity.lastSeen;
@@ -107,5 +114,10 @@ export async function analyzePrincipals(
       unmapped: principal.counts.unmapped,
     });
   });
-  return { principals, newestEvent };
+  return {
+    principals,
+    newestEvent,
+    unreadableInputs: analysis.counts.unreadableFiles + analysis.counts.malformedRecords,
+    problems: analysis.problems.map((problem) => problem.message),
+  };
 }

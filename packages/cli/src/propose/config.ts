@@ -21,6 +21,11 @@ const safeguardsShape = {
   keepSidPattern: name.refine(isRegExp, 'is not a valid regular expression'),
   /** Grants added to the file within this many days are kept. */
   graceDays: days,
+  /**
+   * Log files and records the read could not use that are tolerated: past this, nothing is proposed (an unreadable
+   * file may hold the very calls a removal would break).
+   */
+  maxUnreadableInputs: z.number().int('must be a whole number').min(0, 'must be 0 or more'),
 };
 
 export const defaultSafeguards: Safeguards = {
@@ -29,6 +34,7 @@ export const defaultSafeguards: Safeguards = {
   maxDataAgeDays: 3,
   keepSidPattern: 'Keep',
   graceDays: 14,
+  maxUnreadableInputs: 0,
 };
 
 const safeguards = z.object(safeguardsShape).partial().strict();

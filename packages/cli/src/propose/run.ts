@@ -59,6 +59,8 @@ interface PrincipalResult {
   readonly notGranted?: number;
   /** The data was too old to judge: the run as a whole is refused. */
   readonly stale?: boolean;
+  /** Some of the logs could not be read: the run as a whole is refused. */
+  readonly incomplete?: boolean;
 }
 
 /** An entry that cannot be proposed (file missing, unsupported, outside the repository): reported, others go on. */
@@ -68,13 +70,16 @@ class EntryFailure extends Error {}
 class HeldBack extends Error {
   constructor(
     message: string,
-    readonly stale = false,
+    /** Why the whole run is refused, when it is. */
+    readonly refusesRun?: 'stale' | 'incomplete',
   ) {
     super(message);
   }
 }
 
 const dayMs = 86_400_000;
+/** Problems of the read printed one per line; the rest are counted. */
+const shownProblems = 10;
 
 interface RunContext {
   readonly config: ProposeConfig;
@@ -123,6 +128,10 @@ export async function propose(args: ProposeArgs, io: CliIo, now = new Date()): P
   };
   const catalog = iamCatalog();
   const read = await analyzePrincipals(entries, source, window, catalog, io);
+  for (const problem of read.problems.slice(0, shownProblems)) io.stderr.write(`warning: ${problem}\n`);
+  if (read.unreadableInputs > shownProblems) {
+    io.stderr.write(`warning: ${read.unreadableInputs - shownProblems} more unreadable files or records\n`);
+  }
   const context: RunContext = {
     config,
     args,
@@ -159,16 +168,21 @@ export async function propose(args: ProposeArgs, io: CliIo, now = new Date()): P
     );
   const failed = results.filter((r) => r.status === 'failed');
   const stale = results.some((r) => r.stale === true);
+  const incomplete = results.some((r) => r.incomplete === true);
   io.stderr.write(`${summaryLine(results)}\n`);
   if (stale)
     io.stderr.write(
       `iamgen: the newest event read is ${read.newestEvent ?? 'missing'}: the trail looks broken, so nothing was proposed\n`,
     );
+  if (incomplete)
+    io.stderr.write(
+      `iamgen: ${read.unreadableInputs} log files or records could not be read (see the warnings): one may hold the calls a removal would break, so nothing was proposed\n`,
+    );
   if (failed.length > 0)
     io.stderr.write(
       `iamgen: ${failed.length} of ${results.length} failed: ${failed.map((r) => r.principal).join(', ')}\n`,
     );
-  return failed.length > 0 || stale ? exitCodes.runFailure : exitCodes.ok;
+  return failed.length > 0 || stale || incomplete ? exitCodes.runFailure : exitCodes.ok;
 }
 
 function selectEntries(config: ProposeConfig, only: readonly string[]): readonly PolicyEntry[] {
@@ -183,7 +197,12 @@ function selectEntries(config: ProposeConfig, only: readonly string[]): readonly
 
 function failure(entry: PolicyEntry, error: unknown, token: string | undefined): PrincipalResult {
   if (error instanceof HeldBack)
-    return { ...identity(entry), status: 'held-back', detail: error.message, ...(error.stale ? { stale: true } : {}) };
+    return {
+      ...identity(entry),
+      status: 'held-back',
+      detail: error.message,
+      ...(error.refusesRun === undefined ? {} : { [error.refusesRun]: true }),
+    };
   const known =
     error instanceof EntryFailure ||
     error instanceof GitError ||
@@ -231,7 +250,12 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
   if (read.newestEvent === undefined || read.newestEvent < newestAllowed)
     throw new HeldBack(
       `newest event read is ${read.newestEvent ?? 'none'}, older than maxDataAgeDays ${guard.maxDataAgeDays}`,
-      true,
+      'stale',
+    );
+  if (read.unreadableInputs > guard.maxUnreadableInputs)
+    throw new HeldBack(
+      `${read.unreadableInputs} log files or records could not be read, more than maxUnreadableInputs ${guard.maxUnreadableInputs}`,
+      'incomplete',
     );
   if (activity === undefined || activity.events === 0) throw new HeldBack('not seen in the window');
   if (activity.events < guard.minEvents)
