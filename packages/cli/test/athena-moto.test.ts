@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -23,9 +23,10 @@ const samples = ['orders-api', 'image-processor', 'ci-deploy'].map((s) => join(r
 const window = ['--since', '2024-04-01', '--until', '2024-06-01'];
 const credentials = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: 'testing' };
 
-/** What the proxy in front of moto does with one Athena call: answer it itself, or rewrite moto's answer. */
+/** What the proxy in front of moto does with one Athena call: answer it itself, never answer, or rewrite moto's answer. */
 type Fault =
   | { readonly status: number; readonly json: unknown }
+  | { readonly hang: true }
   | { readonly rewrite: (json: Record<string, unknown>, request: Record<string, unknown>) => Record<string, unknown> };
 
 /**
@@ -43,6 +44,7 @@ async function startFaultProxy(target: string) {
       const operation = String(request.headers['x-amz-target'] ?? '').replace(/^AmazonAthena\./, '');
       calls.push(operation);
       const fault = inject(operation, calls.filter((c) => c === operation).length);
+      if (fault !== undefined && 'hang' in fault) return;
       if (fault !== undefined && 'status' in fault) {
         response.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify(fault.json));
@@ -57,7 +59,7 @@ async function startFaultProxy(target: string) {
         ...(chunks.length === 0 ? {} : { body: Buffer.concat(chunks) }),
       });
       let body = await upstream.text();
-      if (fault !== undefined && upstream.ok) {
+      if (fault !== undefined && 'rewrite' in fault && upstream.ok) {
         const sent = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'));
         body = JSON.stringify(fault.rewrite(JSON.parse(body), sent));
       }
@@ -77,7 +79,12 @@ async function startFaultProxy(target: string) {
       calls.length = 0;
       started.length = 0;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Requests the proxy left hanging would keep it open.
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -91,6 +98,7 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
   let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
   let dir: string;
   let athena: AthenaClient;
+  const children = new Set<ChildProcess>();
   const saved = { ...process.env };
 
   /** Queues the rows moto returns for the next query: the header row first, as Athena sends it. */
@@ -133,6 +141,8 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     athena = new AthenaClient({ region: 'us-east-1', endpoint: moto.endpoint });
   });
   afterEach(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    children.clear();
     proxy.set(() => undefined);
     await setTransition(undefined);
     // Seeded results wait in a queue until a query takes them; a test whose query never started leaves them.
@@ -277,6 +287,13 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
       expect(JSON.parse(result.stdout).Statement.length).toBeGreaterThan(0);
     },
   );
+
+  it('an --athena-timeout longer than a timer can hold does not end the query at once', async () => {
+    await seed([]);
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler', '--athena-timeout', '3000000'), root);
+    expect(result.stderr).toMatch(/^athena: query \S+ SUCCEEDED, 0 rows/m);
+    expect(proxy.calls).not.toContain('StopQueryExecution');
+  });
 
   it.each([
     [
@@ -424,22 +441,128 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     await interruptQuery('SIGTERM', 143);
   });
 
+  const byHand = (queryId: string) =>
+    `stop it with: aws athena stop-query-execution --query-execution-id ${queryId} --region us-east-1`;
+  const denyStop = (operation: string) =>
+    operation === 'StopQueryExecution'
+      ? athenaError('AccessDeniedException', 'User is not authorized to perform: athena:StopQueryExecution')
+      : undefined;
+
+  it('a query past --athena-timeout that Athena refuses to stop: the line says so and how to stop it by hand', async () => {
+    await seed([]);
+    await setTransition({ progression: 'manual', times: 1_000_000 });
+    proxy.set(denyStop);
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler', '--athena-timeout', '1'), root);
+    const queryId = proxy.started.at(-1) ?? '';
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `iamgen: Athena query ${queryId} did not finish within 1 s and could not be stopped (access denied); ${byHand(queryId)}\n`,
+    );
+    const left = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
+    expect(left.QueryExecution?.Status?.State).not.toBe('CANCELLED');
+  });
+
+  it('a StopQueryExecution that never answers is given up after 5 s, and the line says so', async () => {
+    await seed([]);
+    await setTransition({ progression: 'manual', times: 1_000_000 });
+    proxy.set((operation) => (operation === 'StopQueryExecution' ? { hang: true } : undefined));
+    const started = Date.now();
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler', '--athena-timeout', '1'), root);
+    const queryId = proxy.started.at(-1) ?? '';
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `iamgen: Athena query ${queryId} did not finish within 1 s and could not be stopped (no answer within 5 s); ${byHand(queryId)}\n`,
+    );
+  }, 30_000);
+
+  it('a failed poll whose StopQueryExecution is refused: the line adds that the query runs on', async () => {
+    await seed([]);
+    await setTransition({ progression: 'manual', times: 1_000_000 });
+    proxy.set((operation) =>
+      operation === 'GetQueryExecution'
+        ? athenaError('ExpiredTokenException', 'The security token included in the request is expired')
+        : denyStop(operation),
+    );
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
+    const queryId = proxy.started.at(-1) ?? '';
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `iamgen: Athena GetQueryExecution failed: the AWS credentials have expired: The security token included in the request is expired; Athena query ${queryId} could not be stopped (access denied); ${byHand(queryId)}\n`,
+    );
+  });
+
+  it('SIGINT when Athena refuses StopQueryExecution: exit 130, the line says the query runs on', async () => {
+    await seed([]);
+    await setTransition({ progression: 'manual', times: 1_000_000 });
+    proxy.set(denyStop);
+    const run = runBinary(viaAthena('--role', 'app'));
+    const queryId = await startedQuery();
+    run.child.kill('SIGINT');
+    const { code, stdout, stderr } = await run.exit;
+    expect(code).toBe(130);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `iamgen: interrupted (SIGINT); Athena query ${queryId} could not be stopped (access denied); ${byHand(queryId)}\n`,
+    );
+  }, 30_000);
+
+  it('SIGINT while a GetQueryExecution call hangs: the call is cut short and the query stopped', async () => {
+    await seed([]);
+    proxy.set((operation) => (operation === 'GetQueryExecution' ? { hang: true } : undefined));
+    const run = runBinary(viaAthena('--role', 'app'));
+    const queryId = await startedQuery();
+    const sent = Date.now();
+    run.child.kill('SIGINT');
+    const { code, stderr } = await run.exit;
+    expect(Date.now() - sent).toBeLessThan(5000);
+    expect(code).toBe(130);
+    expect(stderr).toBe(`iamgen: interrupted (SIGINT); Athena query ${queryId} was stopped\n`);
+    const stopped = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
+    expect(stopped.QueryExecution?.Status?.State).toBe('CANCELLED');
+  }, 30_000);
+
+  it('--athena-timeout holds while a GetQueryExecution call hangs: the call is cut short and the query stopped', async () => {
+    await seed([]);
+    await setTransition({ progression: 'manual', times: 1_000_000 });
+    // The first poll answers (RUNNING), the next ones never do.
+    proxy.set((operation, call) => (operation === 'GetQueryExecution' && call > 1 ? { hang: true } : undefined));
+    const started = Date.now();
+    const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler', '--athena-timeout', '2'), root);
+    const queryId = proxy.started.at(-1) ?? '';
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`iamgen: Athena query ${queryId} did not finish within 2 s; it was stopped\n`);
+    const stopped = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
+    expect(stopped.QueryExecution?.Status?.State).toBe('CANCELLED');
+  }, 30_000);
+
+  it('SIGTERM while StartQueryExecution hangs: exit 143 within seconds, the line says no query id is known', async () => {
+    await seed([]);
+    proxy.set((operation) => (operation === 'StartQueryExecution' ? { hang: true } : undefined));
+    const run = runBinary(viaAthena('--role', 'app'));
+    for (let i = 0; i < 400 && !proxy.calls.includes('StartQueryExecution'); i += 1)
+      await new Promise((r) => setTimeout(r, 25));
+    const sent = Date.now();
+    run.child.kill('SIGTERM');
+    const { code, stderr } = await run.exit;
+    expect(Date.now() - sent).toBeLessThan(5000);
+    expect(code).toBe(143);
+    expect(stderr).toBe(
+      "iamgen: interrupted (SIGTERM) before Athena StartQueryExecution answered; if a query started, it was not stopped (see the workgroup's query history)\n",
+    );
+    expect(proxy.calls).not.toContain('StopQueryExecution');
+  }, 30_000);
+
   /** Runs the built binary on a query moto keeps running, sends `signal` once it polls, and checks how it ends. */
   async function interruptQuery(signal: 'SIGINT' | 'SIGTERM', exitCode: number) {
     await seed([]);
     await setTransition({ progression: 'manual', times: 1_000_000 });
-    const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), ...viaAthena('--role', 'app')], {
-      // The SDK warns on stderr that Node 20 support ends in 2027; that is not what this test reads.
-      env: { ...process.env, ...credentials, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const run = runBinary(viaAthena('--role', 'app'));
     const queryId = await startedQuery();
-    child.kill(signal);
-    const [code] = await once(child, 'exit');
+    run.child.kill(signal);
+    const { code, stdout, stderr } = await run.exit;
     // Like any interrupted run: 128 + the signal's number, one line.
     expect(code).toBe(exitCode);
     expect(stdout).toBe('');
@@ -447,6 +570,22 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     expect(proxy.calls.filter((c) => c === 'StopQueryExecution')).toHaveLength(1);
     const stopped = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
     expect(stopped.QueryExecution?.Status?.State).toBe('CANCELLED');
+  }
+
+  /** The built binary on `argv`, with what it printed and its exit code; killed if it outlives the test. */
+  function runBinary(argv: string[]) {
+    const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), ...argv], {
+      // The SDK warns on stderr that Node 20 support ends in 2027; that is not what these tests read.
+      env: { ...process.env, ...credentials, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exit = once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
+    return { child, exit };
   }
 
   /** The id of the query the CLI started, once it polls it. */

@@ -2,7 +2,8 @@ import {
   AthenaClient,
   GetQueryExecutionCommand,
   type GetQueryExecutionCommandOutput,
-  paginateGetQueryResults,
+  GetQueryResultsCommand,
+  type GetQueryResultsCommandOutput,
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
@@ -28,13 +29,17 @@ export function athenaClient(connection: AwsConnection): Promise<AthenaClient> {
   );
 }
 
-/** Errors of the Athena API as one line: the SDK's error name says what went wrong. */
+/** What went wrong, in a few words: the SDK's error name, or what it means for credentials and access. */
+function failureReason(error: unknown): string {
+  const name = error instanceof Error ? error.name : 'Error';
+  return credentialProblem(error) ?? (name === 'AccessDeniedException' ? 'access denied' : name);
+}
+
+/** Errors of the Athena API as one line: the reason and the SDK's message. */
 function apiFailure(what: string, error: unknown): RunFailure {
   if (error instanceof RunFailure) return error;
-  const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
-  const hint = credentialProblem(error) ?? (name === 'AccessDeniedException' ? 'access denied' : name);
-  return new RunFailure(`Athena ${what} failed: ${hint}: ${message.split('\n')[0]}`);
+  return new RunFailure(`Athena ${what} failed: ${failureReason(error)}: ${message.split('\n')[0]}`);
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -48,6 +53,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/** How long the one StopQueryExecution after a timeout, an interrupt or a failed poll may take. */
+const stopBoundMs = 5000;
+
 /**
  * Runs the activity query and yields its rows as observations. The query is stopped when the process is
  * interrupted (SIGINT, SIGTERM) or runs past the timeout; any end other than SUCCEEDED fails the run, so
@@ -60,35 +68,47 @@ export async function* readAthenaActivity(
   onDone: (summary: AthenaRunSummary) => void,
 ): AsyncGenerator<AthenaObservation> {
   const interrupt = new AbortController();
+  // Cuts short the calls that start and wait for the query, even one that hangs: on an interrupt, or when
+  // --athena-timeout runs out.
+  const running = new AbortController();
   let signalName: string | undefined;
   // The first Ctrl-C stops the query in Athena; a second one leaves at once (the CLI's own signal handling).
   const unregister = onInterrupt((name) => {
     signalName = name;
     interrupt.abort();
+    running.abort();
   });
+  // setTimeout fires at once for a delay past 2^31 - 1 ms (24.8 days), which no Athena query comes near.
+  const timer = setTimeout(() => running.abort(), Math.min(table.timeoutSeconds * 1000, 2 ** 31 - 1));
+  // Without an id there is nothing to stop, though Athena may have started the query.
+  const notStarted = () =>
+    `${signalName === undefined ? `Athena StartQueryExecution did not answer within ${table.timeoutSeconds} s` : `interrupted (${signalName}) before Athena StartQueryExecution answered`}; if a query started, it was not stopped (see the workgroup's query history)`;
   let queryId: string | undefined;
   let finished = false;
   try {
-    queryId = await start(client, query, table);
-    const execution = await waitFor(client, queryId, table.timeoutSeconds, interrupt.signal);
-    const status = execution?.QueryExecution?.Status;
-    const state = status?.State ?? 'UNKNOWN';
-    if (state === 'RUNNING' || state === 'QUEUED') {
+    queryId = await start(client, query, table, running.signal, notStarted);
+    const execution = await waitFor(client, queryId, running.signal);
+    clearTimeout(timer);
+    if (execution === undefined) {
       finished = true;
-      await stop(client, queryId);
-      throw new RunFailure(
-        signalName === undefined
-          ? `Athena query ${queryId} did not finish within ${table.timeoutSeconds} s; it was stopped`
-          : `interrupted (${signalName}); Athena query ${queryId} was stopped`,
-      );
+      const failed = await stop(client, queryId);
+      const timedOut = `Athena query ${queryId} did not finish within ${table.timeoutSeconds} s`;
+      const interrupted = `interrupted (${signalName}); Athena query ${queryId}`;
+      if (failed === undefined)
+        throw new RunFailure(signalName === undefined ? `${timedOut}; it was stopped` : `${interrupted} was stopped`);
+      // The query goes on costing until Athena's own limit: the line says so and how to stop it.
+      const left = `could not be stopped (${failed}); ${await stopByHand(client, queryId)}`;
+      throw new RunFailure(signalName === undefined ? `${timedOut} and ${left}` : `${interrupted} ${left}`);
     }
     finished = true;
+    const status = execution.QueryExecution?.Status;
+    const state = status?.State ?? 'UNKNOWN';
     if (state === 'CANCELLED') throw new RunFailure(`Athena query ${queryId} was cancelled; no policy was produced`);
     if (state !== 'SUCCEEDED') {
       const reason = status?.StateChangeReason ?? status?.AthenaError?.ErrorMessage ?? 'no reason given';
       throw new RunFailure(`Athena query ${queryId} ${state}: ${reason.split('\n')[0]}`);
     }
-    const bytes = execution?.QueryExecution?.Statistics?.DataScannedInBytes ?? 0;
+    const bytes = execution.QueryExecution?.Statistics?.DataScannedInBytes ?? 0;
     let rows = 0;
     const source = `athena:${queryId}`;
     for await (const row of resultRows(client, queryId, interrupt.signal)) {
@@ -107,13 +127,31 @@ export async function* readAthenaActivity(
     if (signalName !== undefined)
       throw new RunFailure(`interrupted (${signalName}) while reading the results of ${queryId}`);
     onDone({ queryId, state, dataScannedBytes: bytes, costUsd: queryCost(bytes), rows });
+  } catch (error) {
+    // A poll that failed leaves the query running: it is stopped, and the user told when that failed too.
+    if (queryId !== undefined && !finished) {
+      finished = true;
+      const failed = await stop(client, queryId);
+      if (failed !== undefined && error instanceof RunFailure) {
+        throw new RunFailure(
+          `${error.message}; Athena query ${queryId} could not be stopped (${failed}); ${await stopByHand(client, queryId)}`,
+        );
+      }
+    }
+    throw error;
   } finally {
+    clearTimeout(timer);
     unregister();
-    if (queryId !== undefined && !finished) await stop(client, queryId);
   }
 }
 
-async function start(client: AthenaClient, query: AthenaQuery, table: AthenaTable): Promise<string> {
+async function start(
+  client: AthenaClient,
+  query: AthenaQuery,
+  table: AthenaTable,
+  abortSignal: AbortSignal,
+  notStarted: () => string,
+): Promise<string> {
   const dot = table.table.indexOf('.');
   try {
     const started = await client.send(
@@ -129,76 +167,98 @@ async function start(client: AthenaClient, query: AthenaQuery, table: AthenaTabl
           ? {}
           : { ResultConfiguration: { OutputLocation: table.outputLocation } }),
       }),
+      { abortSignal },
     );
     if (started.QueryExecutionId === undefined) throw new RunFailure('Athena started no query (no execution id)');
     return started.QueryExecutionId;
   } catch (error) {
+    if (abortSignal.aborted) throw new RunFailure(notStarted());
     throw apiFailure('StartQueryExecution', error);
   }
 }
 
-/** Polls with a growing delay (`pollDelay`) until the query ends, the time is up, or an interrupt. */
+/**
+ * Polls with a growing delay (`pollDelay`) until the query ends; `undefined` when `abortSignal` (an interrupt, the
+ * timeout) came first, also in the middle of a poll.
+ */
 async function waitFor(
   client: AthenaClient,
   queryId: string,
-  timeoutSeconds: number,
-  interrupted: AbortSignal,
+  abortSignal: AbortSignal,
 ): Promise<GetQueryExecutionCommandOutput | undefined> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  let polls = 0;
-  let last: GetQueryExecutionCommandOutput | undefined;
-  for (;;) {
+  for (let polls = 0; ; polls += 1) {
+    let last: GetQueryExecutionCommandOutput;
     try {
-      last = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
+      last = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }), { abortSignal });
     } catch (error) {
+      if (abortSignal.aborted) return undefined;
       throw apiFailure('GetQueryExecution', error);
     }
     const state = last.QueryExecution?.Status?.State;
     if (state !== 'QUEUED' && state !== 'RUNNING') return last;
-    if (interrupted.aborted || Date.now() >= deadline) return last;
-    await sleep(Math.min(pollDelay(polls), Math.max(0, deadline - Date.now())), interrupted);
-    polls += 1;
+    if (abortSignal.aborted) return undefined;
+    await sleep(pollDelay(polls), abortSignal);
   }
 }
 
-async function stop(client: AthenaClient, queryId: string): Promise<void> {
+/** Asks Athena once, within `stopBoundMs`, to stop the query; the reason when that failed. */
+async function stop(client: AthenaClient, queryId: string): Promise<string | undefined> {
+  const bound = AbortSignal.timeout(stopBoundMs);
   try {
-    await client.send(new StopQueryExecutionCommand({ QueryExecutionId: queryId }));
-  } catch {
-    // The run fails anyway; a query that cannot be stopped ends on Athena's own timeout.
+    await client.send(new StopQueryExecutionCommand({ QueryExecutionId: queryId }), { abortSignal: bound });
+    return undefined;
+  } catch (error) {
+    return bound.aborted ? `no answer within ${stopBoundMs / 1000} s` : failureReason(error);
   }
 }
 
-/** Result rows as column name → value, read page by page; the header row Athena puts first is skipped. */
+/** The AWS CLI command that stops the query, in the client's region, since query ids are regional. */
+async function stopByHand(client: AthenaClient, queryId: string): Promise<string> {
+  const region = await client.config.region().catch(() => undefined);
+  return `stop it with: aws athena stop-query-execution --query-execution-id ${queryId}${region === undefined ? '' : ` --region ${region}`}`;
+}
+
+/**
+ * Result rows as column name → value, read page by page; the header row Athena puts first is skipped. An interrupt
+ * ends the reading, also in the middle of a call.
+ */
 async function* resultRows(
   client: AthenaClient,
   queryId: string,
   interrupted: AbortSignal,
 ): AsyncGenerator<Record<string, string | null>> {
   let columns: string[] | undefined;
-  try {
-    for await (const page of paginateGetQueryResults({ client, pageSize: 1000 }, { QueryExecutionId: queryId })) {
-      const rows = page.ResultSet?.Rows ?? [];
-      let first = 0;
-      if (columns === undefined) {
-        columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Name ?? '');
-        const missing = activityColumnNames.filter((name) => !columns?.includes(name));
-        if (missing.length > 0 && rows.length > 0) {
-          throw new RunFailure(
-            `Athena query ${queryId} returned other columns than iamgen's activity query (missing ${missing.join(', ')})`,
-          );
-        }
-        const header = rows[0]?.Data?.map((d) => d.VarCharValue ?? '');
-        if (header !== undefined && header.join('\u0000') === columns.join('\u0000')) first = 1;
-      }
-      for (const row of rows.slice(first)) {
-        const values: Record<string, string | null> = {};
-        for (const [i, name] of columns.entries()) values[name] = row.Data?.[i]?.VarCharValue ?? null;
-        yield values;
-      }
+  let nextToken: string | undefined;
+  do {
+    let page: GetQueryResultsCommandOutput;
+    try {
+      page = await client.send(
+        new GetQueryResultsCommand({ QueryExecutionId: queryId, MaxResults: 1000, NextToken: nextToken }),
+        { abortSignal: interrupted },
+      );
+    } catch (error) {
       if (interrupted.aborted) return;
+      throw apiFailure('GetQueryResults', error);
     }
-  } catch (error) {
-    throw apiFailure('GetQueryResults', error);
-  }
+    const rows = page.ResultSet?.Rows ?? [];
+    let first = 0;
+    if (columns === undefined) {
+      columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Name ?? '');
+      const missing = activityColumnNames.filter((name) => !columns?.includes(name));
+      if (missing.length > 0 && rows.length > 0) {
+        throw new RunFailure(
+          `Athena query ${queryId} returned other columns than iamgen's activity query (missing ${missing.join(', ')})`,
+        );
+      }
+      const header = rows[0]?.Data?.map((d) => d.VarCharValue ?? '');
+      if (header !== undefined && header.join('\u0000') === columns.join('\u0000')) first = 1;
+    }
+    for (const row of rows.slice(first)) {
+      const values: Record<string, string | null> = {};
+      for (const [i, name] of columns.entries()) values[name] = row.Data?.[i]?.VarCharValue ?? null;
+      yield values;
+    }
+    if (interrupted.aborted) return;
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined && nextToken !== '');
 }
