@@ -394,6 +394,30 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
     },
   );
 
+  it.each([
+    ['first_seen', null, 'first_seen null is not a time'],
+    ['last_seen', 'not a time', 'last_seen "not a time" is not a time'],
+    ['event_count', '0x10', 'event_count "0x10"'],
+  ])(
+    'a row whose %s is %j fails the run: one line naming the row and column, exit 1, no policy',
+    async (column, value, reason) => {
+      const catalog = await loadIamCatalog();
+      const records = await localRecords([samples[0] ?? '']);
+      const rows = projectionTwin(
+        records.map((r) => r.record),
+        resourceRequestFields(catalog),
+      );
+      await seed([...rows, { ...rows[0], [column]: value }]);
+      const result = await runCliCaptured(viaAthena('--role', 'orders-api-handler'), root);
+      const queryId = proxy.started.at(-1) ?? '';
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        `iamgen: Athena query ${queryId} returned a row iamgen cannot read (row ${rows.length + 1}: ${reason})\n`,
+      );
+    },
+  );
+
   it('a query cancelled in Athena fails the run', async () => {
     await seed([]);
     await setTransition({ progression: 'manual', times: 1_000_000 });
