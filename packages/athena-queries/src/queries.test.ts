@@ -163,6 +163,12 @@ describe('cloudTrailTableDdl', () => {
 
   it.each([
     { location: "s3://bucket/x'; DROP TABLE t; --/" },
+    { location: "s3://trail-bucket/x')--/" },
+    { location: "s3://trail-bucket/AWSLogs/1/CloudTrail'/" },
+    { projectionStart: '2024/13/45' },
+    { projectionStart: '2024/00/10' },
+    { projectionStart: '2023/02/29' },
+    { projectionStart: '2024/04/31' },
     { location: 'https://bucket/AWSLogs/' },
     { projectionStart: '2024-01-01' },
     { location: 's3://bucket/AWSLogs/o-abc123def4/' },

@@ -30,7 +30,9 @@ export interface CloudTrailTableOptions {
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
-const s3Location = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*'()/-]*)?\/$/;
+// The location is written into string literals of the DDL (LOCATION, the projection template): no quote, backslash,
+// `$`, space or control character can be part of it.
+const s3Location = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*()/-]*)?\/$/;
 const day = /^\d{4}\/\d{2}\/\d{2}$/;
 const accountId = /^\d{12}$/;
 const organizationFolder = /\/AWSLogs\/o-[a-z0-9]{10,32}\/$/;
@@ -38,6 +40,13 @@ const organizationFolder = /\/AWSLogs\/o-[a-z0-9]{10,32}\/$/;
 function checked(value: string, pattern: RegExp, what: string): string {
   if (!pattern.test(value)) throw new Error(`invalid ${what}: ${JSON.stringify(value)}`);
   return value;
+}
+
+/** Whether `YYYY/MM/DD` is a day the calendar has (not 2024/13/45 or 2023/02/29). */
+function calendarDay(text: string): boolean {
+  const [year, month, date] = text.split('/').map(Number) as [number, number, number];
+  const parsed = new Date(Date.UTC(year, month - 1, date));
+  return month >= 1 && month <= 12 && parsed.getUTCDate() === date && parsed.getUTCMonth() === month - 1;
 }
 
 /**
@@ -48,6 +57,7 @@ export function cloudTrailTableDdl(options: CloudTrailTableOptions): AthenaQuery
   const table = checked(options.table, identifier, 'table name');
   const location = checked(options.location, s3Location, 'S3 location (s3://bucket/…/CloudTrail/)');
   const start = checked(options.projectionStart, day, 'projection start (YYYY/MM/DD)');
+  if (!calendarDay(start)) throw new Error(`invalid projection start (YYYY/MM/DD): ${JSON.stringify(start)}`);
   const accounts = options.accounts ?? [];
   for (const account of accounts) checked(account, accountId, 'account id');
   const organization = organizationFolder.test(location);

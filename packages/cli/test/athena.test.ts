@@ -115,6 +115,11 @@ describe('iamgen athena', () => {
   it.each([
     [['athena', 'ddl'], 'iamgen: missing --location\n'],
     [['athena', 'ddl', '--location', 'https://x/'], /^iamgen: invalid S3 location/],
+    [['athena', 'ddl', '--location', "s3://trail-bucket/x')--/"], /^iamgen: invalid S3 location/],
+    [
+      ['athena', 'ddl', '--location', 's3://trail/AWSLogs/1/CloudTrail/', '--projection-start', '2024/13/45'],
+      /^iamgen: invalid projection start \(YYYY\/MM\/DD\): "2024\/13\/45"\n$/,
+    ],
     [['athena', 'ddl', '--location', 's3://trail/AWSLogs/o-abc123def4/'], /needs the member accounts/],
     [['athena', 'query', '--role', 'a', '--regions', "us-east-1'--"], /^iamgen: invalid region/],
     [['athena', 'query', '--role', 'a'], /needs --regions/],
