@@ -126,8 +126,25 @@ function athenaTableOf(argv: Record<string, unknown>): AthenaTable | undefined {
   if (table === undefined) return undefined;
   const regions = (argv.athenaRegions as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [];
   if (regions.length === 0) throw new UsageError('--athena-table needs --athena-regions (the regions to read)');
-  const timeoutSeconds = argv.athenaTimeout as number;
-  if (!(timeoutSeconds > 0)) throw new UsageError('--athena-timeout must be a positive number of seconds');
+  checkAthenaFlags(argv);
+  return {
+    table,
+    regions,
+    timeoutSeconds: argv.athenaTimeout as number,
+    workgroup: argv.athenaWorkgroup as string | undefined,
+    outputLocation: argv.athenaOutput as string | undefined,
+    catalog: argv.athenaCatalog as string | undefined,
+  };
+}
+
+/**
+ * Where and how long a query runs, as `from-trail` takes them; `athena query` checks them too, so what it accepts
+ * is what from-trail would run.
+ */
+function checkAthenaFlags(argv: Record<string, unknown>): void {
+  const timeoutSeconds = argv.athenaTimeout;
+  if (timeoutSeconds !== undefined && !(typeof timeoutSeconds === 'number' && timeoutSeconds > 0))
+    throw new UsageError('--athena-timeout must be a positive number of seconds');
   const checked = (flag: string, value: unknown, pattern: RegExp, what: string) => {
     if (value !== undefined && !pattern.test(String(value))) throw new UsageError(`--${flag} ${value}: ${what}`);
   };
@@ -140,14 +157,6 @@ function athenaTableOf(argv: Record<string, unknown>): AthenaTable | undefined {
     /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/,
     'not an s3://bucket/prefix/ location',
   );
-  return {
-    table,
-    regions,
-    timeoutSeconds,
-    workgroup: argv.athenaWorkgroup as string | undefined,
-    outputLocation: argv.athenaOutput as string | undefined,
-    catalog: argv.athenaCatalog as string | undefined,
-  };
 }
 
 /** The AWS connection flags, as the AWS CLI spells them, and its `AWS_MAX_ATTEMPTS`. */
@@ -396,13 +405,28 @@ const athenaCommand: CommandDefinition = {
       .option('all', { type: 'boolean', default: false, describe: 'query: every principal' })
       .option('regions', { ...athenaRegionsOption, alias: 'athena-regions', describe: 'query: regions to read' })
       // from-trail's other Athena flags, so its arguments can be pasted here; where a query runs is not in its text.
-      .option('athena-workgroup', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
-      .option('athena-output', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
-      .option('athena-catalog', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
-      .option('athena-timeout', { type: 'number', describe: 'query: accepted as from-trail takes it; no effect' })
-      .option('profile', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
-      .option('region', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
-      .option('endpoint-url', { type: 'string', describe: 'query: accepted as from-trail takes it; no effect' })
+      .option('athena-workgroup', {
+        type: 'string',
+        describe: 'query: checked as from-trail checks it; no effect on the query',
+      })
+      .option('athena-output', {
+        type: 'string',
+        describe: 'query: checked as from-trail checks it; no effect on the query',
+      })
+      .option('athena-catalog', {
+        type: 'string',
+        describe: 'query: checked as from-trail checks it; no effect on the query',
+      })
+      .option('athena-timeout', {
+        type: 'number',
+        describe: 'query: checked as from-trail checks it; no effect on the query',
+      })
+      .option('profile', { type: 'string', describe: 'query: checked as from-trail checks it; no effect on the query' })
+      .option('region', { type: 'string', describe: 'query: checked as from-trail checks it; no effect on the query' })
+      .option('endpoint-url', {
+        type: 'string',
+        describe: 'query: checked as from-trail checks it; no effect on the query',
+      })
       .option('since', { type: 'string', describe: 'query: window start (default 90d; 2024-06-01, ISO time)' })
       .option('until', { type: 'string', describe: 'query: window end (default now)' })
       .option('format', {
@@ -424,8 +448,10 @@ const athenaCommand: CommandDefinition = {
       ),
   run: async (argv, io) => {
     const regions = (argv.regions as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [];
-    if (argv.statement === 'query' && regions.length === 0) {
-      throw new UsageError('athena query needs --regions (the regions to read)');
+    if (argv.statement === 'query') {
+      if (regions.length === 0) throw new UsageError('athena query needs --regions (the regions to read)');
+      checkAthenaFlags(argv);
+      connectionOf(argv, io);
     }
     const { athena } = await import('./commands/athena.js');
     return athena(

@@ -161,6 +161,27 @@ describe('iamgen athena', () => {
       /does not combine with --events/,
     ],
     [['athena', 'query', '--regions', 'us-east-1'], /missing --role/],
+    // The flags from-trail refuses, refused alike, so a printed query is one from-trail would run.
+    [
+      ['athena', 'query', '--role', 'a', '--regions', 'us-east-1', '--region', 'bad region!'],
+      /^iamgen: --region bad region!: not an AWS region name/,
+    ],
+    [
+      ['athena', 'query', '--role', 'a', '--regions', 'us-east-1', '--athena-workgroup', 'bad wg'],
+      /^iamgen: --athena-workgroup bad wg: not a workgroup name\n$/,
+    ],
+    [
+      ['athena', 'query', '--role', 'a', '--regions', 'us-east-1', '--athena-timeout', '-5'],
+      /^iamgen: --athena-timeout must be a positive number of seconds\n$/,
+    ],
+    [
+      ['athena', 'query', '--role', 'a', '--regions', 'us-east-1', '--athena-output', 'results/'],
+      /^iamgen: --athena-output results\/: not an s3:\/\/bucket\/prefix\/ location\n$/,
+    ],
+    [
+      ['athena', 'query', '--role', 'a', '--regions', 'us-east-1', '--athena-catalog', 'a.b'],
+      /^iamgen: --athena-catalog a\.b: not a data catalog name\n$/,
+    ],
   ])('%j is a usage error', async (argv, message) => {
     const result = await runCliCaptured(argv, process.cwd());
     expect(result.code).toBe(2);
