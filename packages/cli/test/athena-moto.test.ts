@@ -26,6 +26,7 @@ const credentials = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'test
 /** What the proxy in front of moto does with one Athena call: answer it itself, never answer, or rewrite moto's answer. */
 type Fault =
   | { readonly status: number; readonly json: unknown }
+  | { readonly status: number; readonly text: string }
   | { readonly hang: true }
   | { readonly rewrite: (json: Record<string, unknown>, request: Record<string, unknown>) => Record<string, unknown> };
 
@@ -45,6 +46,11 @@ async function startFaultProxy(target: string) {
       calls.push(operation);
       const fault = inject(operation, calls.filter((c) => c === operation).length);
       if (fault !== undefined && 'hang' in fault) return;
+      if (fault !== undefined && 'text' in fault) {
+        response.writeHead(fault.status, { 'content-type': 'text/plain' });
+        response.end(fault.text);
+        return;
+      }
       if (fault !== undefined && 'status' in fault) {
         response.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify(fault.json));
@@ -352,6 +358,12 @@ describe.skipIf(!motoAvailable())('from-trail --athena-table (moto Athena)', () 
           ? athenaError('InternalServerException', 'We encountered an error', 500)
           : undefined,
       /^iamgen: Athena GetQueryExecution failed: InternalServerException: We encountered an error$/,
+    ],
+    [
+      'a plain-text 503 from something in front of Athena',
+      (operation: string) =>
+        operation === 'StartQueryExecution' ? { status: 503, text: 'Service Unavailable' } : undefined,
+      /^iamgen: Athena StartQueryExecution failed: HTTP 503 with an answer that is not JSON$/,
     ],
   ])(
     '%s: one clear line, exit 1, no policy',

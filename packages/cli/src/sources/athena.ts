@@ -29,15 +29,29 @@ export function athenaClient(connection: AwsConnection): Promise<AthenaClient> {
   );
 }
 
+/**
+ * An answer that is not an AWS error at all (a proxy's or load balancer's "Service Unavailable" page): the SDK
+ * fails to parse it as JSON and its SyntaxError says nothing of the HTTP status, which is what matters.
+ */
+function unparsedAnswer(error: unknown): string | undefined {
+  if (!(error instanceof SyntaxError)) return undefined;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === undefined ? undefined : `HTTP ${status} with an answer that is not JSON`;
+}
+
 /** What went wrong, in a few words: the SDK's error name, or what it means for credentials and access. */
 function failureReason(error: unknown): string {
   const name = error instanceof Error ? error.name : 'Error';
-  return credentialProblem(error) ?? (name === 'AccessDeniedException' ? 'access denied' : name);
+  return (
+    unparsedAnswer(error) ?? credentialProblem(error) ?? (name === 'AccessDeniedException' ? 'access denied' : name)
+  );
 }
 
 /** Errors of the Athena API as one line: the reason and the SDK's message. */
 function apiFailure(what: string, error: unknown): RunFailure {
   if (error instanceof RunFailure) return error;
+  const unparsed = unparsedAnswer(error);
+  if (unparsed !== undefined) return new RunFailure(`Athena ${what} failed: ${unparsed}`);
   const message = error instanceof Error ? error.message : String(error);
   return new RunFailure(`Athena ${what} failed: ${failureReason(error)}: ${message.split('\n')[0]}`);
 }
