@@ -246,8 +246,8 @@ export function projectionTwin(records: Iterable<unknown>, projection: RequestPr
 export interface RowObservation {
   readonly record: Json;
   readonly count: number;
-  readonly firstSeen: string;
-  readonly lastSeen: string;
+  readonly firstSeen?: string;
+  readonly lastSeen?: string;
   /** The `eventID` of the row's earliest event, as evidence. */
   readonly eventId?: string;
 }
@@ -265,11 +265,6 @@ export function observationOfRow(row: ActivityRow): RowObservation | { readonly 
   const countText = value('event_count');
   const count = countText !== undefined && /^[1-9][0-9]*$/.test(countText) ? Number(countText) : Number.NaN;
   if (!Number.isSafeInteger(count)) return { error: `event_count ${JSON.stringify(row.event_count ?? null)}` };
-  // Every row stands for events with a time: a row without one would fall outside any window and be lost unseen.
-  const firstSeen = isoTime(value('first_seen'));
-  if (firstSeen === undefined) return { error: `first_seen ${JSON.stringify(row.first_seen ?? null)} is not a time` };
-  const lastSeen = isoTime(value('last_seen'));
-  if (lastSeen === undefined) return { error: `last_seen ${JSON.stringify(row.last_seen ?? null)} is not a time` };
   let requestParameters: unknown;
   let arns: unknown;
   try {
@@ -307,21 +302,23 @@ export function observationOfRow(row: ActivityRow): RowObservation | { readonly 
         ? undefined
         : (arns as unknown[]).filter((arn): arn is string => typeof arn === 'string').map((arn) => ({ ARN: arn })),
   });
+  // A time that is not one is read as the local path reads the event's own: unknown (counted and reported as
+  // untimed), so rows and raw events give the same policy.
+  const firstSeen = isoTime(value('first_seen'));
+  const lastSeen = isoTime(value('last_seen'));
   const eventId = value('sample_event_id');
-  return { record, count, firstSeen, lastSeen, ...(eventId === undefined ? {} : { eventId }) };
+  return {
+    record,
+    count,
+    ...(firstSeen === undefined ? {} : { firstSeen }),
+    ...(lastSeen === undefined ? {} : { lastSeen }),
+    ...(eventId === undefined ? {} : { eventId }),
+  };
 }
 
-const isoDateTime = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
-/**
- * Times as the pipeline writes them (`toISOString`), so rows and raw events compare and sort alike; `undefined`
- * for anything but an ISO-8601 time of a day the calendar has (`Date.parse` takes "1" and rolls 02-30 into March).
- */
+/** Times as the pipeline writes them (`toISOString`), so rows and raw events compare and sort alike. */
 function isoTime(value: string | undefined): string | undefined {
-  const parts = value === undefined ? null : isoDateTime.exec(value);
-  if (value === undefined || parts === null) return undefined;
-  const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
-  if (month < 1 || month > 12 || new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return undefined;
+  if (value === undefined) return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
