@@ -161,19 +161,19 @@ describe('shrinkPolicy', () => {
 
   it('carries partial statements with stable Sids, and evidence for each statement', () => {
     const result = shrink(
-      doc({ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: [bucket, `${bucket}/*`] }),
-      [seen({ action: 's3:ListBucket', resource: bucket }, 3)],
+      doc({ Effect: 'Allow', Action: ['s3:GetObject', 's3:GetBucketAcl'], Resource: [bucket, `${bucket}/*`] }),
+      [seen({ action: 's3:GetBucketAcl', resource: bucket }, 3)],
       { dataEventServices: new Set() },
     );
     expect(result.next.Statement).toEqual([
       { Sid: 'UnverifiedDataPlane', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [bucket, `${bucket}/*`] },
-      { Sid: 'S3Invoices', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucket] },
+      { Sid: 'S3Invoices', Effect: 'Allow', Action: ['s3:GetBucketAcl'], Resource: [bucket] },
     ]);
     expect(result.evidence).toEqual([
       { sid: 'UnverifiedDataPlane', carried: ['unknown-data-plane'], actions: ['s3:GetObject'], events: 0 },
       {
         sid: 'S3Invoices',
-        actions: ['s3:ListBucket'],
+        actions: ['s3:GetBucketAcl'],
         events: 3,
         firstSeen: '2024-04-01T00:00:00Z',
         lastSeen: '2024-05-01T00:00:00Z',
