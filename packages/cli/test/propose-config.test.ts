@@ -2,11 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig } from '../src/propose/config.js';
+import { branchName, parseConfig } from '../src/propose/config.js';
 import { redact } from '../src/propose/git.js';
 import { gitHubSettings } from '../src/propose/github.js';
 import { code, escapeMarkdown, pullRequestTitle } from '../src/propose/pr-body.js';
-import { branchName } from '../src/propose/run.js';
 
 const minimal = { events: ['./logs'], policies: [{ role: 'app', file: 'policy.json' }] };
 
@@ -106,6 +105,23 @@ describe('propose config', () => {
       expect(() => parseConfig(raw, 'c.yaml')).toThrow(message);
     });
   }
+});
+
+describe('proposal branches', () => {
+  it('tells apart names that would make one branch, whatever the order of the entries', () => {
+    const branchesOf = (names: string[]) =>
+      parseConfig({ ...minimal, policies: names.map((role) => ({ role, file: 'a' })) }, 'c.yaml').policies.map(
+        (entry) => [entry.name, entry.branch],
+      );
+    const [first, second] = branchesOf(['svc@prod', 'svc+prod', 'orders-api']);
+    expect(first?.[1]).toMatch(/^iamgen\/svc-prod-[0-9a-f]{8}$/);
+    expect(second?.[1]).toMatch(/^iamgen\/svc-prod-[0-9a-f]{8}$/);
+    expect(first?.[1]).not.toBe(second?.[1]);
+    expect(branchesOf(['orders-api', 'svc+prod', 'svc@prod']).sort()).toEqual(
+      branchesOf(['svc@prod', 'svc+prod', 'orders-api']).sort(),
+    );
+    expect(branchesOf(['orders-api'])).toEqual([['orders-api', 'iamgen/orders-api']]);
+  });
 });
 
 describe('pull request text', () => {

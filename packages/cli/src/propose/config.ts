@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { principalName } from '@iamgen/core';
@@ -7,6 +8,15 @@ import { UsageError } from '../cli-io.js';
 import { parseTimeBound } from '../time-window.js';
 
 const name = z.string().trim().min(1, 'must not be empty');
+
+/** The branch of a principal's proposal: its name in the characters a git branch may hold. */
+export function branchName(prefix: string, principal: string): string {
+  const safe = principal
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[.-]+|\.lock$|\.$/g, '');
+  return `${prefix}${safe || 'principal'}`;
+}
 const stringList = z.union([name.transform((value) => [value]), z.array(name)]);
 const days = z.number().min(0, 'must be 0 or more');
 
@@ -112,8 +122,10 @@ export interface PolicyEntry {
   readonly kind: 'role' | 'user';
   /** Name or ARN, as written in the config. */
   readonly principal: string;
-  /** The principal's name: branch names, `--only`, messages. */
+  /** The principal's name: `--only`, messages. */
   readonly name: string;
+  /** The branch of its proposal (`branchName`, told apart from another entry's that would be the same). */
+  readonly branch: string;
   readonly file: string;
   readonly resource?: string | undefined;
   readonly policyName?: string | undefined;
@@ -183,6 +195,14 @@ export function parseConfig(raw: unknown, path: string): ProposeConfig {
   if (parsed.athena !== undefined && parsed.events.length + parsed.lookupEvents.length > 0)
     throw new UsageError(`${path}: athena reads the whole trail; give it without events and lookupEvents`);
   const seen = new Map<string, number>();
+  // Names that differ only in characters a branch cannot hold (svc@prod, svc+prod) would share one branch: each
+  // of those gets a suffix from its own name, the same whatever the order of the entries.
+  const plainBranches = new Map<string, number>();
+  for (const entry of parsed.policies) {
+    const principal = entry.role ?? entry.user ?? '';
+    const plain = branchName(parsed.branchPrefix, principal.startsWith('arn:') ? principalName(principal) : principal);
+    plainBranches.set(plain, (plainBranches.get(plain) ?? 0) + 1);
+  }
   const policies = parsed.policies.map((entry, index): PolicyEntry => {
     const kind = entry.role !== undefined ? 'role' : 'user';
     const principal = entry.role ?? entry.user ?? '';
@@ -194,10 +214,16 @@ export function parseConfig(raw: unknown, path: string): ProposeConfig {
         `${path}: policies[${index}].${kind}: ${principal} has the name of policies[${earlier}]; one entry per principal name (it names the branch)`,
       );
     seen.set(shortName, index);
+    const plain = branchName(parsed.branchPrefix, shortName);
+    const branch =
+      (plainBranches.get(plain) ?? 0) > 1
+        ? `${plain}-${createHash('sha256').update(shortName).digest('hex').slice(0, 8)}`
+        : plain;
     return {
       kind,
       principal,
       name: shortName,
+      branch,
       file: entry.file,
       resource: entry.resource,
       policyName: entry.policyName,

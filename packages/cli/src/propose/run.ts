@@ -226,14 +226,6 @@ function repositoryPath(context: RunContext, file: string): string {
   return inRepo.split(sep).join('/');
 }
 
-export function branchName(prefix: string, principal: string): string {
-  const safe = principal
-    .replace(/[^A-Za-z0-9._-]/g, '-')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[.-]+|\.lock$|\.$/g, '');
-  return `${prefix}${safe || 'principal'}`;
-}
-
 async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<PrincipalResult> {
   const { git, config, read } = context;
   const path = repositoryPath(context, entry.file);
@@ -287,7 +279,7 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
   const common = { ...identity(entry), grants, evidence: shrunk.evidence, notGranted: shrunk.notGranted.length };
   if (diff.removed.length + diff.narrowed.length === 0) {
     const nothing = 'every grant of the file was used (or is kept by a safeguard)';
-    const branch = branchName(config.branchPrefix, entry.name);
+    const branch = entry.branch;
     const open = context.github === undefined ? undefined : await context.github.find(branch);
     if (context.github === undefined || open?.state !== 'open')
       return { ...common, status: 'no-change', detail: nothing };
@@ -330,7 +322,7 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
     configPath: config.path,
   };
   const content = { title: pullRequestTitle(config.title, facts), body: pullRequestBody(facts) };
-  const branch = branchName(config.branchPrefix, entry.name);
+  const branch = entry.branch;
   const summary = `${grants.removed + grants.narrowed} of ${grants.current} grants removed or narrowed (${grants.reductionPercent}%)`;
   const github = context.github;
   if (github === undefined) {
