@@ -341,6 +341,19 @@ describe('propose end to end', () => {
     expect(s.github.pulls).toHaveLength(1);
   });
 
+  it('a closed proposal is not reopened after its branch was deleted either', async () => {
+    const s = await estate();
+    await s.run(['--only', 'orders-api-handler']);
+    const pull = s.github.pulls[0];
+    if (pull !== undefined) pull.state = 'closed';
+    // What GitHub's "Delete branch" button does once a pull request is closed.
+    s.git(join(s.dir, 'origin.git'), ['update-ref', '-d', `refs/heads/${ordersBranch}`]);
+    const result = await s.run(['--only', 'orders-api-handler']);
+    expect(result.stdout).toContain('pull request #1 with this proposal was closed; not reopened');
+    expect(s.github.pulls).toHaveLength(1);
+    expect(s.onOrigin(ordersBranch, ordersFile)).toBeUndefined();
+  });
+
   it('edits the chosen inline policy of a CloudFormation template, leaving the rest of the file as it was', async () => {
     const template = `# Orders stack
 Resources:

@@ -4,6 +4,7 @@ import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck';
 import { UsageError } from '../cli-io.js';
 import { redact } from './git.js';
+import { proposalOf } from './pr-body.js';
 
 export interface PullRequest {
   readonly number: number;
@@ -11,6 +12,8 @@ export interface PullRequest {
   readonly state: 'open' | 'closed';
   readonly merged: boolean;
   readonly headSha: string;
+  /** The proposal its body names (`proposalMarker`), when it has one. */
+  readonly proposal?: string;
 }
 
 export interface PullRequestContent {
@@ -157,12 +160,14 @@ export function gitHubPullRequests(settings: GitHubSettings): PullRequests {
     state: string;
     merged_at: string | null;
     head: { sha: string };
+    body?: string | null;
   }): PullRequest => ({
     number: pull.number,
     url: pull.html_url,
     state: pull.state === 'open' ? 'open' : 'closed',
     merged: pull.merged_at !== null,
     headSha: pull.head.sha,
+    ...(proposalOf(pull.body) === undefined ? {} : { proposal: proposalOf(pull.body) as string }),
   });
   return {
     find: (branch) =>

@@ -186,6 +186,19 @@ export function pullRequestBody(facts: ProposalFacts): string {
     : `${body.slice(0, bodyLimit - note.length - 30)}\n\n… (cut to fit)\n${note}`;
 }
 
+/**
+ * A hidden line at the end of a body that names the proposal it holds (a digest of the proposed file), so a
+ * proposal that was declined is known again after its branch was deleted.
+ */
+export function proposalMarker(proposal: string): string {
+  return `<!-- iamgen proposal ${proposal} -->\n`;
+}
+
+/** The proposal a body names, if it has the marker. */
+export function proposalOf(body: string | null | undefined): string | undefined {
+  return /<!-- iamgen proposal ([0-9a-f]+) -->/.exec(body ?? '')?.[1];
+}
+
 /** The pull request title from the config's template. */
 export function pullRequestTitle(template: string, facts: Pick<ProposalFacts, 'entry' | 'diff'>): string {
   const values: Readonly<Record<string, string>> = {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Grant, IamCatalog, PolicyDocument } from '@iamgen/core';
@@ -23,7 +24,7 @@ import { Git, GitError, redact } from './git.js';
 import type { PullRequests } from './github.js';
 import { GitHubError, gitHubPullRequests, gitHubSettings } from './github.js';
 import type { ProposalFacts } from './pr-body.js';
-import { pullRequestBody, pullRequestTitle } from './pr-body.js';
+import { proposalMarker, pullRequestBody, pullRequestTitle } from './pr-body.js';
 import type { ProposalEvidence } from './shrink.js';
 import { ShrinkFailure, shrinkPolicy } from './shrink.js';
 
@@ -321,7 +322,12 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
     graceDays: guard.graceDays,
     configPath: config.path,
   };
-  const content = { title: pullRequestTitle(config.title, facts), body: pullRequestBody(facts) };
+  // Names what is proposed, so a declined proposal is known again even after its branch was deleted.
+  const proposal = createHash('sha256').update(`${path}\u0000${newText}`).digest('hex').slice(0, 16);
+  const content = {
+    title: pullRequestTitle(config.title, facts),
+    body: `${pullRequestBody(facts)}${proposalMarker(proposal)}`,
+  };
   const branch = entry.branch;
   const summary = `${grants.removed + grants.narrowed} of ${grants.current} grants removed or narrowed (${grants.reductionPercent}%)`;
   const github = context.github;
@@ -358,6 +364,15 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
         detail: `pull request #${existing.number} with this proposal was ${existing.merged ? 'merged' : 'closed'}; not reopened`,
       };
   } else {
+    const previous = await github.find(branch);
+    if (previous?.state === 'closed' && previous.proposal === proposal)
+      return {
+        ...common,
+        status: 'declined',
+        branch,
+        pullRequest: previous,
+        detail: `pull request #${previous.number} with this proposal was ${previous.merged ? 'merged' : 'closed'}; not reopened`,
+      };
     const message = `${content.title}\n\n${summary} in ${entry.file}, from CloudTrail activity ${context.window.since.slice(0, 10)} to ${context.window.until.slice(0, 10)}.\n`;
     const commit = await git.commitFile(context.baseSha, path, newText, message, config.commitAuthor);
     await git.push(commit, branch, remoteSha);
