@@ -4,6 +4,28 @@ import { isMap, isPair, isScalar, isSeq, parseDocument, stringify, visit } from 
 import type { Location, PolicyTarget, Unsupported } from './located.js';
 import { asPolicyDocument, indentUnitOf, lineIndentAt } from './located.js';
 
+/**
+ * How the policy's YAML is shared with the rest of the file, if it is: an anchor on it or inside it (`&shared`) may
+ * be aliased elsewhere, and an alias inside it (`*shared`) stands for text written elsewhere.
+ */
+function sharedThroughYaml(node: Node): string | undefined {
+  let found: string | undefined;
+  const note = (anchored: Node) => {
+    if (found === undefined && anchored.anchor !== undefined) found = `carries the YAML anchor &${anchored.anchor}`;
+  };
+  note(node);
+  visit(node, {
+    Node: (_, child) => {
+      note(child);
+    },
+    Alias: (_, alias) => {
+      found ??= `holds the YAML alias *${alias.source}`;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 /** Resource types whose `Properties.PolicyDocument` is the policy. */
 const documentTypes = new Set([
   'AWS::IAM::ManagedPolicy',
@@ -42,6 +64,11 @@ export function locateInStructuredFile(text: string, file: string, target: Polic
   } else return { unsupported: 'neither a policy document nor a CloudFormation template' };
   if ('unsupported' in candidate) return candidate;
   const { node, where, inline } = candidate;
+  const shared = sharedThroughYaml(node);
+  if (shared !== undefined)
+    return {
+      unsupported: `${where} ${shared}; editing it would change another part of the file too, so iamgen leaves it alone`,
+    };
   const intrinsic = intrinsicIn(node);
   if (intrinsic !== undefined)
     return {
