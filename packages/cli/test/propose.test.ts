@@ -341,6 +341,36 @@ describe('propose end to end', () => {
     expect(s.github.pulls).toHaveLength(1);
   });
 
+  it("a reviewer's commit on the proposal branch holds it back instead of being overwritten", async () => {
+    const s = await estate();
+    await s.run(['--only', 'orders-api-handler']);
+    // A reviewer adds a commit on the branch of pull request #1.
+    const work = join(s.dir, 'reviewer');
+    s.git(s.dir, ['clone', '--quiet', '--branch', ordersBranch, join(s.dir, 'origin.git'), work]);
+    await writeFile(join(work, 'NOTES.md'), 'kept on purpose\n');
+    s.git(work, ['add', '-A']);
+    s.git(work, ['-c', 'user.name=Reviewer', '-c', 'user.email=r@example.com', 'commit', '--quiet', '-m', 'notes']);
+    s.git(work, ['push', '--quiet', 'origin', ordersBranch]);
+    const reviewed = s.git(join(s.dir, 'origin.git'), ['rev-parse', `refs/heads/${ordersBranch}`]).trim();
+    // New activity changes the proposal, which would otherwise be pushed over the reviewer's commit.
+    await s.writeLogs(
+      'b.json',
+      spread(
+        { role: 'orders-api-handler', source: 'dynamodb', name: 'DeleteItem', params: { tableName: 'orders' } },
+        3,
+        5,
+        1,
+        'b',
+      ),
+    );
+    const result = await s.run(['--only', 'orders-api-handler']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      `role orders-api-handler: held back: ${ordersBranch} holds commits propose did not make (a reviewer's?)`,
+    );
+    expect(s.git(join(s.dir, 'origin.git'), ['rev-parse', `refs/heads/${ordersBranch}`]).trim()).toBe(reviewed);
+  });
+
   it('a closed proposal is not reopened after its branch was deleted either', async () => {
     const s = await estate();
     await s.run(['--only', 'orders-api-handler']);

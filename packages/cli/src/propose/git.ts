@@ -98,6 +98,17 @@ export class Git {
     return (await this.maybe(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`]))?.trim();
   }
 
+  /**
+   * Whether `commit` is what propose pushes: one commit whose parent is on the base branch (`base` or before it).
+   * A proposal branch with anything more on it holds someone else's work.
+   */
+  async isOneCommitOnBase(commit: string, base: string): Promise<boolean> {
+    const parents = (await this.run(['rev-list', '--parents', '-n', '1', commit])).trim().split(' ').slice(1);
+    const [parent] = parents;
+    if (parents.length !== 1 || parent === undefined) return false;
+    return (await this.maybe(['merge-base', '--is-ancestor', parent, base])) !== undefined;
+  }
+
   /** A file's text at a commit, or undefined when it does not exist there. */
   async show(commit: string, path: string): Promise<string | undefined> {
     return this.maybe(['show', `${commit}:${path}`]);

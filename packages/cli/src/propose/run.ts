@@ -364,6 +364,10 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
         detail: `pull request #${existing.number} with this proposal was ${existing.merged ? 'merged' : 'closed'}; not reopened`,
       };
   } else {
+    if (remoteSha !== undefined && !(await git.isOneCommitOnBase(remoteSha, context.baseSha)))
+      throw new HeldBack(
+        `${branch} holds commits propose did not make (a reviewer's?), which a new proposal would overwrite: merge or close its pull request, or delete the branch`,
+      );
     const previous = await github.find(branch);
     if (previous?.state === 'closed' && previous.proposal === proposal)
       return {
