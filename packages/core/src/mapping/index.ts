@@ -157,6 +157,9 @@ function resolveAction(catalog: IamCatalog, prefix: string, name: string): Catal
       if (found !== undefined) return found;
     }
   }
+  // A batch form without an action of its own is authorized as its single form (SQS SendMessageBatch needs
+  // sqs:SendMessage, SNS PublishBatch sns:Publish): the catalog decides, so a batch action it lists stays itself.
+  if (bare.endsWith('Batch') && bare.length > 'Batch'.length) return catalog.action(service, bare.slice(0, -5));
   return undefined;
 }
 

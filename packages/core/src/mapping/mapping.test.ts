@@ -52,6 +52,28 @@ describe('mapEvent: names, renames and suffixes', () => {
   it.each<[string, Row, ReturnType<typeof mapped>]>([
     ['default rule', { source: 'sqs', name: 'ListQueues' }, mapped({ action: 'sqs:ListQueues', resource: '*' })],
     [
+      'a batch form without an action of its own: its single form',
+      {
+        source: 'sqs',
+        name: 'SendMessageBatch',
+        params: { queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs' },
+      },
+      mapped({ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:123456789012:jobs' }),
+    ],
+    [
+      'SNS PublishBatch',
+      { source: 'sns', name: 'PublishBatch', params: { topicArn: 'arn:aws:sns:us-east-1:123456789012:orders' } },
+      mapped({ action: 'sns:Publish', resource: 'arn:aws:sns:us-east-1:123456789012:orders' }),
+    ],
+    [
+      'a batch action the catalog lists stays itself',
+      { source: 'firehose', name: 'PutRecordBatch', params: { deliveryStreamName: 'logs' } },
+      mapped({
+        action: 'firehose:PutRecordBatch',
+        resource: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/logs',
+      }),
+    ],
+    [
       'endpoint rename monitoring → cloudwatch',
       { source: 'monitoring', name: 'PutMetricData' },
       mapped({ action: 'cloudwatch:PutMetricData', resource: '*' }),
@@ -306,6 +328,34 @@ describe('mapEvent: resources from request parameters', () => {
       'SSM parameter without its leading slash',
       { source: 'ssm', name: 'GetParameter', params: { name: '/app/db-url', withDecryption: true } },
       ['arn:aws:ssm:us-east-1:123456789012:parameter/app/db-url'],
+    ],
+    [
+      'SSM parameter with a version selector',
+      { source: 'ssm', name: 'GetParameter', params: { name: '/app/db-url:3' } },
+      ['arn:aws:ssm:us-east-1:123456789012:parameter/app/db-url'],
+    ],
+    [
+      'SSM parameters named by ARN, one with a label',
+      {
+        source: 'ssm',
+        name: 'GetParameters',
+        params: {
+          names: ['arn:aws:ssm:us-east-1:111122223333:parameter/shared/x:prod', '/app/y'],
+        },
+      },
+      ['arn:aws:ssm:us-east-1:111122223333:parameter/shared/x', 'arn:aws:ssm:us-east-1:123456789012:parameter/app/y'],
+    ],
+    [
+      'SSM public parameter: AWS authorizes it without an account',
+      {
+        source: 'ssm',
+        name: 'GetParameter',
+        params: { name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
+      },
+      [
+        'arn:aws:ssm:us-east-1::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+        'arn:aws:ssm:us-east-1:123456789012:parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+      ],
     ],
     [
       'Secrets Manager name gets the random-suffix wildcard',

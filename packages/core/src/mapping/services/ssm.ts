@@ -1,23 +1,54 @@
 import type { TrailEvent } from '../../types.js';
+import { partitionOfRegion } from '../arn-template.js';
 import { stringAt, stringsAt } from '../request-values.js';
 import type { ActionUse, ServiceRules } from '../service-rules.js';
 
-const withoutLeadingSlash = (name: string) => name.replace(/^\//, '');
+/** A parameter's name as its ARN holds it: no leading slash, and no `:version` or `:label` selector. */
+const parameterPath = (name: string) => name.replace(/^\//, '').replace(/:[^/]*$/, '');
+
+/** Parameters AWS publishes (`/aws/service/ami-amazon-linux-latest/…`): their ARN has no account. */
+const publicParameter = /^aws\/service\//;
+
+/**
+ * The use of one named parameter, where the default rule would name it wrong: a full ARN given as the name (kept,
+ * without a selector), and a public parameter (both the ARN AWS authorizes, without an account, and the one in the
+ * caller's account that a template gives). Undefined: the default rule fills the template.
+ */
+function parameterUse(event: TrailEvent, name: string): ActionUse | undefined {
+  if (name.startsWith('arn:')) {
+    // Any other ARN (a document's) is matched to the action's templates by the default rule.
+    if (!name.includes(':parameter/')) return undefined;
+    return { action: event.eventName, resources: [name.replace(/(:parameter\/.*?):[^/]*$/, '$1')] };
+  }
+  const path = parameterPath(name);
+  if (!publicParameter.test(path)) return undefined;
+  const partition = /^arn:(aws[a-z-]*):/.exec(event.userIdentity.arn ?? '')?.[1] ?? partitionOfRegion(event.awsRegion);
+  const account = event.recipientAccountId ?? event.userIdentity.accountId ?? '';
+  const arn = (owner: string) => `arn:${partition}:ssm:${event.awsRegion}:${owner}:parameter/${path}`;
+  return { action: event.eventName, resources: account === '' ? [arn('')] : [arn(''), arn(account)] };
+}
 
 export const ssmRules: ServiceRules = {
   uses: (event: TrailEvent): readonly ActionUse[] | undefined => {
-    if (event.eventName !== 'GetParameters' && event.eventName !== 'DeleteParameters') return undefined;
-    const names = stringsAt(event.requestParameters, 'names');
-    if (names.length === 0) return undefined;
-    return names.map((name) => ({
-      action: event.eventName,
-      values: { ParameterNameWithoutLeadingSlash: withoutLeadingSlash(name) },
-    }));
+    if (event.eventName === 'GetParameters' || event.eventName === 'DeleteParameters') {
+      const names = stringsAt(event.requestParameters, 'names');
+      if (names.length === 0) return undefined;
+      return names.map(
+        (name) =>
+          parameterUse(event, name) ?? {
+            action: event.eventName,
+            values: { ParameterNameWithoutLeadingSlash: parameterPath(name) },
+          },
+      );
+    }
+    const name = stringAt(event.requestParameters, 'name', 'Name', 'path', 'Path');
+    const use = name === undefined ? undefined : parameterUse(event, name);
+    return use === undefined ? undefined : [use];
   },
   values: (event: TrailEvent) => {
     const name = stringAt(event.requestParameters, 'name', 'Name', 'path', 'Path');
     return {
-      ParameterNameWithoutLeadingSlash: name === undefined ? undefined : withoutLeadingSlash(name),
+      ParameterNameWithoutLeadingSlash: name === undefined ? undefined : parameterPath(name),
       DocumentName: stringAt(event.requestParameters, 'name', 'documentName'),
     };
   },
