@@ -218,9 +218,13 @@ export function unseenPrincipalMessage(kind: PrincipalSelector['kind'], label: s
 
 const requireModule = createRequire(import.meta.url);
 
-/** YAML output; the library is loaded by the formats that print it (most runs print JSON). */
+/**
+ * YAML output; the library is loaded by the formats that print it (most runs print JSON). Strings are quoted for
+ * YAML 1.1 readers too (PyYAML, many CloudFormation tools), which would read `2012-10-17` as a date and a role
+ * named `yes` as true.
+ */
 function toYaml(value: unknown): string {
-  return (requireModule('yaml') as typeof import('yaml')).stringify(value, { lineWidth: 0 });
+  return (requireModule('yaml') as typeof import('yaml')).stringify(value, { lineWidth: 0, version: '1.1' });
 }
 
 export function renderPolicy(

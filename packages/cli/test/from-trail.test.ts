@@ -165,7 +165,8 @@ describe('from-trail on good input', () => {
   });
 
   it.each([
-    ['yaml', 'Version: 2012-10-17'],
+    // Quoted, so a YAML 1.1 reader (PyYAML) does not read a date.
+    ['yaml', 'Version: "2012-10-17"'],
     ['terraform', 'resource "aws_iam_policy" "app_policy"'],
     ['cloudformation', 'Type: AWS::IAM::ManagedPolicy'],
   ])('renders --format %s', async (format, expected) => {
