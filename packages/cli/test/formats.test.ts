@@ -156,6 +156,20 @@ describe('output formats load in their tools', () => {
   });
 });
 
+describe('Terraform names', () => {
+  it('never start with a digit, which Terraform refuses, and the attachment refers to the policy', async () => {
+    const document: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'S', Effect: 'Allow', Action: ['sqs:ListQueues'], Resource: ['*'] }],
+    };
+    const text = renderTerraform([document], { principalName: '9lives', principalKind: 'role' });
+    expect(text).toContain('resource "aws_iam_policy" "_9lives_policy" {');
+    expect(text).toContain('policy_arn = aws_iam_policy._9lives_policy.arn');
+    const [policy] = await terraformPolicies(text);
+    expect(policy).toEqual(document);
+  });
+});
+
 describe('IAM policy variables next to iamgen references', () => {
   const document: PolicyDocument = {
     Version: '2012-10-17',
@@ -202,7 +216,24 @@ describe('IAM policy variables next to iamgen references', () => {
 describe('any resource text survives both formats (property)', () => {
   // IAM reads any `${` as a policy variable, so the only one a policy can hold is a variable.
   const text = fc.string({
-    unit: fc.constantFrom('a', '-', '/', '{', '}', '%', '"', '\\', '*', ':', 'é', '\n', '${aws:username}'),
+    unit: fc.constantFrom(
+      'a',
+      '-',
+      '/',
+      '{',
+      '}',
+      '%',
+      '"',
+      '\\',
+      '*',
+      ':',
+      'é',
+      '\n',
+      '\b',
+      '\f',
+      '\u0001',
+      '${aws:username}',
+    ),
   });
   const values = { partition: 'aws-cn', stage: 'prod' };
   const instantiate = (resource: string) =>

@@ -83,19 +83,19 @@ function policyName(target: RenderTarget, index: number, count: number): string 
 /** Terraform: one `aws_iam_policy` per document with the document as an HCL object in `jsonencode`. */
 export function renderTerraform(documents: readonly PolicyDocument[], target: RenderTarget): string {
   const blocks = documents.map((document, index) => {
-    const name = snake(logicalName(target, index, documents.length));
+    const name = terraformName(logicalName(target, index, documents.length));
     const shared = target.attachTo !== undefined;
     const attach = attachments(target).map((principal) =>
       [
         `resource "aws_iam_${principal.kind}_policy_attachment" "${shared ? `${name}_${snake(principal.name)}` : name}" {`,
-        `  ${principal.kind}       = ${JSON.stringify(principal.name)}`,
+        `  ${principal.kind}       = ${hclQuoted(principal.name)}`,
         `  policy_arn = aws_iam_policy.${name}.arn`,
         '}',
       ].join('\n'),
     );
     return [
       `resource "aws_iam_policy" "${name}" {`,
-      `  name   = ${JSON.stringify(policyName(target, index, documents.length))}`,
+      `  name   = ${hclQuoted(policyName(target, index, documents.length))}`,
       `  policy = jsonencode(${hcl(document, 1)})`,
       '}',
       ...attach.flatMap((block) => ['', block]),
@@ -103,6 +103,19 @@ export function renderTerraform(documents: readonly PolicyDocument[], target: Re
   });
   const preamble = terraformPreamble(referencesIn(documents), target);
   return `${[...preamble, ...blocks].join('\n\n')}\n`;
+}
+
+/** A string as HCL quotes it: JSON's escapes, but `\b` and `\f` (which HCL refuses) as `\uNNNN`. */
+function hclQuoted(value: unknown): string {
+  return JSON.stringify(value).replace(/\\([\s\S])/g, (escape, c: string) =>
+    c === 'b' ? '\\u0008' : c === 'f' ? '\\u000c' : escape,
+  );
+}
+
+/** A Terraform block name: `snake_case`, and never starting with a digit, which Terraform refuses. */
+function terraformName(text: string): string {
+  const name = snake(text);
+  return /^[0-9]/.test(name) ? `_${name}` : name;
 }
 
 function hcl(value: unknown, depth: number): string {
@@ -115,11 +128,11 @@ function hcl(value: unknown, depth: number): string {
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value);
     if (entries.length === 0) return '{}';
-    return `{\n${entries.map(([key, item]) => `${pad}${JSON.stringify(key)} = ${hcl(item, depth + 1)}`).join('\n')}\n${close}}`;
+    return `{\n${entries.map(([key, item]) => `${pad}${hclQuoted(key)} = ${hcl(item, depth + 1)}`).join('\n')}\n${close}}`;
   }
   // HCL string templates treat "${" and "%{" as interpolation; IAM policy variables must stay literal, and only
   // iamgen's own references become interpolations.
-  let text = JSON.stringify(value).replace(/\$\{/g, '$$${').replace(/%\{/g, '%%{');
+  let text = hclQuoted(value).replace(/\$\{/g, '$$${').replace(/%\{/g, '%%{');
   for (const name of Object.keys(parameterReferences) as ReferenceName[]) {
     text = text.replaceAll(`$${parameterReferences[name]}`, `\${${terraformReferences[name]}}`);
   }
