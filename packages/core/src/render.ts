@@ -107,8 +107,8 @@ export function renderTerraform(documents: readonly PolicyDocument[], target: Re
 
 /** A string as HCL quotes it: JSON's escapes, but `\b` and `\f` (which HCL refuses) as `\uNNNN`. */
 function hclQuoted(value: unknown): string {
-  return JSON.stringify(value).replace(/\\([\s\S])/g, (escape, c: string) =>
-    c === 'b' ? '\\u0008' : c === 'f' ? '\\u000c' : escape,
+  return JSON.stringify(value).replace(/\\([\s\S])/g, (sequence, c: string) =>
+    c === 'b' ? '\\u0008' : c === 'f' ? '\\u000c' : sequence,
   );
 }
 
