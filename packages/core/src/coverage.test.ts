@@ -20,6 +20,16 @@ describe('proveCoverage', () => {
     expect(proveCoverage(shapePolicy(observed).documents, observed)).toEqual({ checked: 3, allowed: 3, misses: [] });
   });
 
+  it('writes an observed `${` with the `${$}` escape, so the policy grants that very object', () => {
+    const odd: Access[] = [{ action: 's3:GetObject', resource: 'arn:aws:s3:::media/${aws:username}/data.txt' }];
+    const { documents } = shapePolicy(odd, { policyKind: 'managed', objectPrefixThreshold: 0, generalize: 'exact' });
+    expect(documents[0]?.Statement[0]?.Resource).toEqual(['arn:aws:s3:::media/${$}{aws:username}/data.txt']);
+    expect(proveCoverage(documents, odd).misses).toEqual([]);
+    expect(
+      proveCoverage(documents, [{ ...odd[0], resource: 'arn:aws:s3:::media/alice/data.txt' } as Access]).allowed,
+    ).toBe(0);
+  });
+
   it('names every access a deliberately broken policy misses', () => {
     const broken: PolicyDocument = {
       Version: '2012-10-17',
@@ -52,7 +62,8 @@ describe('proveCoverage', () => {
         ),
         resource: fc.oneof(
           fc.constant('*'),
-          fc.stringMatching(/^[a-z0-9/._-]{1,12}$/).map((key) => `arn:aws:s3:::media/${key}`),
+          // `$`, `{` and `}` make keys such as `${a:b}`, which IAM would read as a policy variable.
+          fc.stringMatching(/^[a-z0-9/._${}:-]{1,12}$/).map((key) => `arn:aws:s3:::media/${key}`),
           fc.constantFrom('arn:aws:iam::1:role/a', 'arn:aws:dynamodb:us-east-1:1:table/t/index/i'),
         ),
         context: fc.option(

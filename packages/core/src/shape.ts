@@ -44,7 +44,7 @@ export function shapePolicy(accesses: readonly Access[], options: ShapeOptions =
   const limit = policySizeLimits[options.policyKind];
   const maxDocuments = options.maxDocuments ?? attachableDocuments(options.policyKind);
   const build = (input: readonly Access[]) => {
-    const statements = groupStatements(mergeConditions(input), options);
+    const statements = groupStatements(mergeConditions(input).map(withLiteralDollarBrace), options);
     return { built: statements, documents: packDocuments(statements, limit) };
   };
   const fitted = fitDocuments(general.accesses, build, maxDocuments, options.catalog);
@@ -57,6 +57,15 @@ export function shapePolicy(accesses: readonly Access[], options: ShapeOptions =
     attachable: fitted.fits,
     generalizations: [...general.generalizations, ...fitted.generalizations],
   };
+}
+
+/**
+ * IAM reads every `${` in a resource as a policy variable: an observed name holding one (an S3 key
+ * `reports/${aws:username}/a.txt`, a template left unexpanded) is written with the `${$}` escape, so the policy
+ * grants that very object. Done once, where observed accesses become grants; iamgen's own references come after.
+ */
+function withLiteralDollarBrace(grant: Grant): Grant {
+  return grant.resource.includes('${') ? { ...grant, resource: grant.resource.replaceAll('${', '${$}{') } : grant;
 }
 
 function mergeConditions(accesses: readonly Access[]): Grant[] {
