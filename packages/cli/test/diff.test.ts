@@ -110,7 +110,21 @@ describe('iamgen diff on files', () => {
     [['diff', '--current', 'nope.json', '--proposed', 'proposed.json'], /nope\.json: cannot read the policy file/],
     [['diff', '--current', 'dump.json', '--proposed', 'proposed.json'], /needs --role or --user/],
     [['diff', '--current', 'current.json'], /--proposed/],
+    // IAM refuses these; read as they stand, one would be no statement and the other every action.
+    [
+      ['diff', '--current', 'garbage.json', '--proposed', 'proposed.json'],
+      /^iamgen: garbage\.json: Statement 1 is not an object\n$/,
+    ],
+    [
+      ['diff', '--current', 'no-action.json', '--proposed', 'proposed.json'],
+      /^iamgen: no-action\.json: Statement 1 needs exactly one of Action or NotAction\n$/,
+    ],
   ])('%j is a usage error', async (argv, message) => {
+    await writeFile(join(dir, 'garbage.json'), JSON.stringify({ Statement: 'garbage' }));
+    await writeFile(
+      join(dir, 'no-action.json'),
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*' }] }),
+    );
     const result = await runCliCaptured(argv, dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);

@@ -73,6 +73,7 @@ export {
   proveParameterizedCoverage,
 } from './parameterize.js';
 export type { PolicyDocument, PolicyStatement } from './policy-document.js';
+export { policyDocumentProblem } from './policy-document.js';
 export type { RenderTarget } from './render.js';
 export { cloudFormationTemplate, renderJson, renderTerraform } from './render.js';
 export type { PrefilterNeedles, PrincipalSelection, PrincipalTarget } from './selection.js';

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
 import {
   diffPolicies,
+  isDataPlaneAction,
   isGlob,
   renderExplanationMarkdown,
   renderExplanationText,
@@ -190,7 +191,11 @@ async function singlePrincipal(
   if (current !== undefined) {
     const diff = diffPolicies(current, result.shaped.documents, catalog, {
       dataEventsSeen: principal.sawDataEvents,
-      servicesWithoutDataEvents: new Set((result.report.dataEventGaps ?? []).map((gap) => gap.service)),
+      dataEventServices: new Set(
+        [...principal.granted.accesses(), ...principal.deniedAccesses.accesses()]
+          .filter((access) => isDataPlaneAction(access.action))
+          .map((access) => access.action.slice(0, access.action.indexOf(':'))),
+      ),
       deniedAccesses: principal.deniedAccesses.accesses(),
     });
     const { emitDiff } = await import('./diff.js');

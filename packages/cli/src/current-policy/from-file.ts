@@ -1,12 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import type { PolicyDocument } from '@iamgen/core';
+import { policyDocumentProblem } from '@iamgen/core';
 import { UsageError } from '../cli-io.js';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Policy documents in dumps may be objects or URL-encoded JSON strings (as IAM's API returns them). */
-export function policyDocumentOf(value: unknown): PolicyDocument | undefined {
+/**
+ * Policy documents in dumps may be objects or URL-encoded JSON strings (as IAM's API returns them). A document IAM
+ * would refuse is a usage error naming what is wrong: read as it stands, a statement without Action would count as
+ * every action, and a Statement that is not a list as no statement.
+ */
+export function policyDocumentOf(value: unknown, shown: string): PolicyDocument | undefined {
   let document = value;
   if (typeof document === 'string') {
     try {
@@ -16,7 +21,10 @@ export function policyDocumentOf(value: unknown): PolicyDocument | undefined {
     }
   }
   if (!isObject(document) || !('Statement' in document)) return undefined;
-  return document as unknown as PolicyDocument;
+  const problem = policyDocumentProblem(document);
+  if (problem !== undefined) throw new UsageError(`${shown}: ${problem}`);
+  const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
+  return { ...document, Statement: statements } as unknown as PolicyDocument;
 }
 
 export interface PrincipalRef {
@@ -52,7 +60,7 @@ export async function readPolicyFile(path: string, principal?: PrincipalRef, sho
   }
   const items = Array.isArray(parsed) ? parsed : [parsed];
   const documents = items.map((item) =>
-    policyDocumentOf(isObject(item) && 'PolicyDocument' in item ? item.PolicyDocument : item),
+    policyDocumentOf(isObject(item) && 'PolicyDocument' in item ? item.PolicyDocument : item, shown),
   );
   if (documents.length === 0 || documents.some((d) => d === undefined)) {
     throw new UsageError(
@@ -71,7 +79,7 @@ function fromAuthorizationDetails(dump: Json, principal: PrincipalRef, path: str
   const inlineKey = principal.kind === 'role' ? 'RolePolicyList' : 'UserPolicyList';
   const inline = (Array.isArray(entry[inlineKey]) ? entry[inlineKey] : [])
     .filter(isObject)
-    .map((p) => policyDocumentOf(p.PolicyDocument));
+    .map((p) => policyDocumentOf(p.PolicyDocument, `${path}: ${String(p.PolicyName ?? 'an inline policy')}`));
   const managedPolicies = (Array.isArray(dump.Policies) ? dump.Policies : []).filter(isObject);
   const attached = (Array.isArray(entry.AttachedManagedPolicies) ? entry.AttachedManagedPolicies : []).filter(isObject);
   const managed = attached.map((a) => {
@@ -82,7 +90,7 @@ function fromAuthorizationDetails(dump: Json, principal: PrincipalRef, path: str
     const version =
       versions.find((v) => v.IsDefaultVersion === true) ??
       versions.find((v) => v.VersionId === policy.DefaultVersionId);
-    return policyDocumentOf(version?.Document);
+    return policyDocumentOf(version?.Document, `${path}: ${String(a.PolicyArn)}`);
   });
   const documents = [...inline, ...managed];
   if (documents.some((d) => d === undefined))

@@ -13,7 +13,7 @@ import type { PolicyDocument } from '@iamgen/core';
 import { regionalClient } from '../aws-clients.js';
 import type { AwsConnection } from '../aws-connection.js';
 import { describeAwsError } from '../aws-connection.js';
-import { RunFailure } from '../cli-io.js';
+import { RunFailure, UsageError } from '../cli-io.js';
 import type { PrincipalRef } from './from-file.js';
 import { policyDocumentOf } from './from-file.js';
 
@@ -68,7 +68,7 @@ export async function readPoliciesFromIam(client: IAMClient, principal: Principa
     const api = principal.kind === 'role' ? roleApi(client, name) : userApi(client, name);
     const documents: (PolicyDocument | undefined)[] = [];
     for await (const policyName of api.inlineNames())
-      documents.push(policyDocumentOf(await api.inlineDocument(policyName)));
+      documents.push(policyDocumentOf(await api.inlineDocument(policyName), `inline policy ${policyName}`));
     const attachedArns: string[] = [];
     for await (const arn of api.attachedArns()) attachedArns.push(arn);
     for (const arn of attachedArns) {
@@ -76,13 +76,16 @@ export async function readPoliciesFromIam(client: IAMClient, principal: Principa
       const version = await client.send(
         new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: Policy?.DefaultVersionId }),
       );
-      documents.push(policyDocumentOf(version.PolicyVersion?.Document));
+      documents.push(policyDocumentOf(version.PolicyVersion?.Document, arn));
     }
     if (documents.some((d) => d === undefined))
       throw new RunFailure(`IAM returned a policy of ${principal.kind} ${name} that is not a policy document`);
     return documents as PolicyDocument[];
   } catch (error) {
     if (error instanceof RunFailure) throw error;
+    // IAM checked its documents when they were written: one iamgen cannot read is a failure to read, not a usage error.
+    if (error instanceof UsageError)
+      throw new RunFailure(`IAM returned a policy of ${principal.kind} ${name}: ${error.message}`);
     throw new RunFailure(`cannot read the policies of ${principal.kind} ${name} from IAM (${describeAwsError(error)})`);
   }
 }

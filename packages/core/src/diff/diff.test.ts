@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { wildcardMatch } from '../evaluate/wildcard.js';
 import type { IamCatalog } from '../iam-catalog.js';
 import { loadIamCatalog } from '../iam-catalog.js';
 import type { PolicyDocument, PolicyStatement } from '../policy-document.js';
 import { diffPolicies } from './diff.js';
-import { expandGrants } from './grants.js';
+import { expandGrants, patternCovers, patternsOverlap } from './grants.js';
 import { renderDiffMarkdown, renderDiffText } from './render-diff.js';
 
 let catalog: IamCatalog;
@@ -73,24 +75,29 @@ describe('diffPolicies', () => {
     ]);
   });
 
-  it('keeps data-plane removals unknown for a service the input held no data events for, even when it held others', () => {
-    const current = doc({ Effect: 'Allow', Action: ['dynamodb:Scan', 'dynamodb:DeleteTable'], Resource: table });
+  it('keeps data-plane removals unknown for a service the input showed no data events of, even when it showed others', () => {
+    const current = doc(
+      { Effect: 'Allow', Action: ['dynamodb:Scan', 'dynamodb:DeleteTable'], Resource: table },
+      { Effect: 'Allow', Action: ['lambda:InvokeFunction', 's3:GetObject'], Resource: '*' },
+    );
     const diff = diffPolicies([current], [proposed], catalog, {
       dataEventsSeen: true,
-      servicesWithoutDataEvents: new Set(['dynamodb']),
+      dataEventServices: new Set(['s3']),
     });
     expect(diff.removed.map((g) => [g.action, g.reason])).toEqual([
       ['dynamodb:DeleteTable', 'not-seen-in-window'],
       ['dynamodb:Scan', 'unknown-data-plane'],
+      ['lambda:InvokeFunction', 'unknown-data-plane'],
+      ['s3:GetObject', 'not-seen-in-window'],
     ]);
   });
 
-  it('reports added grants, and a grant on another resource of a kept action as narrowed', () => {
+  it('reports added grants, and a grant on another resource of a kept action as removed, not narrowed', () => {
     const current = doc({ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: `${table}-old` });
     const diff = diffPolicies([current], [proposed], catalog, { dataEventsSeen: true });
     expect(diff.added.map((g) => g.action)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(diff.narrowed.map((g) => g.resource)).toEqual([`${table}-old`]);
-    expect(diff.removed).toEqual([]);
+    expect(diff.narrowed).toEqual([]);
+    expect(diff.removed.map((g) => g.resource)).toEqual([`${table}-old`]);
   });
 
   it('treats a wildcard resource as covering the specific one', () => {
@@ -151,5 +158,78 @@ describe('diffPolicies', () => {
     expect(renderDiffText(narrowed)).toContain(
       'narrowed to the resources used:\n  dynamodb: 1\n    dynamodb:GetItem on *',
     );
+  });
+});
+
+describe('diffPolicies: what a current policy really allows', () => {
+  const bucketB = 'arn:aws:s3:::bucket-b/*';
+  const getB = doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: bucketB });
+  it.each<[string, PolicyDocument, number]>([
+    [
+      'everything but bucket-b (NotResource)',
+      doc({ Effect: 'Allow', Action: 's3:GetObject', NotResource: bucketB }),
+      1,
+    ],
+    [
+      'everything, with bucket-b denied',
+      doc(
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+        { Effect: 'Deny', Action: 's3:GetObject', Resource: bucketB },
+      ),
+      1,
+    ],
+    [
+      'one-character keys only (?)',
+      doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bucket-b/?' }),
+      1,
+    ],
+    [
+      'bucket-b, but only under a condition',
+      doc({
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: bucketB,
+        Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } },
+      }),
+      1,
+    ],
+    [
+      'everything, with all but bucket-b denied (Deny NotResource)',
+      doc(
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+        { Effect: 'Deny', Action: 's3:*', NotResource: [bucketB, 'arn:aws:s3:::bucket-b'] },
+      ),
+      0,
+    ],
+    ['every object of every bucket', doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::*/*' }), 0],
+  ])('a proposal of bucket-b objects over %s: %i added', (_, current, added) => {
+    expect(diffPolicies([current], [getB], catalog, { dataEventsSeen: true }).added).toHaveLength(added);
+  });
+});
+
+describe('resource pattern containment and overlap', () => {
+  const patterns = fc.stringMatching(/^[ab*?]{0,5}$/);
+  const texts = ['', 'a', 'b', 'ab', 'ba', 'aa', 'bb', 'aab', 'abb', 'bab', 'abab', 'bbbb', 'aaaaa', '*', '?', 'a*b'];
+  it('covers exactly when every text one matches the other does (on samples), and overlaps when one text matches both', () => {
+    fc.assert(
+      fc.property(patterns, patterns, (outer, inner) => {
+        const matchedByInner = texts.filter((text) => wildcardMatch(inner, text));
+        if (patternCovers(outer, inner)) expect(matchedByInner.every((text) => wildcardMatch(outer, text))).toBe(true);
+        else if (!/[*?]/.test(inner)) expect(wildcardMatch(outer, inner)).toBe(false);
+        const shared = texts.some((text) => wildcardMatch(outer, text) && wildcardMatch(inner, text));
+        if (shared) expect(patternsOverlap(outer, inner)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each([
+    ['arn:aws:s3:::b/*', 'arn:aws:s3:::b/x/*', true, true],
+    ['arn:aws:s3:::b/?', 'arn:aws:s3:::b/*', false, true],
+    ['arn:aws:s3:::a/*', 'arn:aws:s3:::b/*', false, false],
+    ['*', 'anything', true, true],
+  ])('%s over %s: covers %s, overlaps %s', (outer, inner, covers, overlaps) => {
+    expect(patternCovers(outer, inner)).toBe(covers);
+    expect(patternsOverlap(outer, inner)).toBe(overlaps);
   });
 });

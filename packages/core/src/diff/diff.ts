@@ -5,7 +5,7 @@ import type { PolicyDocument } from '../policy-document.js';
 import type { Access } from '../types.js';
 import { isDataPlaneAction } from './data-plane.js';
 import type { Grant } from './grants.js';
-import { expandGrants, indexByAction, isCovered } from './grants.js';
+import { expandPolicy, indexByAction, isCovered, overlapsAny } from './grants.js';
 
 export type RemovalReason = 'unknown-data-plane' | 'not-seen-in-window';
 
@@ -32,8 +32,11 @@ export interface PolicyDiff {
 export interface DiffOptions {
   /** Whether the input held data events; without them data-plane removals are "unknown", not "unused". */
   readonly dataEventsSeen: boolean;
-  /** Services the input held no data events for even though it held some: their data-plane removals are unknown. */
-  readonly servicesWithoutDataEvents?: ReadonlySet<string>;
+  /**
+   * Services whose data events the input showed (for the principal): when given, a data-plane removal of any other
+   * service is unknown, since a trail may log data events for some services only.
+   */
+  readonly dataEventServices?: ReadonlySet<string>;
   /** Calls the logs show as denied, to check against the current policy. */
   readonly deniedAccesses?: readonly Access[];
 }
@@ -48,28 +51,33 @@ export function diffPolicies(
   catalog: IamCatalog,
   options: DiffOptions,
 ): PolicyDiff {
-  const currentGrants = expandGrants(current, catalog);
-  const proposedGrants = expandGrants(proposed, catalog);
+  const currentPolicy = expandPolicy(current, catalog);
+  const proposedPolicy = expandPolicy(proposed, catalog);
+  const currentGrants = currentPolicy.grants;
+  const proposedGrants = proposedPolicy.grants;
   const currentIndex = indexByAction(currentGrants);
   const proposedIndex = indexByAction(proposedGrants);
   const kept: Grant[] = [];
   const narrowed: Grant[] = [];
   const removed: RemovedGrant[] = [];
   for (const grant of currentGrants) {
-    if (isCovered(grant, proposedIndex)) kept.push(grant);
-    else if (proposedIndex.has(grant.action.toLowerCase())) narrowed.push(grant);
+    if (isCovered(grant, proposedIndex, proposedPolicy.denies, currentPolicy.denies)) kept.push(grant);
+    // Narrowed: the proposal keeps the action on part of these resources; on none of them, it is removed.
+    else if (overlapsAny(grant, proposedIndex)) narrowed.push(grant);
     else
       removed.push({
         ...grant,
         reason:
           isDataPlaneAction(grant.action) &&
           (!options.dataEventsSeen ||
-            options.servicesWithoutDataEvents?.has(grant.action.slice(0, grant.action.indexOf(':'))) === true)
+            options.dataEventServices?.has(grant.action.slice(0, grant.action.indexOf(':'))) === false)
             ? 'unknown-data-plane'
             : 'not-seen-in-window',
       });
   }
-  const added = proposedGrants.filter((grant) => !isCovered(grant, currentIndex));
+  const added = proposedGrants.filter(
+    (grant) => !isCovered(grant, currentIndex, currentPolicy.denies, proposedPolicy.denies),
+  );
   const deniedByCurrent = (options.deniedAccesses ?? []).filter((access) => {
     const request =
       access.context === undefined
