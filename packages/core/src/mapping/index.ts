@@ -113,6 +113,7 @@ export function mapEvent(event: TrailEvent, catalog: IamCatalog): MappingOutcome
       if (use.values !== undefined && Object.hasOwn(use.values, name)) return use.values[name];
       // A service that names a placeholder decides it, even as unknown: no fallback to a same-named field.
       if (Object.hasOwn(serviceValues, name)) return serviceValues[name];
+      if (name === 'Account') return ownerAccount(index);
       return isContextPlaceholder(name) ? undefined : index.get(name.toLowerCase());
     };
     const resources = use.resources ?? buildResources(catalog, action, use, context, placeholderValue, requestArns);
@@ -172,6 +173,20 @@ const arnLike = /^arn:[^\s|]+$/;
  */
 function resourceOptional(action: CatalogAction): boolean {
   return action.resourceTypes.every((type) => !type.required);
+}
+
+/**
+ * Request fields that name the account owning the resource, where a call reaches into another account (an ECR
+ * pull from a shared registry): the resource's ARN holds that account, not the caller's.
+ */
+const ownerAccountFields = ['registryid'];
+
+function ownerAccount(index: ReadonlyMap<string, string>): string | undefined {
+  for (const field of ownerAccountFields) {
+    const value = index.get(field);
+    if (value !== undefined && /^\d{12}$/.test(value)) return value;
+  }
+  return undefined;
 }
 
 function isContextPlaceholder(name: string): boolean {

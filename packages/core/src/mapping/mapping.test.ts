@@ -330,6 +330,16 @@ describe('mapEvent: resources from request parameters', () => {
       ['arn:aws:ssm:us-east-1:123456789012:parameter/app/db-url'],
     ],
     [
+      'an ECR image pulled from another account names that registry',
+      { source: 'ecr', name: 'BatchGetImage', params: { repositoryName: 'app', registryId: '444455556666' } },
+      ['arn:aws:ecr:us-east-1:444455556666:repository/app'],
+    ],
+    [
+      'an SQS queue looked up by its owner',
+      { source: 'sqs', name: 'GetQueueUrl', params: { queueName: 'jobs', queueOwnerAWSAccountId: '444455556666' } },
+      ['arn:aws:sqs:us-east-1:444455556666:jobs'],
+    ],
+    [
       'SSM parameter with a version selector',
       { source: 'ssm', name: 'GetParameter', params: { name: '/app/db-url:3' } },
       ['arn:aws:ssm:us-east-1:123456789012:parameter/app/db-url'],

@@ -17,7 +17,8 @@ export const sqsRules: ServiceRules = {
     const queue = parseQueueUrl(stringAt(event.requestParameters, 'queueUrl', 'QueueUrl'));
     return {
       QueueName: queue?.name ?? stringAt(event.requestParameters, 'queueName', 'QueueName'),
-      Account: queue?.account,
+      // GetQueueUrl names a queue of another account by its owner.
+      Account: queue?.account ?? stringAt(event.requestParameters, 'queueOwnerAWSAccountId'),
       Region: queue?.region,
     };
   },
