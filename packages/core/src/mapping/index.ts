@@ -2,8 +2,14 @@ import { ownEntry } from '../collections.js';
 import type { CatalogAction, IamCatalog } from '../iam-catalog.js';
 import { qualifiedName } from '../iam-catalog.js';
 import type { Access, TrailEvent } from '../types.js';
-import type { ArnContext } from './arn-template.js';
-import { actionTemplates, arnTemplatePattern, fillArnTemplate, partitionOfRegion } from './arn-template.js';
+import type { ArnContext, ResourceTemplate } from './arn-template.js';
+import {
+  actionTemplates,
+  arnTemplatePattern,
+  fillArnTemplate,
+  partitionOfRegion,
+  templateAlternatives,
+} from './arn-template.js';
 import { parseDenial } from './denied.js';
 import { forwardAccessContext } from './forward-access.js';
 import { passRoleAccesses } from './pass-role.js';
@@ -120,7 +126,8 @@ export function mapEvent(event: TrailEvent, catalog: IamCatalog): MappingOutcome
     const name = qualifiedName(action);
     const forward = action.service === 'kms' ? forwardAccessContext(event) : undefined;
     const withContext = (access: Access): Access => (forward === undefined ? access : { ...access, context: forward });
-    if (resources === 'none' || (resources.length === 0 && resourceOptional(action)))
+    // A rule that named the type the call touched expected a resource: none built is unknown, not optional.
+    if (resources === 'none' || (resources.length === 0 && use.resourceTypes === undefined && resourceOptional(action)))
       accesses.push(withContext({ action: name, resource: '*' }));
     else if (resources.length === 0) accesses.push(withContext({ action: name, resource: '*', resourceUnknown: true }));
     else for (const resource of resources) accesses.push(withContext({ action: name, resource }));
@@ -251,9 +258,12 @@ function buildResources(
   requestArns: readonly string[],
 ): readonly string[] | 'none' {
   const wanted = use.resourceTypes?.map((t) => t.toLowerCase());
-  const templates = actionTemplates(catalog, action).filter(
+  let templates = actionTemplates(catalog, action).filter(
     (t) => wanted === undefined || wanted.includes(t.type.toLowerCase()),
   );
+  // The rule named the type the call touched, but the catalog's list for the action lacks it (API Gateway's HTTP
+  // API paths, `/apis`, `/routes`, are authorized with the same verbs): the service's own template for it.
+  if (templates.length === 0 && wanted !== undefined) templates = serviceTemplates(catalog, action.service, wanted);
   if (templates.length === 0) return use.resourceTypes === undefined ? 'none' : [];
   const built = new Set<string>();
   for (const { template } of templates) {
@@ -269,6 +279,16 @@ function buildResources(
     if (filled !== undefined) built.add(filled);
   }
   return dropEnclosing([...built]);
+}
+
+function serviceTemplates(catalog: IamCatalog, service: string, types: readonly string[]): ResourceTemplate[] {
+  return types.flatMap((type) =>
+    templateAlternatives(catalog.resourceTypeArn(service, type) ?? '').map((template) => ({
+      type,
+      required: true,
+      template,
+    })),
+  );
 }
 
 /** When both a table and its index were named, the call touched the index: keep the most specific ARNs. */

@@ -330,6 +330,20 @@ describe('mapEvent: resources from request parameters', () => {
       ['arn:aws:ssm:us-east-1:123456789012:parameter/app/db-url'],
     ],
     [
+      "API Gateway HTTP API paths, which the verb's catalog list lacks",
+      { source: 'apigateway', name: 'CreateRoute', params: { apiId: 'h1' } },
+      ['arn:aws:apigateway:us-east-1::/apis/h1/routes'],
+    ],
+    [
+      "API Gateway tags: the tagged resource's ARN, URL-encoded",
+      {
+        source: 'apigateway',
+        name: 'TagResource',
+        params: { resourceArn: 'arn:aws:apigateway:us-east-1::/restapis/abc' },
+      },
+      ['arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Fabc'],
+    ],
+    [
       'an ECR image pulled from another account names that registry',
       { source: 'ecr', name: 'BatchGetImage', params: { repositoryName: 'app', registryId: '444455556666' } },
       ['arn:aws:ecr:us-east-1:444455556666:repository/app'],
@@ -458,6 +472,10 @@ describe('mapEvent: resources from request parameters', () => {
     expect(
       mapEvent(event({ source: 'athena', name: 'GetQueryExecution', params: { queryExecutionId: 'q-1' } }), catalog),
     ).toEqual(mapped({ action: 'athena:GetQueryExecution', resource: '*', resourceUnknown: true }));
+    // The API Gateway rule names the type the call touched; without its ids the path is unknown, not optional.
+    expect(mapEvent(event({ source: 'apigateway', name: 'FlushStageCache', params: {} }), catalog)).toEqual(
+      mapped({ action: 'apigateway:POST', resource: '*', resourceUnknown: true }),
+    );
   });
 });
 

@@ -16,6 +16,17 @@ const verbs: readonly (readonly [RegExp, string, boolean])[] = [
 ];
 
 function uses(event: TrailEvent): readonly ActionUse[] | undefined {
+  // Tags are their own path, `/tags/<the tagged resource's ARN, URL-encoded>`.
+  if (event.eventName === 'TagResource' || event.eventName === 'UntagResource') {
+    const arn = stringAt(event.requestParameters, 'resourceArn', 'resource-arn', 'resourceARN');
+    return [
+      {
+        action: event.eventName === 'TagResource' ? 'PUT' : 'DELETE',
+        resourceTypes: ['Tags'],
+        values: { UrlEncodedResourceARN: arn === undefined ? undefined : encodeURIComponent(arn) },
+      },
+    ];
+  }
   for (const [pattern, verb, collection] of verbs) {
     const match = pattern.exec(event.eventName);
     if (!match) continue;
