@@ -8,12 +8,13 @@ import {
   arnTemplatePattern,
   fillArnTemplate,
   partitionOfRegion,
+  takenFromContext,
   templateAlternatives,
 } from './arn-template.js';
 import { parseDenial } from './denied.js';
 import { forwardAccessContext } from './forward-access.js';
 import { passRoleAccesses } from './pass-role.js';
-import { lowerCaseIndex, shallowStrings } from './request-values.js';
+import { lowerCaseIndex, shallowStrings, stringsAt } from './request-values.js';
 import type { ActionUse } from './service-rules.js';
 import { serviceRules } from './services/index.js';
 
@@ -122,7 +123,10 @@ export function mapEvent(event: TrailEvent, catalog: IamCatalog): MappingOutcome
       if (name === 'Account') return ownerAccount(index);
       return isContextPlaceholder(name) ? undefined : index.get(name.toLowerCase());
     };
-    const resources = use.resources ?? buildResources(catalog, action, use, context, placeholderValue, requestArns);
+    // A plural field (`logGroupNames`, `instanceIds`) names one resource per item for its placeholder.
+    const listValues = (name: string) => (use.values === undefined ? pluralField(event.requestParameters, name) : []);
+    const resources =
+      use.resources ?? buildResources(catalog, action, use, context, placeholderValue, requestArns, listValues);
     const name = qualifiedName(action);
     const forward = action.service === 'kms' ? forwardAccessContext(event) : undefined;
     const withContext = (access: Access): Access => (forward === undefined ? access : { ...access, context: forward });
@@ -256,6 +260,7 @@ function buildResources(
   context: ArnContext,
   placeholderValue: (name: string) => string | undefined,
   requestArns: readonly string[],
+  listValues: (name: string) => readonly string[],
 ): readonly string[] | 'none' {
   const wanted = use.resourceTypes?.map((t) => t.toLowerCase());
   let templates = actionTemplates(catalog, action).filter(
@@ -276,9 +281,26 @@ function buildResources(
       continue;
     }
     const filled = fillArnTemplate(template, context, placeholderValue);
-    if (filled !== undefined) built.add(filled);
+    if (filled !== undefined) {
+      built.add(filled);
+      continue;
+    }
+    for (const [, name] of template.matchAll(/\$\{([^}]+)\}/g)) {
+      if (name === undefined || takenFromContext(name) || placeholderValue(name) !== undefined) continue;
+      for (const item of listValues(name)) {
+        const one = fillArnTemplate(template, context, (n) => (n === name ? item : placeholderValue(n)));
+        if (one !== undefined) built.add(one);
+      }
+    }
   }
   return dropEnclosing([...built]);
+}
+
+/** The strings of the field that is the plural of a placeholder (`LogGroupName` → `logGroupNames`), any case. */
+function pluralField(params: Readonly<Record<string, unknown>>, placeholder: string): string[] {
+  const plural = `${placeholder}s`.toLowerCase();
+  const key = Object.keys(params).find((k) => k.toLowerCase() === plural);
+  return key === undefined ? [] : stringsAt(params, key);
 }
 
 function serviceTemplates(catalog: IamCatalog, service: string, types: readonly string[]): ResourceTemplate[] {

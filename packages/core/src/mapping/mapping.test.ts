@@ -344,6 +344,18 @@ describe('mapEvent: resources from request parameters', () => {
       ['arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Fabc'],
     ],
     [
+      'a plural field names one resource per item (logGroupNames)',
+      {
+        source: 'logs',
+        name: 'StartQuery',
+        params: { logGroupNames: ['/aws/lambda/a', '/aws/lambda/b'], queryString: 'fields @message' },
+      },
+      [
+        'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/a',
+        'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/b',
+      ],
+    ],
+    [
       'an ECR image pulled from another account names that registry',
       { source: 'ecr', name: 'BatchGetImage', params: { repositoryName: 'app', registryId: '444455556666' } },
       ['arn:aws:ecr:us-east-1:444455556666:repository/app'],
@@ -385,6 +397,15 @@ describe('mapEvent: resources from request parameters', () => {
       'Secrets Manager name gets the random-suffix wildcard',
       { source: 'secretsmanager', name: 'GetSecretValue', params: { secretId: 'prod/db' } },
       ['arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-??????'],
+    ],
+    [
+      'Secrets Manager partial ARN completed with the suffix wildcard',
+      {
+        source: 'secretsmanager',
+        name: 'GetSecretValue',
+        params: { secretId: 'arn:aws:secretsmanager:us-east-1:999988887777:secret:prod/db' },
+      },
+      ['arn:aws:secretsmanager:us-east-1:999988887777:secret:prod/db-??????'],
     ],
     [
       'Secrets Manager ARN kept as is',
