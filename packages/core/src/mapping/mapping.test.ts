@@ -356,6 +356,22 @@ describe('mapEvent: resources from request parameters', () => {
       ],
     ],
     [
+      'SSM SendCommand with a document AWS owns, on two instances',
+      {
+        source: 'ssm',
+        name: 'SendCommand',
+        params: { documentName: 'AWS-RunShellScript', instanceIds: ['i-0a', 'i-0b'] },
+      },
+      [
+        'arn:aws:ssm:us-east-1::document/AWS-RunShellScript',
+        'arn:aws:ssm:us-east-1:123456789012:document/AWS-RunShellScript',
+        'arn:aws:ec2:us-east-1:123456789012:instance/i-0a',
+        'arn:aws:ec2:us-east-1:123456789012:instance/i-0b',
+        'arn:aws:ssm:us-east-1:123456789012:managed-instance/i-0a',
+        'arn:aws:ssm:us-east-1:123456789012:managed-instance/i-0b',
+      ],
+    ],
+    [
       'an ECR image pulled from another account names that registry',
       { source: 'ecr', name: 'BatchGetImage', params: { repositoryName: 'app', registryId: '444455556666' } },
       ['arn:aws:ecr:us-east-1:444455556666:repository/app'],

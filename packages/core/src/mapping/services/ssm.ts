@@ -28,8 +28,29 @@ function parameterUse(event: TrailEvent, name: string): ActionUse | undefined {
   return { action: event.eventName, resources: account === '' ? [arn('')] : [arn(''), arn(account)] };
 }
 
+/** Documents AWS owns (`AWS-RunShellScript`, `AmazonCloudWatch-…`): their ARN has no account, as public parameters'. */
+const awsOwnedDocument = /^(AWS|Amazon)[A-Za-z0-9]*-/;
+
+/**
+ * SendCommand with a document AWS owns: that document's account-less ARN (and the one in the caller's account a
+ * template gives), then the instances it ran on.
+ */
+function sendCommandUses(event: TrailEvent): readonly ActionUse[] | undefined {
+  const document = stringAt(event.requestParameters, 'documentName');
+  if (document === undefined || !awsOwnedDocument.test(document)) return undefined;
+  const partition = /^arn:(aws[a-z-]*):/.exec(event.userIdentity.arn ?? '')?.[1] ?? partitionOfRegion(event.awsRegion);
+  const account = event.recipientAccountId ?? event.userIdentity.accountId ?? '';
+  const arn = (owner: string) => `arn:${partition}:ssm:${event.awsRegion}:${owner}:document/${document}`;
+  const documents = { action: event.eventName, resources: account === '' ? [arn('')] : [arn(''), arn(account)] };
+  const hasTargets = stringsAt(event.requestParameters, 'instanceIds').length > 0;
+  return hasTargets
+    ? [documents, { action: event.eventName, resourceTypes: ['instance', 'managed-instance'] }]
+    : [documents];
+}
+
 export const ssmRules: ServiceRules = {
   uses: (event: TrailEvent): readonly ActionUse[] | undefined => {
+    if (event.eventName === 'SendCommand') return sendCommandUses(event);
     if (event.eventName === 'GetParameters' || event.eventName === 'DeleteParameters') {
       const names = stringsAt(event.requestParameters, 'names');
       if (names.length === 0) return undefined;
