@@ -18,6 +18,8 @@ const keysReadByServiceRules: Readonly<Record<string, readonly string[]>> = {
     'domainname',
     'httpmethod',
     'modelname',
+    'resource-arn',
+    'resourcearn',
     'resourceid',
     'restapiid',
     'stagename',
@@ -54,13 +56,16 @@ const keysReadByServiceRules: Readonly<Record<string, readonly string[]>> = {
   ],
   s3: ['bucket', 'bucketname', 'delete', 'key', 'versionid', 'x-amz-copy-source'],
   secretsmanager: ['name', 'secretid', 'secretidlist'],
-  sqs: ['queuename', 'queueurl'],
+  sqs: ['queuename', 'queueownerawsaccountid', 'queueurl'],
   ssm: ['documentname', 'name', 'names', 'path'],
   states: ['name'],
 };
 
-/** Keys any service's event may need: `iam:PassRole` looks for instance profiles in every request. */
-const keysReadForEveryService = ['iaminstanceprofile'];
+/**
+ * Keys any service's event may need: `iam:PassRole` looks for instance profiles in every request, and a request
+ * may name the account that owns the resource.
+ */
+const keysReadForEveryService = ['iaminstanceprofile', 'registryid'];
 
 /** Placeholders filled from the event itself, never from a request key. */
 const contextPlaceholders = new Set(['partition', 'region', 'account']);
@@ -93,7 +98,8 @@ export function resourceRequestFields(catalog: IamCatalog): RequestProjection {
     for (const template of catalog.service(prefix)?.resourceTypes.values() ?? []) {
       for (const match of template.matchAll(/\$\{([A-Za-z0-9]+)\}/g)) {
         const name = match[1]?.toLowerCase();
-        if (name !== undefined && !contextPlaceholders.has(name)) keys.add(name);
+        // The placeholder's field, and its plural (`logGroupNames`), which names one resource per item.
+        if (name !== undefined && !contextPlaceholders.has(name)) keys.add(name).add(`${name}s`);
       }
     }
   }
