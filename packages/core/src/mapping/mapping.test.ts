@@ -372,6 +372,16 @@ describe('mapEvent: resources from request parameters', () => {
       ],
     ],
     [
+      "an EventBridge rule on a custom bus: that bus's rule only",
+      { source: 'events', name: 'PutRule', params: { name: 'r', eventBusName: 'orders' } },
+      ['arn:aws:events:us-east-1:123456789012:rule/orders/r'],
+    ],
+    [
+      'an EventBridge rule on the default bus',
+      { source: 'events', name: 'PutTargets', params: { rule: 'r' } },
+      ['arn:aws:events:us-east-1:123456789012:rule/r'],
+    ],
+    [
       'an ECR image pulled from another account names that registry',
       { source: 'ecr', name: 'BatchGetImage', params: { repositoryName: 'app', registryId: '444455556666' } },
       ['arn:aws:ecr:us-east-1:444455556666:repository/app'],

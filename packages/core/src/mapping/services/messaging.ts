@@ -24,9 +24,40 @@ export const sqsRules: ServiceRules = {
   },
 };
 
+/** Calls on one rule, named by `name` or `rule` (tagging calls name it by ARN, which the default rule reads). */
+const ruleCalls = new Set([
+  'DeleteRule',
+  'DescribeRule',
+  'DisableRule',
+  'EnableRule',
+  'ListTargetsByRule',
+  'PutRule',
+  'PutTargets',
+  'RemoveTargets',
+]);
+
+/** The bus a rule call names: its name from a name or an ARN; `default` when none is named. */
+function ruleBus(event: TrailEvent): string {
+  const bus = stringAt(event.requestParameters, 'eventBusName', 'EventBusName') ?? 'default';
+  return bus.startsWith('arn:') ? bus.slice(bus.indexOf('event-bus/') + 'event-bus/'.length) : bus;
+}
+
 export const eventsRules: ServiceRules = {
   uses: (event: TrailEvent): readonly ActionUse[] | undefined => {
-    if (event.eventName !== 'PutEvents') return undefined;
+    // A rule lives on one bus: the default bus's form (`rule/<name>`) or a custom bus's (`rule/<bus>/<name>`),
+    // never both.
+    if (event.eventName !== 'PutEvents') {
+      if (!ruleCalls.has(event.eventName)) return undefined;
+      if (stringAt(event.requestParameters, 'name', 'rule', 'ruleName') === undefined) return undefined;
+      const bus = ruleBus(event);
+      return [
+        {
+          action: event.eventName,
+          resourceTypes: [bus === 'default' ? 'rule-on-default-event-bus' : 'rule-on-custom-event-bus'],
+          values: { EventBusName: bus },
+        },
+      ];
+    }
     // Each entry names its bus (a name or an ARN); no name means the account's default bus.
     const buses = listAt(event.requestParameters, 'entries').map(
       (entry) => stringAt(entry, 'eventBusName', 'EventBusName') ?? 'default',
