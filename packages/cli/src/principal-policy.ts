@@ -170,6 +170,7 @@ export function policyForPrincipal(
   const text = renderPolicy(shaped, settings.format, {
     principalName: target.name,
     principalKind: target.kind,
+    inline: settings.policyKind !== 'managed',
     ...(plan === undefined ? {} : { stages: plan.values.stage }),
   });
   for (const note of plan?.notes ?? []) warnings.push(note);

@@ -143,6 +143,27 @@ describe('output formats load in their tools', () => {
     expect(parseYaml(cfn.stdout).Resources.OrdersApiPolicy.Properties.PolicyDocument).toEqual(json);
   });
 
+  it.each([
+    ['role-inline', 'role', 'Roles', 'aws_iam_role_policy'],
+    ['user-inline', 'user', 'Users', 'aws_iam_user_policy'],
+  ])('--policy-kind %s writes an inline %s policy in both formats', async (kind, principal, attached, tfType) => {
+    const json = JSON.parse((await run('--policy-kind', kind)).stdout);
+    const document = { ...json, Statement: json.Statement };
+    const target = { principalName: 'orders-api', principalKind: principal as 'role' | 'user', inline: true };
+    const template = cloudFormationTemplate([document], target);
+    const text = toYaml(template, { lineWidth: 0 });
+    expect(lintTemplate(text)).toEqual([]);
+    expect(parseYaml(text).Resources.OrdersApiPolicy).toMatchObject({
+      Type: 'AWS::IAM::Policy',
+      Properties: { PolicyName: 'orders-api-iamgen', [attached]: ['orders-api'], PolicyDocument: json },
+    });
+    const parsed = (await hcl2json.parse('policy.tf', renderTerraform([document], target))) as {
+      resource: Record<string, Record<string, Record<string, unknown>[]>>;
+    };
+    expect(Object.keys(parsed.resource)).toEqual([tfType]);
+    expect(parsed.resource[tfType]?.orders_api_policy?.[0]).toMatchObject({ [principal]: 'orders-api' });
+  });
+
   it('the multi-environment sample template passes the linter', async () => {
     const sample = fileURLToPath(
       new URL('../../../samples/orders-multi-env/expected-policy.cfn.yaml', import.meta.url),

@@ -15,6 +15,16 @@ export interface RenderTarget {
   readonly attachTo?: readonly { readonly name: string; readonly kind: 'role' | 'user' }[];
   /** Values `${Stage}` may take (from `--stage-token`): a template parameter or variable restricted to them. */
   readonly stages?: readonly string[];
+  /**
+   * Inline policies of the principal (`--policy-kind role-inline` or `user-inline`) instead of managed ones: the
+   * size they were fitted to is an inline policy's. A policy shared by several principals stays managed.
+   */
+  readonly inline?: boolean;
+}
+
+/** Whether the documents go inline into the one principal they are for. */
+function isInline(target: RenderTarget): boolean {
+  return target.inline === true && target.attachTo === undefined;
 }
 
 /** Which parameter references the documents use, in a fixed order. */
@@ -84,6 +94,16 @@ function policyName(target: RenderTarget, index: number, count: number): string 
 export function renderTerraform(documents: readonly PolicyDocument[], target: RenderTarget): string {
   const blocks = documents.map((document, index) => {
     const name = terraformName(logicalName(target, index, documents.length));
+    if (isInline(target)) {
+      const kind = target.principalKind;
+      return [
+        `resource "aws_iam_${kind}_policy" "${name}" {`,
+        `  name   = ${hclQuoted(policyName(target, index, documents.length))}`,
+        `  ${kind}   = ${hclQuoted(target.principalName)}`,
+        `  policy = jsonencode(${hcl(document, 1)})`,
+        '}',
+      ].join('\n');
+    }
     const shared = target.attachTo !== undefined;
     const attach = attachments(target).map((principal) =>
       [
@@ -178,13 +198,28 @@ function attachmentProperties(target: RenderTarget): Record<string, string[]> {
   };
 }
 
-/** CloudFormation template (as data, for the CLI to write as YAML or JSON) with one managed policy per document. */
+/**
+ * CloudFormation template (as data, for the CLI to write as YAML or JSON) with one managed policy per document, or
+ * one inline policy of the principal.
+ */
 export function cloudFormationTemplate(
   documents: readonly PolicyDocument[],
   target: RenderTarget,
 ): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
   documents.forEach((document, index) => {
+    if (isInline(target)) {
+      // AWS::IAM::Policy is the inline policy of the roles or users it names (one here).
+      resources[logicalName(target, index, documents.length)] = {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          PolicyName: policyName(target, index, documents.length),
+          ...attachmentProperties(target),
+          PolicyDocument: withSub(document),
+        },
+      };
+      return;
+    }
     resources[logicalName(target, index, documents.length)] = {
       Type: 'AWS::IAM::ManagedPolicy',
       Properties: {
