@@ -82,7 +82,9 @@ function measured(args: readonly string[], cwd: string, options: { unprivileged?
     env: { PATH: process.env.PATH },
   });
   const rss = Number(/maxrss=(\d+)/.exec(result.stderr)?.[1] ?? 0) / 1024;
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr.replace(/maxrss=\d+\n/, ''), rss };
+  // A run that did not exit on its own (a signal, a spawn error) says how, for the assertion that follows.
+  const ended = result.status ?? `${result.signal ?? ''} ${result.error?.message ?? ''}`.trim();
+  return { code: ended, stdout: result.stdout, stderr: result.stderr.replace(/maxrss=\d+\n/, ''), rss };
 }
 
 describe('hostile log files: skipped with a named reason, counted, the run goes on', () => {
