@@ -6,7 +6,7 @@ import { loadIamCatalog } from '../iam-catalog.js';
 import type { PolicyDocument, PolicyStatement } from '../policy-document.js';
 import { diffPolicies } from './diff.js';
 import { expandGrants, patternCovers, patternsOverlap } from './grants.js';
-import { renderDiffMarkdown, renderDiffText } from './render-diff.js';
+import { diffAsJson, renderDiffMarkdown, renderDiffText } from './render-diff.js';
 
 let catalog: IamCatalog;
 beforeAll(async () => {
@@ -204,6 +204,29 @@ describe('diffPolicies: what a current policy really allows', () => {
     ['every object of every bucket', doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::*/*' }), 0],
   ])('a proposal of bucket-b objects over %s: %i added', (_, current, added) => {
     expect(diffPolicies([current], [getB], catalog, { dataEventsSeen: true }).added).toHaveLength(added);
+  });
+});
+
+describe('the three renderings agree', () => {
+  it('count narrowed grants in JSON, and name exceptions and conditions in text and Markdown', () => {
+    const current = doc(
+      { Effect: 'Allow', Action: 's3:GetObject', NotResource: 'arn:aws:s3:::secret/*' },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: '*',
+        Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+      },
+    );
+    const next = doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::media/*' });
+    const diff = diffPolicies([current], [next], catalog, { dataEventsSeen: true });
+    const counts = diffAsJson(diff).grants as Record<string, number>;
+    expect(counts).toMatchObject({ current: 2, kept: 0, narrowed: 1, removed: 1 });
+    expect((counts.kept ?? 0) + (counts.narrowed ?? 0) + (counts.removed ?? 0)).toBe(counts.current);
+    expect(renderDiffText(diff)).toContain('s3:GetObject on * except arn:aws:s3:::secret/*');
+    expect(renderDiffText(diff)).toContain('iam:PassRole on * (with conditions)');
+    expect(renderDiffMarkdown(diff)).toContain('on `*` except `arn:aws:s3:::secret/*`');
+    expect(renderDiffMarkdown(diff)).toContain('`iam:PassRole` on `*` (with conditions)');
   });
 });
 

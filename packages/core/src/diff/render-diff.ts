@@ -15,7 +15,10 @@ function byService<T extends Grant>(grants: readonly T[]): Map<string, T[]> {
 }
 
 const shown = 10;
-const line = (g: Grant) => `${g.action} on ${g.resource}${g.conditional ? ' (with conditions)' : ''}`;
+/** What a grant leaves out or depends on, after its resource: ` except …`, ` (with conditions)`. */
+const qualifiers = (g: Grant, quote: (text: string) => string = (text) => text) =>
+  `${g.except === undefined ? '' : ` except ${g.except.map(quote).join(', ')}`}${g.conditional ? ' (with conditions)' : ''}`;
+const line = (g: Grant) => `${g.action} on ${g.resource}${qualifiers(g)}`;
 
 /** The lists both renderers spell out, in reading order; titles are sentence fragments. */
 function sections(diff: PolicyDiff): { title: string; grants: readonly (Grant | RemovedGrant)[] }[] {
@@ -77,7 +80,8 @@ export function renderDiffMarkdown(diff: PolicyDiff, title = 'Least-privilege pr
       `<details><summary>${title.charAt(0).toUpperCase()}${title.slice(1)} (${grants.length})</summary>`,
       '',
     );
-    for (const grant of grants.slice(0, 500)) out.push(`- ${codeSpan(grant.action)} on ${codeSpan(grant.resource)}`);
+    for (const grant of grants.slice(0, 500))
+      out.push(`- ${codeSpan(grant.action)} on ${codeSpan(grant.resource)}${qualifiers(grant, codeSpan)}`);
     if (grants.length > 500) out.push(`- … ${grants.length - 500} more`);
     out.push('', '</details>');
   }
@@ -95,6 +99,7 @@ export function diffAsJson(diff: PolicyDiff): Record<string, unknown> {
       current: diff.current,
       proposed: diff.proposed,
       kept: diff.kept.length,
+      narrowed: diff.narrowed.length,
       removed: diff.removed.length,
       added: diff.added.length,
     },
