@@ -207,6 +207,26 @@ describe('diffPolicies: what a current policy really allows', () => {
   });
 });
 
+describe('expandPolicy', () => {
+  it('counts a conditional grant beside the same grant without condition once, as the latter', () => {
+    const grants = expandGrants(
+      [
+        doc(
+          { Effect: 'Allow', Action: 'sqs:ListQueues', Resource: '*' },
+          {
+            Effect: 'Allow',
+            Action: 'sqs:ListQueues',
+            Resource: '*',
+            Condition: { Bool: { 'aws:SecureTransport': 'true' } },
+          },
+        ),
+      ],
+      catalog,
+    );
+    expect(grants).toEqual([{ action: 'sqs:ListQueues', resource: '*', conditional: false }]);
+  });
+});
+
 describe('the three renderings agree', () => {
   it('count narrowed grants in JSON, and name exceptions and conditions in text and Markdown', () => {
     const current = doc(

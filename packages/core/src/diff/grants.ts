@@ -96,7 +96,14 @@ export function expandPolicy(documents: readonly PolicyDocument[], catalog: IamC
       }
     }
   }
-  return { grants: [...grants.values()].filter((grant) => !denies.some((deny) => deniesAll(deny, grant))), denies };
+  // A conditional grant beside the same grant without condition adds nothing: counted once, as the latter.
+  const unconditional = new Set(
+    [...grants.values()].filter((g) => !g.conditional).map((g) => `${g.action}\u0000${g.resource}\u0000${g.except}`),
+  );
+  const distinct = [...grants.values()].filter(
+    (g) => !g.conditional || !unconditional.has(`${g.action}\u0000${g.resource}\u0000${g.except}`),
+  );
+  return { grants: distinct.filter((grant) => !denies.some((deny) => deniesAll(deny, grant))), denies };
 }
 
 /** What a set of identity policies grants (`expandPolicy` without its Deny rules). */
