@@ -125,8 +125,15 @@ export function mapEvent(event: TrailEvent, catalog: IamCatalog): MappingOutcome
     };
     // A plural field (`logGroupNames`, `instanceIds`) names one resource per item for its placeholder.
     const listValues = (name: string) => (use.values === undefined ? pluralField(event.requestParameters, name) : []);
+    // A call on one resource type that names it by a bare `name` (SNS CreateTopic, Step Functions CreateActivity):
+    // the name is that type's own, the template's last placeholder.
+    const bareName = (placeholder: string) =>
+      use.values === undefined && !Object.hasOwn(serviceValues, placeholder) && action.resourceTypes.length === 1
+        ? index.get('name')
+        : undefined;
     const resources =
-      use.resources ?? buildResources(catalog, action, use, context, placeholderValue, requestArns, listValues);
+      use.resources ??
+      buildResources(catalog, action, use, context, placeholderValue, requestArns, listValues, bareName);
     const name = qualifiedName(action);
     const forward = action.service === 'kms' ? forwardAccessContext(event) : undefined;
     const withContext = (access: Access): Access => (forward === undefined ? access : { ...access, context: forward });
@@ -261,6 +268,7 @@ function buildResources(
   placeholderValue: (name: string) => string | undefined,
   requestArns: readonly string[],
   listValues: (name: string) => readonly string[],
+  bareName: (placeholder: string) => string | undefined,
 ): readonly string[] | 'none' {
   const wanted = use.resourceTypes?.map((t) => t.toLowerCase());
   let templates = actionTemplates(catalog, action).filter(
@@ -285,12 +293,23 @@ function buildResources(
       built.add(filled);
       continue;
     }
-    for (const [, name] of template.matchAll(/\$\{([^}]+)\}/g)) {
-      if (name === undefined || takenFromContext(name) || placeholderValue(name) !== undefined) continue;
+    const unfilled = [...template.matchAll(/\$\{([^}]+)\}/g)]
+      .map((match) => match[1] ?? '')
+      .filter((name) => !takenFromContext(name) && placeholderValue(name) === undefined);
+    for (const name of unfilled) {
       for (const item of listValues(name)) {
         const one = fillArnTemplate(template, context, (n) => (n === name ? item : placeholderValue(n)));
         if (one !== undefined) built.add(one);
       }
+    }
+    const [only] = unfilled;
+    const own =
+      only !== undefined && unfilled.length === 1 && template.endsWith(`\${${only}}`) && only.endsWith('Name')
+        ? bareName(only)
+        : undefined;
+    if (own !== undefined && built.size === 0) {
+      const one = fillArnTemplate(template, context, (n) => (n === only ? own : placeholderValue(n)));
+      if (one !== undefined) built.add(one);
     }
   }
   return dropEnclosing([...built]);

@@ -382,6 +382,16 @@ describe('mapEvent: resources from request parameters', () => {
       ['arn:aws:events:us-east-1:123456789012:rule/r'],
     ],
     [
+      "a bare name on a call of one resource type is that resource's (SNS CreateTopic)",
+      { source: 'sns', name: 'CreateTopic', params: { name: 'orders' } },
+      ['arn:aws:sns:us-east-1:123456789012:orders'],
+    ],
+    [
+      'a bare name is not taken where the action has several types (Lambda CreateAlias names the alias)',
+      { source: 'lambda', name: 'CreateAlias', params: { functionName: 'f', name: 'live' } },
+      ['arn:aws:lambda:us-east-1:123456789012:function:f'],
+    ],
+    [
       'an ECR image pulled from another account names that registry',
       { source: 'ecr', name: 'BatchGetImage', params: { repositoryName: 'app', registryId: '444455556666' } },
       ['arn:aws:ecr:us-east-1:444455556666:repository/app'],

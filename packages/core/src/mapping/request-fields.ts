@@ -62,10 +62,10 @@ const keysReadByServiceRules: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * Keys any service's event may need: `iam:PassRole` looks for instance profiles in every request, and a request
- * may name the account that owns the resource.
+ * Keys any service's event may need: `iam:PassRole` looks for instance profiles in every request, a request may
+ * name the account that owns the resource, and a bare `name` may be the resource's own.
  */
-const keysReadForEveryService = ['iaminstanceprofile', 'registryid'];
+const keysReadForEveryService = ['iaminstanceprofile', 'name', 'registryid'];
 
 /** Placeholders filled from the event itself, never from a request key. */
 const contextPlaceholders = new Set(['partition', 'region', 'account']);
