@@ -68,24 +68,10 @@ export async function writeFileAtomic(path: string, text: string, display = path
       await writeFile(path, text, 'utf8');
       return;
     } catch (error) {
-      throw new RunFailure(`cannot write ${display}: ${reasonOf(error)}`);
+      throw cannotWrite(display, error);
     }
   }
-  if (stopped) throw new WriteInterrupted(display);
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const written = writeFile(temporary, text, 'utf8');
-  pending.set(temporary, written);
-  try {
-    await written;
-    if (stopped) throw new WriteInterrupted(display);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    if (error instanceof WriteInterrupted) throw error;
-    throw new RunFailure(`cannot write ${display}: ${reasonOf(error)}`);
-  } finally {
-    pending.delete(temporary);
-  }
+  await writeStaged([{ path, text, display }]);
 }
 
 /** One file of a set written together. */
@@ -103,17 +89,25 @@ export interface FileToWrite {
  * names that file.
  */
 export async function writeFilesAtomic(files: readonly FileToWrite[]): Promise<void> {
+  for (const file of files) {
+    if ((await stat(file.path).catch(() => undefined))?.isDirectory() === true) {
+      throw cannotWrite(file.display, { code: 'EISDIR' });
+    }
+  }
+  await writeStaged(files);
+}
+
+/**
+ * Writes each file beside its target, then renames them all: a write that fails, or an interrupt before the
+ * renames, removes every temporary file and leaves the targets as they were.
+ */
+async function writeStaged(files: readonly FileToWrite[]): Promise<void> {
   if (stopped) throw new WriteInterrupted(files[0]?.display ?? 'output');
   const staged = files.map((file) => ({
     ...file,
     temporary: join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString('hex')}.tmp`),
   }));
   const removeStaged = () => Promise.all(staged.map((file) => rm(file.temporary, { force: true })));
-  for (const file of staged) {
-    if ((await stat(file.path).catch(() => undefined))?.isDirectory() === true) {
-      throw cannotWrite(file.display, { code: 'EISDIR' });
-    }
-  }
   const writes = staged.map((file) => {
     const written = writeFile(file.temporary, file.text, 'utf8').then(
       () => undefined,
