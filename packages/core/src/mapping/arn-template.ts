@@ -1,5 +1,6 @@
 import { getOrCreate } from '../collections.js';
 import type { CatalogAction, IamCatalog } from '../iam-catalog.js';
+import type { TrailEvent } from '../types.js';
 
 const placeholder = /\$\{([A-Za-z0-9]+)\}/g;
 
@@ -120,6 +121,25 @@ export function fillArnTemplate(
     arn += (value ?? '') + (pieces[i + 1] ?? '');
   }
   return missing ? undefined : arn;
+}
+
+/** The placeholders of a template, in order (`Partition`, `Region`, `Account`, `TableName`…). */
+export function placeholdersOf(template: string): readonly string[] {
+  return cutTemplate(template).names;
+}
+
+/** The partition of the caller's ARN, the one the mapping names resources in. */
+export function identityPartition(event: TrailEvent): string | undefined {
+  return /^arn:(aws[a-z-]*):/.exec(event.userIdentity.arn ?? event.userIdentity.issuerArn ?? '')?.[1];
+}
+
+/** Where an event's resources are, unless its request says otherwise: its partition, region and account. */
+export function arnContext(event: TrailEvent): ArnContext {
+  return {
+    partition: identityPartition(event) ?? partitionOfRegion(event.awsRegion),
+    region: event.awsRegion,
+    account: event.recipientAccountId ?? event.userIdentity.accountId ?? '',
+  };
 }
 
 /** Partition of a region name: `cn-north-1` → `aws-cn`, `us-gov-west-1` → `aws-us-gov`. */

@@ -5,9 +5,11 @@ import type { Access, TrailEvent } from '../types.js';
 import type { ArnContext, ResourceTemplate } from './arn-template.js';
 import {
   actionTemplates,
+  arnContext,
   arnTemplatePattern,
   fillArnTemplate,
-  partitionOfRegion,
+  identityPartition,
+  placeholdersOf,
   takenFromContext,
   templateAlternatives,
 } from './arn-template.js';
@@ -121,7 +123,7 @@ export function mapEvent(event: TrailEvent, catalog: IamCatalog): MappingOutcome
       // A service that names a placeholder decides it, even as unknown: no fallback to a same-named field.
       if (Object.hasOwn(serviceValues, name)) return serviceValues[name];
       if (name === 'Account') return ownerAccount(index);
-      return isContextPlaceholder(name) ? undefined : index.get(name.toLowerCase());
+      return takenFromContext(name) ? undefined : index.get(name.toLowerCase());
     };
     // A plural field (`logGroupNames`, `instanceIds`) names one resource per item for its placeholder.
     const listValues = (name: string) => (use.values === undefined ? pluralField(event.requestParameters, name) : []);
@@ -207,15 +209,6 @@ function ownerAccount(index: ReadonlyMap<string, string>): string | undefined {
   return undefined;
 }
 
-function isContextPlaceholder(name: string): boolean {
-  return name === 'Partition' || name === 'Region' || name === 'Account';
-}
-
-/** The partition of the caller's ARN, the one the mapping names resources in. */
-function identityPartition(event: TrailEvent): string | undefined {
-  return /^arn:(aws[a-z-]*):/.exec(event.userIdentity.arn ?? event.userIdentity.issuerArn ?? '')?.[1];
-}
-
 /**
  * Exactly the fields the mapping reads, as a cache key: events with equal keys map alike. The caller's ARN counts
  * only by its partition (most callers' ARNs name a session, so calls would seldom share a key), except for IAM,
@@ -241,15 +234,6 @@ export function mappingCacheKey(event: TrailEvent): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function arnContext(event: TrailEvent): ArnContext {
-  const partition = identityPartition(event);
-  return {
-    partition: partition ?? partitionOfRegion(event.awsRegion),
-    region: event.awsRegion,
-    account: event.recipientAccountId ?? event.userIdentity.accountId ?? '',
-  };
 }
 
 function loggedArns(event: TrailEvent): string[] {
@@ -293,9 +277,9 @@ function buildResources(
       built.add(filled);
       continue;
     }
-    const unfilled = [...template.matchAll(/\$\{([^}]+)\}/g)]
-      .map((match) => match[1] ?? '')
-      .filter((name) => !takenFromContext(name) && placeholderValue(name) === undefined);
+    const unfilled = placeholdersOf(template).filter(
+      (name) => !takenFromContext(name) && placeholderValue(name) === undefined,
+    );
     for (const name of unfilled) {
       for (const item of listValues(name)) {
         const one = fillArnTemplate(template, context, (n) => (n === name ? item : placeholderValue(n)));

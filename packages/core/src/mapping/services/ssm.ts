@@ -1,5 +1,5 @@
 import type { TrailEvent } from '../../types.js';
-import { partitionOfRegion } from '../arn-template.js';
+import { arnContext } from '../arn-template.js';
 import { stringAt, stringsAt } from '../request-values.js';
 import type { ActionUse, ServiceRules } from '../service-rules.js';
 
@@ -22,10 +22,17 @@ function parameterUse(event: TrailEvent, name: string): ActionUse | undefined {
   }
   const path = parameterPath(name);
   if (!publicParameter.test(path)) return undefined;
-  const partition = /^arn:(aws[a-z-]*):/.exec(event.userIdentity.arn ?? '')?.[1] ?? partitionOfRegion(event.awsRegion);
-  const account = event.recipientAccountId ?? event.userIdentity.accountId ?? '';
-  const arn = (owner: string) => `arn:${partition}:ssm:${event.awsRegion}:${owner}:parameter/${path}`;
-  return { action: event.eventName, resources: account === '' ? [arn('')] : [arn(''), arn(account)] };
+  return { action: event.eventName, resources: awsOwnedArns(event, `parameter/${path}`) };
+}
+
+/**
+ * A resource AWS owns: the ARN AWS authorizes it on, without an account, and the one in the caller's account that a
+ * template gives.
+ */
+function awsOwnedArns(event: TrailEvent, resource: string): string[] {
+  const { partition, region, account } = arnContext(event);
+  const arn = (owner: string) => `arn:${partition}:ssm:${region}:${owner}:${resource}`;
+  return account === '' ? [arn('')] : [arn(''), arn(account)];
 }
 
 /** Documents AWS owns (`AWS-RunShellScript`, `AmazonCloudWatch-…`): their ARN has no account, as public parameters'. */
@@ -38,10 +45,7 @@ const awsOwnedDocument = /^(AWS|Amazon)[A-Za-z0-9]*-/;
 function sendCommandUses(event: TrailEvent): readonly ActionUse[] | undefined {
   const document = stringAt(event.requestParameters, 'documentName');
   if (document === undefined || !awsOwnedDocument.test(document)) return undefined;
-  const partition = /^arn:(aws[a-z-]*):/.exec(event.userIdentity.arn ?? '')?.[1] ?? partitionOfRegion(event.awsRegion);
-  const account = event.recipientAccountId ?? event.userIdentity.accountId ?? '';
-  const arn = (owner: string) => `arn:${partition}:ssm:${event.awsRegion}:${owner}:document/${document}`;
-  const documents = { action: event.eventName, resources: account === '' ? [arn('')] : [arn(''), arn(account)] };
+  const documents = { action: event.eventName, resources: awsOwnedArns(event, `document/${document}`) };
   const hasTargets = stringsAt(event.requestParameters, 'instanceIds').length > 0;
   return hasTargets
     ? [documents, { action: event.eventName, resourceTypes: ['instance', 'managed-instance'] }]
