@@ -28,6 +28,7 @@ export { dataEventGaps } from './data-events.js';
 export type { DiffOptions, Grant, PolicyDiff, RemovalReason, RemovedGrant } from './diff/index.js';
 export {
   codeSpan,
+  dataEventServicesOf,
   diffAsJson,
   diffPolicies,
   expandGrants,

@@ -2,8 +2,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IamCatalog, PrincipalSelection, PrincipalSelector } from '@iamgen/core';
 import {
+  dataEventServicesOf,
   diffPolicies,
-  isDataPlaneAction,
   isGlob,
   renderExplanationMarkdown,
   renderExplanationText,
@@ -191,11 +191,7 @@ async function singlePrincipal(
   if (current !== undefined) {
     const diff = diffPolicies(current, result.shaped.documents, catalog, {
       dataEventsSeen: principal.sawDataEvents,
-      dataEventServices: new Set(
-        [...principal.granted.accesses(), ...principal.deniedAccesses.accesses()]
-          .filter((access) => isDataPlaneAction(access.action))
-          .map((access) => access.action.slice(0, access.action.indexOf(':'))),
-      ),
+      dataEventServices: dataEventServicesOf([...principal.granted.accesses(), ...principal.deniedAccesses.accesses()]),
       deniedAccesses: principal.deniedAccesses.accesses(),
     });
     const { emitDiff } = await import('./diff.js');

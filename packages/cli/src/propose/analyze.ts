@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { IamCatalog, ObservedAccess } from '@iamgen/core';
-import { isDataPlaneAction, selectorTarget } from '@iamgen/core';
+import { dataEventServicesOf, selectorTarget } from '@iamgen/core';
 import type { CliIo } from '../cli-io.js';
 import type { SourceOptions } from '../feed-analysis.js';
 import { feedAnalysis } from '../feed-analysis.js';
@@ -99,13 +99,9 @@ export async function analyzePrincipals(
     }
     const observed = principal.granted.entries();
     const denied = principal.deniedAccesses.accesses();
-    const dataEventServices = new Set(
-      dataEventsPossible
-        ? [...observed.map((o) => o.access), ...denied]
-            .filter((access) => isDataPlaneAction(access.action))
-            .map((access) => access.action.slice(0, access.action.indexOf(':')).toLowerCase())
-        : [],
-    );
+    const dataEventServices = dataEventsPossible
+      ? dataEventServicesOf([...observed.map((o) => o.access), ...denied])
+      : new Set<string>();
     principals.set(entry, {
       events: principal.counts.matched,
       firstSeen,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDataPlaneAction } from './data-plane.js';
+import { dataEventServicesOf, isDataPlaneAction } from './data-plane.js';
 
 describe('isDataPlaneAction', () => {
   it.each([
@@ -19,5 +19,17 @@ describe('isDataPlaneAction', () => {
     ['lambda:GetFunction', false],
   ])('%s → %s', (action, expected) => {
     expect(isDataPlaneAction(action)).toBe(expected);
+  });
+});
+
+describe('dataEventServicesOf', () => {
+  it('names the services of the data-plane actions only', () => {
+    const services = dataEventServicesOf([
+      { action: 's3:GetObject' },
+      { action: 's3:ListAllMyBuckets' },
+      { action: 'dynamodb:DescribeTable' },
+      { action: 'lambda:InvokeFunction' },
+    ]);
+    expect([...services].sort()).toEqual(['lambda', 's3']);
   });
 });

@@ -24,3 +24,12 @@ const dataPlane: readonly RegExp[] = [
 export function isDataPlaneAction(action: string): boolean {
   return dataPlane.some((pattern) => pattern.test(action));
 }
+
+/** The services whose data events the accesses show: those of their data-plane actions. */
+export function dataEventServicesOf(accesses: Iterable<{ readonly action: string }>): Set<string> {
+  const services = new Set<string>();
+  for (const { action } of accesses) {
+    if (isDataPlaneAction(action)) services.add(action.slice(0, action.indexOf(':')).toLowerCase());
+  }
+  return services;
+}

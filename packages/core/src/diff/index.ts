@@ -1,4 +1,4 @@
-export { isDataPlaneAction } from './data-plane.js';
+export { dataEventServicesOf, isDataPlaneAction } from './data-plane.js';
 export type { DiffOptions, PolicyDiff, RemovalReason, RemovedGrant } from './diff.js';
 export { diffPolicies } from './diff.js';
 export type { Grant } from './grants.js';
