@@ -1,3 +1,4 @@
+import { isRecord } from './mapping/request-values.js';
 import type { ConditionBlock } from './types.js';
 
 export interface PolicyStatement {
@@ -15,9 +16,6 @@ export interface PolicyDocument {
   readonly Id?: string;
   readonly Statement: readonly PolicyStatement[];
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isNameList = (value: unknown): boolean =>
   typeof value === 'string' ||

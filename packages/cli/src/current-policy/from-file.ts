@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { PolicyDocument } from '@iamgen/core';
 import { policyDocumentProblem } from '@iamgen/core';
 import { UsageError } from '../cli-io.js';
+import { isRecord } from '../json-record.js';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Policy documents in dumps may be objects or URL-encoded JSON strings (as IAM's API returns them). A document IAM
@@ -20,7 +20,7 @@ export function policyDocumentOf(value: unknown, shown: string): PolicyDocument 
       return undefined;
     }
   }
-  if (!isObject(document) || !('Statement' in document)) return undefined;
+  if (!isRecord(document) || !('Statement' in document)) return undefined;
   const problem = policyDocumentProblem(document);
   if (problem !== undefined) throw new UsageError(`${shown}: ${problem}`);
   const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
@@ -53,14 +53,14 @@ export async function readPolicyFile(path: string, principal?: PrincipalRef, sho
       `${shown}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
     );
   }
-  if (isObject(parsed) && (Array.isArray(parsed.RoleDetailList) || Array.isArray(parsed.UserDetailList))) {
+  if (isRecord(parsed) && (Array.isArray(parsed.RoleDetailList) || Array.isArray(parsed.UserDetailList))) {
     if (principal === undefined)
       throw new UsageError(`${shown}: an authorization-details dump needs --role or --user to pick the principal`);
     return fromAuthorizationDetails(parsed, principal, shown);
   }
   const items = Array.isArray(parsed) ? parsed : [parsed];
   const documents = items.map((item) =>
-    policyDocumentOf(isObject(item) && 'PolicyDocument' in item ? item.PolicyDocument : item, shown),
+    policyDocumentOf(isRecord(item) && 'PolicyDocument' in item ? item.PolicyDocument : item, shown),
   );
   if (documents.length === 0 || documents.some((d) => d === undefined)) {
     throw new UsageError(
@@ -73,20 +73,20 @@ export async function readPolicyFile(path: string, principal?: PrincipalRef, sho
 function fromAuthorizationDetails(dump: Json, principal: PrincipalRef, path: string): PolicyDocument[] {
   const list = (principal.kind === 'role' ? dump.RoleDetailList : dump.UserDetailList) as unknown[];
   const nameKey = principal.kind === 'role' ? 'RoleName' : 'UserName';
-  const entry = list.filter(isObject).find((e) => e.Arn === principal.value || e[nameKey] === principal.value);
+  const entry = list.filter(isRecord).find((e) => e.Arn === principal.value || e[nameKey] === principal.value);
   if (entry === undefined)
     throw new UsageError(`${path}: no ${principal.kind} ${principal.value} in the authorization details`);
   const inlineKey = principal.kind === 'role' ? 'RolePolicyList' : 'UserPolicyList';
   const inline = (Array.isArray(entry[inlineKey]) ? entry[inlineKey] : [])
-    .filter(isObject)
+    .filter(isRecord)
     .map((p) => policyDocumentOf(p.PolicyDocument, `${path}: ${String(p.PolicyName ?? 'an inline policy')}`));
-  const managedPolicies = (Array.isArray(dump.Policies) ? dump.Policies : []).filter(isObject);
-  const attached = (Array.isArray(entry.AttachedManagedPolicies) ? entry.AttachedManagedPolicies : []).filter(isObject);
+  const managedPolicies = (Array.isArray(dump.Policies) ? dump.Policies : []).filter(isRecord);
+  const attached = (Array.isArray(entry.AttachedManagedPolicies) ? entry.AttachedManagedPolicies : []).filter(isRecord);
   const managed = attached.map((a) => {
     const policy = managedPolicies.find((p) => p.Arn === a.PolicyArn);
     if (policy === undefined)
       throw new UsageError(`${path}: attached policy ${String(a.PolicyArn)} is not in the dump's Policies`);
-    const versions = (Array.isArray(policy.PolicyVersionList) ? policy.PolicyVersionList : []).filter(isObject);
+    const versions = (Array.isArray(policy.PolicyVersionList) ? policy.PolicyVersionList : []).filter(isRecord);
     const version =
       versions.find((v) => v.IsDefaultVersion === true) ??
       versions.find((v) => v.VersionId === policy.DefaultVersionId);

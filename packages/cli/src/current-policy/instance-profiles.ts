@@ -4,10 +4,9 @@ import { paginateListInstanceProfiles } from '@aws-sdk/client-iam';
 import type { AwsConnection } from '../aws-connection.js';
 import { describeAwsError } from '../aws-connection.js';
 import { RunFailure, UsageError } from '../cli-io.js';
+import { isRecord } from '../json-record.js';
 import { iamClient } from './from-iam.js';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
@@ -30,12 +29,12 @@ async function fromDump(path: string, shown: string): Promise<Map<string, string
     const reason = error instanceof SyntaxError ? 'not valid JSON' : 'cannot read the file';
     throw new UsageError(`${shown}: ${reason}`);
   }
-  if (!isObject(parsed) || !Array.isArray(parsed.RoleDetailList))
+  if (!isRecord(parsed) || !Array.isArray(parsed.RoleDetailList))
     throw new UsageError(`${shown}: not an authorization-details dump (no RoleDetailList)`);
   const profiles = new Map<string, string[]>();
-  for (const role of parsed.RoleDetailList.filter(isObject)) {
+  for (const role of parsed.RoleDetailList.filter(isRecord)) {
     if (typeof role.Arn !== 'string') continue;
-    for (const profile of asArray(role.InstanceProfileList).filter(isObject))
+    for (const profile of asArray(role.InstanceProfileList).filter(isRecord))
       if (typeof profile.Arn === 'string') add(profiles, profile.Arn, role.Arn);
   }
   return profiles;

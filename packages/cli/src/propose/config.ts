@@ -9,6 +9,11 @@ import { parseTimeBound } from '../time-window.js';
 
 const name = z.string().trim().min(1, 'must not be empty');
 
+/** A principal's name, from a name or an ARN: it names the branch, `--only` and messages. */
+function shortNameOf(principal: string): string {
+  return principal.startsWith('arn:') ? principalName(principal) : principal;
+}
+
 /** The branch of a principal's proposal: its name in the characters a git branch may hold. */
 export function branchName(prefix: string, principal: string): string {
   const safe = principal
@@ -199,14 +204,13 @@ export function parseConfig(raw: unknown, path: string): ProposeConfig {
   // of those gets a suffix from its own name, the same whatever the order of the entries.
   const plainBranches = new Map<string, number>();
   for (const entry of parsed.policies) {
-    const principal = entry.role ?? entry.user ?? '';
-    const plain = branchName(parsed.branchPrefix, principal.startsWith('arn:') ? principalName(principal) : principal);
+    const plain = branchName(parsed.branchPrefix, shortNameOf(entry.role ?? entry.user ?? ''));
     plainBranches.set(plain, (plainBranches.get(plain) ?? 0) + 1);
   }
   const policies = parsed.policies.map((entry, index): PolicyEntry => {
     const kind = entry.role !== undefined ? 'role' : 'user';
     const principal = entry.role ?? entry.user ?? '';
-    const shortName = principal.startsWith('arn:') ? principalName(principal) : principal;
+    const shortName = shortNameOf(principal);
     // Names, not ARNs, pick the branch (`iamgen/<name>`), so a role and a user of one name would share it too.
     const earlier = seen.get(shortName);
     if (earlier !== undefined)

@@ -161,14 +161,17 @@ export function gitHubPullRequests(settings: GitHubSettings): PullRequests {
     merged_at: string | null;
     head: { sha: string };
     body?: string | null;
-  }): PullRequest => ({
-    number: pull.number,
-    url: pull.html_url,
-    state: pull.state === 'open' ? 'open' : 'closed',
-    merged: pull.merged_at !== null,
-    headSha: pull.head.sha,
-    ...(proposalOf(pull.body) === undefined ? {} : { proposal: proposalOf(pull.body) as string }),
-  });
+  }): PullRequest => {
+    const proposal = proposalOf(pull.body);
+    return {
+      number: pull.number,
+      url: pull.html_url,
+      state: pull.state === 'open' ? 'open' : 'closed',
+      merged: pull.merged_at !== null,
+      headSha: pull.head.sha,
+      ...(proposal === undefined ? {} : { proposal }),
+    };
+  };
   return {
     find: (branch) =>
       call('listing pull requests', async () => {

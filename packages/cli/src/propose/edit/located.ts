@@ -1,4 +1,5 @@
 import type { PolicyDocument } from '@iamgen/core';
+import { isRecord } from '../../json-record.js';
 
 /** Which policy of a file an entry means, for files that hold several. */
 export interface PolicyTarget {
@@ -28,18 +29,15 @@ export type Location = LocatedPolicy | Unsupported;
 
 export const isUnsupported = (value: Location): value is Unsupported => 'unsupported' in value;
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * A value read from a file as a policy document, or the reason it is not one. A single statement object is
  * accepted (IAM accepts it) and read as a list.
  */
 export function asPolicyDocument(value: unknown, where: string): PolicyDocument | Unsupported {
-  if (!isObject(value) || !('Statement' in value)) return { unsupported: `${where} is not a policy document` };
+  if (!isRecord(value) || !('Statement' in value)) return { unsupported: `${where} is not a policy document` };
   const statements = Array.isArray(value.Statement) ? value.Statement : [value.Statement];
   const bad = statements.findIndex(
-    (s) => !isObject(s) || (s.Effect !== 'Allow' && s.Effect !== 'Deny') || !('Action' in s || 'NotAction' in s),
+    (s) => !isRecord(s) || (s.Effect !== 'Allow' && s.Effect !== 'Deny') || !('Action' in s || 'NotAction' in s),
   );
   if (bad >= 0) return { unsupported: `${where}: Statement ${bad + 1} has no Effect Allow/Deny or no Action` };
   const version = value.Version === undefined ? '2012-10-17' : value.Version;
