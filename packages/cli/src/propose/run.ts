@@ -21,7 +21,7 @@ import type { PolicyEntry, ProposeConfig } from './config.js';
 import { loadConfig } from './config.js';
 import { isUnsupported, locatePolicy } from './edit/policy-file.js';
 import { Git, GitError, redact } from './git.js';
-import type { PullRequests } from './github.js';
+import type { PullRequest, PullRequests } from './github.js';
 import { GitHubError, gitHubPullRequests, gitHubSettings } from './github.js';
 import type { ProposalFacts } from './pr-body.js';
 import { proposalMarker, pullRequestBody, pullRequestTitle } from './pr-body.js';
@@ -345,8 +345,16 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
 
   const remoteSha = await git.remoteBranch(branch);
   const remoteText = remoteSha === undefined ? undefined : await git.show(remoteSha, path);
+  // Asked before anything is pushed: a token GitHub refuses fails the entry with the branch left as it was.
+  const existing = await github.find(branch);
+  const declined = (pull: PullRequest): PrincipalResult => ({
+    ...common,
+    status: 'declined',
+    branch,
+    pullRequest: pull,
+    detail: `pull request #${pull.number} with this proposal was ${pull.merged ? 'merged' : 'closed'}; not reopened`,
+  });
   if (remoteText === newText) {
-    const existing = await github.find(branch);
     if (existing?.state === 'open')
       return {
         ...common,
@@ -355,33 +363,19 @@ async function proposeOne(context: RunContext, entry: PolicyEntry): Promise<Prin
         pullRequest: existing,
         detail: `pull request #${existing.number} already proposes this`,
       };
-    if (existing !== undefined)
-      return {
-        ...common,
-        status: 'declined',
-        branch,
-        pullRequest: existing,
-        detail: `pull request #${existing.number} with this proposal was ${existing.merged ? 'merged' : 'closed'}; not reopened`,
-      };
+    if (existing !== undefined) return declined(existing);
   } else {
     if (remoteSha !== undefined && !(await git.isOneCommitOnBase(remoteSha, context.baseSha)))
       throw new HeldBack(
         `${branch} holds commits propose did not make (a reviewer's?), which a new proposal would overwrite: merge or close its pull request, or delete the branch`,
       );
-    const previous = await github.find(branch);
-    if (previous?.state === 'closed' && previous.proposal === proposal)
-      return {
-        ...common,
-        status: 'declined',
-        branch,
-        pullRequest: previous,
-        detail: `pull request #${previous.number} with this proposal was ${previous.merged ? 'merged' : 'closed'}; not reopened`,
-      };
+    // A closed pull request of this very proposal declined it, even once its branch was deleted.
+    if (existing?.state === 'closed' && existing.proposal === proposal) return declined(existing);
     const message = `${content.title}\n\n${summary} in ${entry.file}, from CloudTrail activity ${context.window.since.slice(0, 10)} to ${context.window.until.slice(0, 10)}.\n`;
     const commit = await git.commitFile(context.baseSha, path, newText, message, config.commitAuthor);
     await git.push(commit, branch, remoteSha);
   }
-  const open = remoteText === newText ? undefined : await github.find(branch);
+  const open = remoteText === newText ? undefined : existing;
   if (open?.state === 'open') {
     await github.update(open.number, content);
     return {
