@@ -3,7 +3,7 @@ import { TrailAnalysis } from '@iamgen/core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { iamCatalog } from '../src/catalog.js';
-import { FileCalls, indexOfOpening } from '../src/sources/repeated-calls.js';
+import { FileCalls } from '../src/sources/repeated-calls.js';
 import { trailEvent } from './trail-fixtures.js';
 
 const selection: PrincipalSelection = { selectors: [], all: true };
@@ -272,40 +272,4 @@ describe('FileCalls on calls that differ only by the session name', () => {
       expect(summary(fast)).toEqual(summary(plain));
     },
   );
-});
-
-describe('indexOfOpening', () => {
-  it("finds what indexOf finds for each volatile field's opening, from any position", () => {
-    const openings = [
-      '"accessKeyId":"',
-      '"creationDate":"',
-      '"eventTime":"',
-      '"sourceIPAddress":"',
-      '"userAgent":"',
-      '"requestID":"',
-      '"eventID":"',
-    ];
-    // Near misses: other fields sharing a tail, openings cut at either end, the tails alone.
-    const piece = fc.constantFrom(
-      ...openings,
-      ...openings.map((o) => o.slice(1)),
-      ...openings.map((o) => o.slice(0, -1)),
-      'ID":"',
-      'Time":"',
-      '"principalID":"',
-      '"x',
-    );
-    fc.assert(
-      fc.property(
-        fc.array(piece, { maxLength: 10 }),
-        fc.nat(openings.length - 1),
-        fc.nat(120),
-        (pieces, field, from) => {
-          const text = pieces.join('');
-          expect(indexOfOpening(text, field, from)).toBe(text.indexOf(openings[field] ?? '', from));
-        },
-      ),
-      { numRuns: 500 },
-    );
-  });
 });

@@ -1,13 +1,12 @@
 import { isAscii } from 'node:buffer';
-import { hash } from 'node:crypto';
 import type { Origin, PreparedCall, SightingTotal, TrailAnalysis } from '@iamgen/core';
 import { foldEvent, isIssue, normalizeEventTime, normalizeRecord, readsSessionName, totalSighting } from '@iamgen/core';
+import { RecordKeys, unknownKey } from './record-keys.js';
 
 /**
  * Fields whose values differ between events of the same call and that the pipeline reads (time, id) or ignores
- * (temporary access key, session creation time, source address, user agent, request id), in the order CloudTrail
- * writes them, so each search starts where the last one ended. Without their values, a record's bytes are equal
- * exactly when everything else in it is.
+ * (temporary access key, session creation time, source address, user agent, request id). Without their values (cut
+ * at each field's first opening, `record-keys`), a record's bytes are equal exactly when everything else in it is.
  */
 const volatileFields = [
   'accessKeyId',
@@ -25,31 +24,14 @@ type VolatileField = (typeof volatileFields)[number];
  * that is not plain stays in the key instead of keeping the record from the shortcut.
  */
 const keptWhenNotPlain: ReadonlySet<VolatileField> = new Set(['sourceIPAddress', 'userAgent']);
-/**
- * How each field's opening `"name":"` is searched for: by its tail from the last capital letter on (`ID":"`,
- * `Time":"`), checking the head before it. A search is cheap when its first character is rare, and quotes and small
- * letters are everywhere in JSON.
- */
-const fieldOpenings = volatileFields.map((field) => {
-  const opening = `"${field}":"`;
-  const cut = opening.search(/[A-Z][^A-Z]*$/);
-  return { opening, head: opening.slice(0, cut), tail: opening.slice(cut) };
-});
-
-/** `text.indexOf(opening, from)` for a field's opening, searched by its tail. */
-export function indexOfOpening(text: string, field: number, from: number): number {
-  const { head, tail } = fieldOpenings[field] as (typeof fieldOpenings)[number];
-  for (let at = text.indexOf(tail, from + head.length); at !== -1; at = text.indexOf(tail, at + 1)) {
-    if (text.startsWith(head, at - head.length)) return at - head.length;
-  }
-  return -1;
-}
 
 /**
  * Calls remembered per thread. A role's distinct calls are few, but one read serves every principal of an estate
- * (`--all`); this bounds memory at a few tens of MB.
+ * (`--all`); this bounds memory at a few tens of MB (and stays within the keys' table, `record-keys`). A thread
+ * reading half of the bench's 1M events of 43 roles parsed 27,000 of its records with 10,000 (it forgot everything
+ * twice), and 11,000 with 16,000.
  */
-const rememberedCalls = 10_000;
+const rememberedCalls = 16_000;
 
 /**
  * Remembering pays only where calls repeat. Each window of records measures how often a remembered call came back;
@@ -65,23 +47,30 @@ const longestRest = 320_000;
 const sessionNameRead = 'session-name-read';
 
 interface CallMemory {
-  /** Key of a record (`cutVolatile`) → its call, or null where the shortcut is unsafe for it. */
-  readonly calls: Map<string, PreparedCall | null | typeof sessionNameRead>;
+  readonly selectionKey: string;
+  /** The keys remembered, each for its index in `calls`. */
+  readonly keys: RecordKeys;
+  /** By index: a key's call, or null where the shortcut is unsafe for it. */
+  readonly calls: (PreparedCall | null | typeof sessionNameRead)[];
   tried: number;
   hits: number;
   resting: number;
   nextRest: number;
 }
 
-const memories = new Map<string, CallMemory>();
+/**
+ * The calls remembered for the selection of the thread's last file. A thread reads for one selection at a time (a
+ * run has one), and the keys' memory is one WebAssembly instance per thread: a file of another selection starts it
+ * anew.
+ */
+let current: CallMemory | undefined;
 
 function memoryOf(selectionKey: string): CallMemory {
-  let memory = memories.get(selectionKey);
-  if (memory === undefined) {
-    memory = { calls: new Map(), tried: 0, hits: 0, resting: 0, nextRest: shortestRest };
-    memories.set(selectionKey, memory);
-  }
-  return memory;
+  if (current?.selectionKey === selectionKey) return current;
+  const keys = current?.keys ?? new RecordKeys(volatileFields, 'eventTime', keptWhenNotPlain);
+  keys.forget();
+  current = { selectionKey, keys, calls: [], tried: 0, hits: 0, resting: 0, nextRest: shortestRest };
+  return current;
 }
 
 function countTry(memory: CallMemory, hit: boolean): void {
@@ -91,163 +80,18 @@ function countTry(memory: CallMemory, hit: boolean): void {
   if (memory.hits / memory.tried < worthwhileHitRate) {
     memory.resting = memory.nextRest;
     memory.nextRest = Math.min(memory.nextRest * 2, longestRest);
-    memory.calls.clear();
+    forgetAll(memory);
   } else memory.nextRest = shortestRest;
   memory.tried = 0;
   memory.hits = 0;
 }
 
+function forgetAll(memory: CallMemory): void {
+  memory.keys.forget();
+  memory.calls.length = 0;
+}
+
 type VolatileValues = Partial<Record<VolatileField, string>>;
-
-interface CutRecord {
-  readonly key: string;
-  /** The record's place in the file's bytes. */
-  readonly start: number;
-  readonly end: number;
-  /** The values the shortcut reads; the others are only needed to prove a new key (`cutValues`). */
-  readonly eventTime: string | undefined;
-  readonly eventId: string | undefined;
-  /** The record's bytes as Latin-1 text: its text, when the file is ASCII. */
-  readonly latin1: string;
-  /** Where each field's value starts and ends in `latin1` (-1: the field was not found). */
-  readonly starts: readonly number[];
-  readonly ends: readonly number[];
-  /** Whether the session's name was cut too (`sessionNameRegions`). */
-  readonly sessionCut: boolean;
-}
-
-/** The cut values by field, for proving a new key. */
-function cutValues(cut: CutRecord): VolatileValues {
-  const values: VolatileValues = {};
-  for (let field = 0; field < volatileFields.length; field++) {
-    const start = cut.starts[field] as number;
-    if (start !== -1) values[volatileFields[field] as VolatileField] = cut.latin1.slice(start, cut.ends[field]);
-  }
-  return values;
-}
-
-/**
- * The record's key: a SHA-256 digest of its bytes without the volatile values, followed by where each value was.
- * Records with equal keys hold equal bytes outside the values (a collision of SHA-256 is out of reach even for
- * crafted logs), and the values are plain printable ASCII, which JSON.parse reads as they stand. Undefined when a
- * value is anything else. Whether the values are the record's own fields is proved once per key, when the call is
- * remembered (`provesOwnFields`); what was proved for one record holds for all records of its key.
- */
-function cutVolatile(bytes: Buffer, start: number, end: number, cutSession: boolean): CutRecord | undefined {
-  // Searched as Latin-1 text, where a character is a byte: string searches cost far less than calls into Buffer.
-  const text = bytes.toString('latin1', start, end);
-  const starts = nowhere.slice();
-  const ends = nowhere.slice();
-  const session = cutSession ? sessionNameRegions(text) : undefined;
-  let cursor = session === undefined ? 0 : session[3];
-  let ordered = true;
-  for (let field = 0; field < fieldOpenings.length; field++) {
-    let at = indexOfOpening(text, field, cursor);
-    if (at === -1 && cursor > 0) at = indexOfOpening(text, field, 0);
-    if (at === -1) continue;
-    const valueStart = at + (fieldOpenings[field]?.opening.length ?? 0);
-    const valueEnd = plainValueEnd(text, valueStart);
-    if (valueEnd === -1) {
-      if (keptWhenNotPlain.has(volatileFields[field] as VolatileField)) continue;
-      return undefined;
-    }
-    starts[field] = valueStart;
-    ends[field] = valueEnd;
-    if (valueStart < cursor) ordered = false;
-    else cursor = valueEnd;
-  }
-  // The session's name, where it is cut, comes before every field (the identity's type and ARN open the record);
-  // each part of it ends at the first quote after its start.
-  const sessionCut =
-    session !== undefined &&
-    plainValueEnd(text, session[0]) === session[1] &&
-    plainValueEnd(text, session[2]) === session[3];
-  if (sessionCut) {
-    starts.push(session[0], session[2]);
-    ends.push(session[1], session[3]);
-  }
-  // Values never overlap: each ends at the first quote after it, and every field name starts with one.
-  const order = !ordered ? textOrder(starts) : sessionCut ? sessionThenFields : fieldsOnly;
-  // The kept text, then where each value goes back into it (-1: nowhere) and how many places there are: the
-  // digest's input splits one way only (from its end), and records of equal keys are the same text with the same
-  // values put back at the same places. A place does not depend on how long the values before it are.
-  const insertAt = starts.length === nowhere.length ? nowhere.slice() : nowhereWithSession.slice();
-  let kept = '';
-  let pieceStart = 0;
-  for (const field of order) {
-    const valueStart = starts[field] as number;
-    if (valueStart === -1) continue;
-    kept += text.slice(pieceStart, valueStart);
-    insertAt[field] = kept.length;
-    pieceStart = ends[field] as number;
-  }
-  kept += `${text.slice(pieceStart)},${insertAt.join(',')},${insertAt.length}`;
-  const time = starts[eventTimeField] as number;
-  const id = starts[eventIdField] as number;
-  return {
-    // Latin-1 text goes to the digest as UTF-8, one way only; the digest's bytes are the key, as Latin-1 text.
-    key: hash('sha256', kept, 'binary'),
-    start,
-    end,
-    eventTime: time === -1 ? undefined : text.slice(time, ends[eventTimeField]),
-    eventId: id === -1 ? undefined : text.slice(id, ends[eventIdField]),
-    latin1: text,
-    starts,
-    ends,
-    sessionCut,
-  };
-}
-
-/** A place for each field (then for the session's name in two places), before any is found: -1. */
-const nowhere = volatileFields.map(() => -1);
-const nowhereWithSession = [...nowhere, -1, -1];
-const fieldsOnly = volatileFields.map((_, field) => field);
-/** The session's name in the principal id, then in the ARN: the places after the fields'. */
-const sessionThenFields = [volatileFields.length, volatileFields.length + 1, ...fieldsOnly];
-
-function textOrder(starts: readonly number[]): number[] {
-  return starts.map((_, field) => field).sort((a, b) => (starts[a] as number) - (starts[b] as number));
-}
-
-/**
- * Where the value starting at `start` ends (its closing quote), or -1 when it is not printable ASCII without a
- * backslash up to there: such values JSON.parse reads as they stand.
- */
-function plainValueEnd(text: string, start: number): number {
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) return i;
-    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
-  }
-  return -1;
-}
-
-const versionOpening = '{"eventVersion":"';
-const assumedRoleOpening = '","userIdentity":{"type":"AssumedRole","principalId":"';
-const arnOpening = '","arn":"';
-
-/**
- * Where the session's name lies in a record that opens the way CloudTrail writes an assumed role's calls,
- * `{"eventVersion":"…","userIdentity":{"type":"AssumedRole","principalId":"AROA…:NAME","arn":"arn:…/role/NAME"`:
- * `[start, end)` of the name in the principal id, then in the ARN. In JSON that parses, these are the first members
- * of the record and of its identity, so the names sit where the pipeline reads the caller; whether it reads them is
- * proved per key (`readsSessionName`). Undefined for any other opening.
- */
-function sessionNameRegions(text: string): [number, number, number, number] | undefined {
-  // Compared as slices: V8 compares strings faster than `startsWith` does at an offset.
-  if (text.slice(0, versionOpening.length) !== versionOpening) return undefined;
-  const versionEnd = text.indexOf('"', versionOpening.length);
-  const idStart = versionEnd + assumedRoleOpening.length;
-  if (versionEnd === -1 || text.slice(versionEnd, idStart) !== assumedRoleOpening) return undefined;
-  const idEnd = text.indexOf('"', idStart);
-  if (idEnd === -1 || text.slice(idEnd, idEnd + arnOpening.length) !== arnOpening) return undefined;
-  const colon = text.indexOf(':', idStart);
-  const arnStart = idEnd + arnOpening.length;
-  const arnEnd = text.indexOf('"', arnStart);
-  const slash = arnEnd === -1 ? -1 : text.lastIndexOf('/', arnEnd);
-  if (colon === -1 || colon > idEnd || slash < arnStart) return undefined;
-  return [colon + 1, idEnd, slash + 1, arnEnd];
-}
 
 const eventTimeField = volatileFields.indexOf('eventTime');
 const eventIdField = volatileFields.indexOf('eventID');
@@ -321,6 +165,7 @@ export class FileCalls {
   constructor(analysis: TrailAnalysis, selectionKey: string, source: string, bytes: Buffer) {
     this.#analysis = analysis;
     this.#memory = memoryOf(selectionKey);
+    this.#memory.keys.nextFile();
     this.#source = source;
     this.#bytes = bytes;
   }
@@ -328,26 +173,35 @@ export class FileCalls {
   /** The record in `bytes[start, end)`, the index-th of the file. Throws where JSON.parse refuses its text. */
   add(start: number, end: number, index: number): void {
     const memory = this.#memory;
+    // Files are read one at a time, but should one of another selection start before this one ends, the keys
+    // would no longer be this selection's.
+    if (memory !== current) {
+      this.#parse(start, end, index, false);
+      return;
+    }
     if (memory.resting > 0) {
       memory.resting -= 1;
-      this.#parse(this.#text(start, end), index, undefined);
+      this.#parse(start, end, index, false);
       return;
     }
-    // A record whose own time is empty falls back to `@timestamp` when normalized: it takes the ordinary path.
-    let cut = cutVolatile(this.#bytes, start, end, true);
-    let known = cut?.eventTime ? memory.calls.get(cut.key) : null;
-    if (known === sessionNameRead) {
-      cut = cutVolatile(this.#bytes, start, end, false);
-      known = cut?.eventTime ? memory.calls.get(cut.key) : null;
+    const { keys } = memory;
+    // A record whose own time is empty falls back to `@timestamp` when normalized: it has no key (nor when a value
+    // is not plain), and takes the ordinary path.
+    let found = keys.lookup(this.#bytes, start, end, true);
+    if (found >= 0 && memory.calls[found] === sessionNameRead) found = keys.lookup(this.#bytes, start, end, false);
+    if (found < unknownKey) {
+      this.#parse(start, end, index, false);
+      return;
     }
-    if (cut?.eventTime) countTry(memory, known !== undefined && known !== null);
-    if (cut !== undefined && known !== undefined && known !== null && known !== sessionNameRead) {
+    const known = found === unknownKey ? undefined : memory.calls[found];
+    countTry(memory, known !== undefined && known !== null);
+    if (known !== undefined && known !== null && known !== sessionNameRead) {
+      const eventId = this.#value(start, eventIdField);
       // As normalizing reads it: an empty id is no id.
-      this.#fold(known, normalizeEventTime(cut.eventTime), cut.eventId || undefined, index, true);
+      this.#fold(known, normalizeEventTime(this.#value(start, eventTimeField)), eventId || undefined, index, true);
       return;
     }
-    const text = cut !== undefined && this.#isAscii() ? cut.latin1 : this.#text(start, end);
-    this.#parse(text, index, known === undefined ? cut : undefined);
+    this.#parse(start, end, index, known === undefined);
   }
 
   /** Adds the file's remembered calls to the analysis. */
@@ -374,8 +228,19 @@ export class FileCalls {
     return this.#bytes.toString(this.#isAscii() ? 'latin1' : 'utf8', start, end);
   }
 
-  /** Parses and adds a record; with its cut, also remembers its call for the records that repeat it. */
-  #parse(text: string, index: number, cut: CutRecord | undefined): void {
+  /** The value the last lookup cut for `field` in the record at `start`, or undefined where it cut none. */
+  #value(start: number, field: number): string | undefined {
+    const { keys } = this.#memory;
+    const at = keys.start(field);
+    return at === -1 ? undefined : this.#bytes.toString('latin1', start + at, start + keys.end(field));
+  }
+
+  /**
+   * Parses and adds a record; after a lookup that found its key unknown (`remember`), also remembers its call for
+   * the records that repeat it.
+   */
+  #parse(start: number, end: number, index: number, remember: boolean): void {
+    const text = this.#text(start, end);
     const record: unknown = JSON.parse(text);
     const event = normalizeRecord(record, { source: this.#source, index });
     if (isIssue(event)) {
@@ -384,19 +249,40 @@ export class FileCalls {
     }
     const call = this.#analysis.prepare(event);
     // null remembers a key whose cut values were not the record's own: never use the shortcut for it.
-    const remembered = cut !== undefined && provesOwnFields(text, record, cutValues(cut));
-    if (cut !== undefined) {
-      const { calls } = this.#memory;
-      if (calls.size >= rememberedCalls) calls.clear();
-      if (remembered && cut.sessionCut && readsSessionName(event)) {
+    const proved = remember && provesOwnFields(text, record, this.#cutValues(start));
+    if (remember) {
+      const memory = this.#memory;
+      if (proved && memory.keys.sessionCut() && readsSessionName(event)) {
         // Calls in other sessions are other calls here: the key with the session's name stands for this one. It
-        // cuts the same fields (none can open before the session's name ends), so what was proved holds for it.
-        calls.set(cut.key, sessionNameRead);
-        const named = cutVolatile(this.#bytes, cut.start, cut.end, false);
-        if (named !== undefined) calls.set(named.key, call);
-      } else calls.set(cut.key, remembered ? call : null);
+        // cuts the same fields, so what was proved holds for it.
+        this.#remember(sessionNameRead);
+        const named = memory.keys.lookup(this.#bytes, start, end, false);
+        if (named === unknownKey) this.#remember(call);
+        else if (named >= 0) memory.calls[named] = call;
+      } else this.#remember(proved ? call : null);
     }
-    this.#fold(call, event.eventTime, event.eventId, index, remembered);
+    this.#fold(call, event.eventTime, event.eventId, index, proved);
+  }
+
+  /** The values the last lookup cut, by field, for proving a new key. */
+  #cutValues(start: number): VolatileValues {
+    const values: VolatileValues = {};
+    for (let field = 0; field < volatileFields.length; field++) {
+      const value = this.#value(start, field);
+      if (value !== undefined) values[volatileFields[field] as VolatileField] = value;
+    }
+    return values;
+  }
+
+  /** Remembers the key of the last lookup for `call`, forgetting every other when the memory is full. */
+  #remember(call: PreparedCall | null | typeof sessionNameRead): void {
+    const memory = this.#memory;
+    if (memory.calls.length >= rememberedCalls) forgetAll(memory);
+    if (!memory.keys.remember(memory.calls.length)) {
+      forgetAll(memory);
+      if (!memory.keys.remember(0)) return;
+    }
+    memory.calls.push(call);
   }
 
   #fold(
