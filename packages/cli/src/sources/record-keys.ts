@@ -28,7 +28,7 @@ interface RecordKeysExports {
 export const unknownKey = -1;
 /** The record has no time, or an empty one: it has no key. */
 export const noKeyWithoutTime = -2;
-/** A volatile value is not plain printable ASCII: the record has no key. */
+/** A volatile value is not plain printable ASCII, or the record is longer than the window: it has no key. */
 export const noKeyNotPlain = -3;
 
 /** The bytes of a file copied into the module's memory at a time: records longer than this are never keyed. */
