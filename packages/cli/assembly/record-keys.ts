@@ -41,6 +41,8 @@ const ENTRY_HEAD: usize = 4 + 4 * <usize>REGIONS;
 
 /** All ones; none in tests that make every key hash alike (`weakenHash`). */
 let hashMask: u64 = ~(<u64>0);
+/** Where each key's hash starts: random per instance (`seed`), so no one can tell which records will probe alike. */
+let seedHash: u64 = 0;
 let arenaUsed: usize = 0;
 let entries: u32 = 0;
 // The key of the last lookup, which `remember` stores.
@@ -93,6 +95,11 @@ export function reserve(bytes: usize): bool {
   const pages = <i32>((INPUT + bytes + 0xffff) >> 16);
   const have = memory.size();
   return pages <= have || memory.grow(pages - have) >= 0;
+}
+
+/** Starts every key's hash from these random bits. */
+export function seed(high: u32, low: u32): void {
+  seedHash = ((<u64>high) << 32) | low;
 }
 
 /** Makes every key hash alike, so that finding a key rests on comparing bytes alone (for tests). */
@@ -247,9 +254,8 @@ function cutSessionName(start: usize, end: usize): void {
   store<i32>(RESULT + ((<usize>REGIONS) << 3), 1);
 }
 
-// 64-bit constants, written in halves: a JavaScript reader of this file would round them.
+// A 64-bit constant, written in halves: a JavaScript reader of this file would round it.
 const MIX: u64 = ((<u64>0xbf58476d) << 32) | 0x1ce4e5b9;
-const SEED: u64 = ((<u64>0x9e3779b9) << 32) | 0x7f4a7c15;
 
 function mix(h: u64): u64 {
   h ^= h >> 29;
@@ -332,7 +338,7 @@ export function lookup(start: usize, end: usize, cutSession: bool): i32 {
     store<i32>(ORDER + ((<usize>k) << 2), region);
     regions++;
   }
-  let h: u64 = SEED;
+  let h: u64 = seedHash;
   let kept: u32 = 0;
   let piece = start;
   for (let region = 0; region < REGIONS; region++) store<i32>(INSERT_AT + ((<usize>region) << 2), -1);

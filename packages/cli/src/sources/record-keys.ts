@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /** The part of the WebAssembly global this module uses (the project's TypeScript libraries do not declare it). */
@@ -20,6 +21,7 @@ interface RecordKeysExports {
   reserve(bytes: number): number;
   forget(): void;
   weakenHash(): void;
+  seed(high: number, low: number): void;
   lookup(start: number, end: number, cutSession: number): number;
   remember(call: number): number;
 }
@@ -70,6 +72,9 @@ export class RecordKeys {
       this.#module.setOpening(field, opening.length, keptWhenNotPlain.has(name) ? 1 : 0);
     }
     this.#module.setTimeField(fields.indexOf(timeField));
+    // Hashes only say where to compare; random ones keep crafted records from all probing the same slots.
+    const random = randomBytes(8);
+    this.#module.seed(random.readUInt32LE(0), random.readUInt32LE(4));
     this.#result = new Int32Array(this.#module.memory.buffer, this.#module.resultAt(), 2 * fields.length + 5);
   }
 
