@@ -229,7 +229,10 @@ function indexOfByte(byte: u8, p: usize, end: usize): usize {
 /**
  * Cuts the session's name where the record opens the way CloudTrail writes an assumed role's calls,
  * `{"eventVersion":"…","userIdentity":{"type":"AssumedRole","principalId":"AROA…:NAME","arn":"arn:…/role/NAME"`:
- * after the principal id's colon, and after the ARN's last slash. Both parts must be plain.
+ * after the principal id's colon, and after the ARN's last slash. Both parts must be plain. In JSON that parses,
+ * these are the first members of the record and of its identity, so the names sit where the pipeline reads the
+ * caller (or in a member a later duplicate overrides, where no one reads them); whether the pipeline reads them is
+ * proved per key by the caller.
  */
 function cutSessionName(start: usize, end: usize): void {
   const versionOpening = '{"eventVersion":"';

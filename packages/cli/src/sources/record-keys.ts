@@ -68,6 +68,8 @@ export class RecordKeys {
     if (!this.#module.reserve(windowBytes)) throw new Error('record keys: no memory for the window');
     for (const [field, name] of fields.entries()) {
       const opening = Buffer.from(`"${name}":"`, 'latin1');
+      // The module finds a name by its last 8 bytes (with its opening quote) and keeps up to 31 bytes of an opening.
+      if (opening.length < 11 || opening.length > 31) throw new Error(`record keys: cannot cut a field named ${name}`);
       new Uint8Array(this.#module.memory.buffer, this.#module.openingAt(field), opening.length).set(opening);
       this.#module.setOpening(field, opening.length, keptWhenNotPlain.has(name) ? 1 : 0);
     }
