@@ -180,16 +180,30 @@ const analysisState: Check<TrailAnalysisState> = objectOf({
   analyses: listOf(principalAnalysis),
 });
 
-const fileIdentities: Check<FileIdentity[]> = listOf(
-  objectOf({ location: text, size: count, version: text, display: text }),
-);
+/** What a folder entry keeps of the files it serves: how many, and a digest of their identities (`filesDigest`). */
+export interface FolderFiles {
+  readonly count: number;
+  readonly digest: string;
+}
+
+const folderFiles: Check<FolderFiles> = objectOf({ count, digest: text });
+
+/**
+ * The digest of files' identities, in their order: a folder entry of a month of logs would otherwise list thousands
+ * of them, and every run would read the list again.
+ */
+export function filesDigest(files: readonly FileIdentity[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(`${JSON.stringify(file)}\n`);
+  return hash.digest('hex');
+}
 
 /** The state an entry holds, if it is one the analysis can merge; `undefined` otherwise. */
 export function analysisStateOf(value: unknown): TrailAnalysisState | undefined {
   return analysisState(value) ? value : undefined;
 }
 
-/** The files a folder entry lists, if it lists them as the cache writes them. */
-export function fileIdentitiesOf(value: unknown): FileIdentity[] | undefined {
-  return fileIdentities(value) ? value : undefined;
+/** The files of a folder entry, if it gives them as the cache writes them. */
+export function folderFilesOf(value: unknown): FolderFiles | undefined {
+  return folderFiles(value) && value.count > 0 && /^[0-9a-f]{64}$/.test(value.digest) ? value : undefined;
 }

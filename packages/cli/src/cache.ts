@@ -4,7 +4,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PrincipalSelection, TrailAnalysisState } from '@iamgen/core';
 import { writeFileAtomic } from './atomic-write.js';
-import { analysisStateOf, fileIdentitiesOf, sealEntry, unsealEntry } from './cache-entry.js';
+import { analysisStateOf, filesDigest, folderFilesOf, sealEntry, unsealEntry } from './cache-entry.js';
 import { catalogVersion } from './catalog.js';
 import { UsageError } from './cli-io.js';
 
@@ -45,7 +45,7 @@ export async function checkCacheFolder(path: string, display: string): Promise<v
 }
 
 /** Raised whenever what an entry holds, or how a file's analysis is made, changes within one iamgen version. */
-const formatVersion = 3;
+const formatVersion = 4;
 
 /** What makes an entry valid besides its file: this iamgen, this catalog, this selection. */
 function runFingerprint(selection: PrincipalSelection): string {
@@ -149,18 +149,15 @@ export class AnalysisCache {
     const { key, path } = this.#keyOf({ folder, first: first.location });
     const entry = await this.#read(key, path);
     if (entry === undefined || entry === null) return undefined;
-    const saved = fileIdentitiesOf(entry.files);
+    const saved = folderFilesOf(entry.files);
     const state = analysisStateOf(entry.state);
     if (saved === undefined || state === undefined) {
       this.stats.rejected += 1;
       return undefined;
     }
     // Only a prefix can be used: the folder's analysis is merged in file order.
-    if (saved.length === 0 || saved.length > files.length) return undefined;
-    for (const [i, identity] of saved.entries()) {
-      if (JSON.stringify(identity) !== JSON.stringify(files[i])) return undefined;
-    }
-    return { covered: saved.length, state };
+    if (saved.count > files.length || filesDigest(files.slice(0, saved.count)) !== saved.digest) return undefined;
+    return { covered: saved.count, state };
   }
 
   /** Saves the merged analysis of a folder's files (in the order they are read), replacing the previous one. */
@@ -168,7 +165,7 @@ export class AnalysisCache {
     const first = files[0];
     if (first === undefined) return;
     const { key, path } = this.#keyOf({ folder, first: first.location });
-    await this.#write(path, { key, files, state });
+    await this.#write(path, { key, files: { count: files.length, digest: filesDigest(files) }, state });
   }
 }
 

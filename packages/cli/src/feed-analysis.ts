@@ -141,7 +141,7 @@ export async function feedAnalysis(
     for await (const done of inOrder(counted(), run, inFlight, {})) {
       analysis.merge(done.state);
       for (let i = 0; i < done.files; i += 1) progress.done();
-      if (done.folder !== undefined && cache !== undefined) await done.folder.add(done.unbounded, cache);
+      if (cache !== undefined) for (const folder of done.folders) await folder.add(done.unbounded, cache);
     }
     if (source.lookupRegions.length > 0) {
       // The AWS SDK is loaded only by runs that talk to AWS: it is most of the CLI's start-up time.
@@ -242,8 +242,8 @@ function runTask(
 }
 
 /**
- * The files of one folder, read one after the other, and their merged analysis without window: once all are read,
- * it becomes the folder's cache entry, so the next run reads one entry instead of one per file.
+ * The files of one folder (or month), read one after the other, and their merged analysis without window: once all
+ * are read, it becomes the folder's cache entry, so the next run reads one entry instead of one per file.
  */
 class FolderEntry {
   #steps: number;
@@ -267,8 +267,11 @@ class FolderEntry {
   }
 }
 
-/** A step of the read, in file order: one file, or the files of a folder that one cache entry serves. */
-type ReadStep = { readonly folder?: FolderEntry | undefined } & (
+/**
+ * A step of the read, in file order: one file, or the files of a folder that one cache entry serves; with the
+ * entries it goes into (its day's, its month's).
+ */
+type ReadStep = { readonly folders: readonly FolderEntry[] } & (
   | { readonly kind: 'file'; readonly pending: PendingTask }
   | { readonly kind: 'batch'; readonly files: number; readonly pending: PendingTask }
   | { readonly kind: 'cached'; readonly files: number; readonly state: TrailAnalysisState }
@@ -276,15 +279,15 @@ type ReadStep = { readonly folder?: FolderEntry | undefined } & (
 
 interface StepResult extends TaskResult {
   readonly files: number;
-  readonly folder?: FolderEntry | undefined;
+  readonly folders: readonly FolderEntry[];
 }
 
 function runStep(run: (pending: PendingTask) => Promise<TaskResult>): (step: ReadStep) => Promise<StepResult> {
   return async (step) => {
     if (step.kind === 'cached') {
-      return { state: step.state, unbounded: step.state, files: step.files, folder: step.folder };
+      return { state: step.state, unbounded: step.state, files: step.files, folders: step.folders };
     }
-    return { ...(await run(step.pending)), files: step.kind === 'batch' ? step.files : 1, folder: step.folder };
+    return { ...(await run(step.pending)), files: step.kind === 'batch' ? step.files : 1, folders: step.folders };
   };
 }
 
@@ -304,7 +307,7 @@ async function* batchedSteps(tasks: AsyncIterable<PendingTask>): AsyncGenerator<
   const flush = function* (): Generator<ReadStep> {
     const [first] = batch;
     if (first === undefined) return;
-    if (batch.length === 1) yield { kind: 'file', pending: first.pending };
+    if (batch.length === 1) yield { kind: 'file', pending: first.pending, folders: [] };
     else {
       const files = batch.map(({ task }) => ({ path: task.path, display: task.display, size: task.size }));
       const task: FileTask = {
@@ -315,7 +318,12 @@ async function* batchedSteps(tasks: AsyncIterable<PendingTask>): AsyncGenerator<
         maxFileBytes: first.task.maxFileBytes,
         options: first.task.options,
       };
-      yield { kind: 'batch', files: files.length, pending: { kind: 'file', identity: first.pending.identity, task } };
+      yield {
+        kind: 'batch',
+        files: files.length,
+        pending: { kind: 'file', identity: first.pending.identity, task },
+        folders: [],
+      };
     }
     batch = [];
     bytes = 0;
@@ -323,7 +331,7 @@ async function* batchedSteps(tasks: AsyncIterable<PendingTask>): AsyncGenerator<
   for await (const pending of tasks) {
     if (pending.kind !== 'file' || pending.task.kind !== 'path') {
       yield* flush();
-      yield { kind: 'file', pending };
+      yield { kind: 'file', pending, folders: [] };
       continue;
     }
     batch.push({ pending, task: pending.task });
@@ -333,15 +341,39 @@ async function* batchedSteps(tasks: AsyncIterable<PendingTask>): AsyncGenerator<
   yield* flush();
 }
 
-/** More files than this in a row of one folder make several entries: a flat folder of logs is not held at once. */
-const filesPerFolderEntry = 1000;
+/**
+ * More files than this in a row of one folder or month make several entries: a flat folder of logs is not held at
+ * once. A month of one region's trail is about 8,600 files.
+ */
+const filesPerFolderEntry = 10_000;
+
+const folderOf = (pending: PendingTask) => dirname(pending.identity.location);
+
+/** The items in runs of consecutive ones of the same key. */
+function runsOf<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+  const runs: T[][] = [];
+  for (const item of items) {
+    const last = runs.at(-1);
+    const head = last?.[0];
+    if (last !== undefined && head !== undefined && keyOf(head) === keyOf(item)) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}
+
+/** `…/YYYY/MM/DD/file` → `…/YYYY/MM`: the month of CloudTrail's delivery layout, local or in S3; else undefined. */
+export function monthFolderOf(location: string): string | undefined {
+  return /^(.*\/\d{4}\/\d{2})\/\d{2}\/[^/]+$/.exec(location)?.[1];
+}
 
 /**
- * The read as steps. With a cache, the files of each folder (in a row, as the walk and the bucket listing give them)
- * are looked up as a whole first: when its entry still lists the same files, one step serves them all; when files
- * were added after them, it serves those it lists and only the new ones are read (and the entry is rewritten).
- * Anything else, a changed or removed file or an entry whose events straddle the window's edge, falls back to the
- * entries of the files themselves.
+ * The read as steps. With a cache, the files of each month of the delivery layout (or else of each folder), in a
+ * row as the walk and the bucket listing give them, are looked up as a whole first: when its entry still lists the
+ * same files, one step serves them all; when files were added after them, it serves those it lists and only the new
+ * ones are read (and the entry is rewritten). The files a month's entry does not serve (a window that moved past the
+ * month's first days, a changed file) are looked up by day the same way, and what a day's entry does not serve (a
+ * changed or removed file, events straddling the window's edge) by the entries of the files themselves. A nightly
+ * run thus reads one entry per month, not per day, and each day's files when the window's edge passes through it.
  */
 async function* readSteps(
   tasks: AsyncIterable<PendingTask>,
@@ -353,40 +385,69 @@ async function* readSteps(
     yield* batchedSteps(tasks);
     return;
   }
-  const folderSteps = async function* (folder: string, run: readonly PendingTask[]): AsyncGenerator<ReadStep> {
+  const fileSteps = async function* (files: readonly PendingTask[]): AsyncGenerator<ReadStep> {
+    for (const pending of files) yield { kind: 'file', pending, folders: [] };
+  };
+  /** The steps of one entry's files: its own step for those it still serves, `rest`'s for the others. */
+  const entrySteps = async function* (
+    folder: string,
+    run: readonly PendingTask[],
+    rest: (files: readonly PendingTask[], covered: number) => AsyncIterable<ReadStep>,
+  ): AsyncGenerator<ReadStep> {
     // A folder of one file has its file's entry already.
     if (run.length < 2) {
-      for (const pending of run) yield { kind: 'file', pending };
+      yield* fileSteps(run);
       return;
     }
     const identities = run.map((pending) => pending.identity);
     const saved = await cache.getFolder(folder, identities);
     const usable = saved !== undefined && spanInsideWindow(saved.state, window) ? saved : undefined;
     const covered = usable?.covered ?? 0;
+    // The entry adds up every step of its files, so it needs to know how many there are.
+    const others: ReadStep[] = [];
+    for await (const step of rest(run.slice(covered), covered)) others.push(step);
     // An entry that lists every file is still right (even one that straddles the window): it is not written again.
     const entry =
       saved?.covered === run.length
-        ? undefined
-        : new FolderEntry(folder, identities, run.length - covered + (covered > 0 ? 1 : 0), unboundedAnalysis());
+        ? []
+        : [new FolderEntry(folder, identities, others.length + (covered > 0 ? 1 : 0), unboundedAnalysis())];
     if (usable !== undefined) {
       cache.stats.hits += usable.covered;
       cache.stats.folderHits += 1;
-      yield { kind: 'cached', files: usable.covered, state: usable.state, folder: entry };
+      yield { kind: 'cached', files: usable.covered, state: usable.state, folders: entry };
     }
-    for (const pending of run.slice(covered)) yield { kind: 'file', pending, folder: entry };
+    for (const step of others) yield { ...step, folders: [...step.folders, ...entry] };
   };
-  let folder: string | undefined;
+  /**
+   * A month's files its entry does not serve, by day. A day it serves in part is read file by file, and so is a
+   * month of one day, whose entry would be the month's.
+   */
+  const daySteps = (run: readonly PendingTask[]) =>
+    async function* (files: readonly PendingTask[], covered: number): AsyncGenerator<ReadStep> {
+      const servedDay = covered > 0 ? folderOf(run[covered - 1] as PendingTask) : undefined;
+      for (const day of runsOf(files, folderOf)) {
+        const folder = folderOf(day[0] as PendingTask);
+        yield* folder === servedDay || day.length === run.length ? fileSteps(day) : entrySteps(folder, day, fileSteps);
+      }
+    };
+  let group: string | undefined;
   let run: PendingTask[] = [];
+  const groupSteps = (folder: string, files: readonly PendingTask[]) =>
+    entrySteps(
+      folder,
+      files,
+      monthFolderOf(files[0]?.identity.location ?? '') === folder ? daySteps(files) : fileSteps,
+    );
   for await (const pending of tasks) {
-    const next = dirname(pending.identity.location);
-    if (next !== folder || run.length === filesPerFolderEntry) {
-      if (folder !== undefined) yield* folderSteps(folder, run);
-      folder = next;
+    const next = monthFolderOf(pending.identity.location) ?? folderOf(pending);
+    if (next !== group || run.length === filesPerFolderEntry) {
+      if (group !== undefined) yield* groupSteps(group, run);
+      group = next;
       run = [];
     }
     run.push(pending);
   }
-  if (folder !== undefined) yield* folderSteps(folder, run);
+  if (group !== undefined) yield* groupSteps(group, run);
 }
 
 async function* fileTasks(

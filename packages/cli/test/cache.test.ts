@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { monthFolderOf } from '../src/feed-analysis.js';
 import { runCliCaptured } from '../src/run-captured.js';
 import { reliability } from './reliability.js';
 import { trailEvent } from './trail-fixtures.js';
@@ -181,6 +182,24 @@ describe('--cache', () => {
   });
 });
 
+describe('monthFolderOf', () => {
+  it.each([
+    [
+      '/logs/AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01/f.json.gz',
+      '/logs/AWSLogs/123456789012/CloudTrail/us-east-1/2024/05',
+    ],
+    [
+      's3://trail/AWSLogs/o-abc/123456789012/CloudTrail/eu-west-1/2023/12/31/k.json.gz',
+      's3://trail/AWSLogs/o-abc/123456789012/CloudTrail/eu-west-1/2023/12',
+    ],
+    ['/logs/flat/f.json', undefined],
+    ['/logs/2024/05/f.json', undefined],
+    ['/logs/2024/05/01/deeper/f.json', undefined],
+  ])('%s → %s', (location, month) => {
+    expect(monthFolderOf(location)).toBe(month);
+  });
+});
+
 describe('--cache folder entries', () => {
   /** Writes `files` (a.json, a2.json, b.json, c.json → tables) into day `d`: one GetItem per table, each at its own hour. */
   async function writeFiles(d: number, files: Record<string, readonly string[]>): Promise<void> {
@@ -236,20 +255,36 @@ describe('--cache folder entries', () => {
     return folders;
   }
 
-  it('serves an unchanged folder from one entry, even without the entries of its files', async () => {
+  /** How many files each folder entry serves, by entry. */
+  async function folderCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const entry of await folderEntries()) {
+      counts.set(entry, ((await sealed(entry)).entry.files as { count: number }).count);
+    }
+    return counts;
+  }
+
+  it('serves an unchanged month from one entry, and its days from theirs, even without the entries of files', async () => {
     await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory'] });
     await writeFiles(2, { 'a.json': ['customers'], 'b.json': ['payments'], 'c.json': ['orders'] });
     const first = await cachedRun();
     expect(first.cached.cache).toMatchObject({ hits: 0, folderHits: 0, misses: 5 });
     await first.same();
-    const folders = await folderEntries();
-    expect(folders).toHaveLength(2);
+    // The month's entry, and each day's.
+    const counts = await folderCounts();
+    expect([...counts.values()].sort()).toEqual([2, 3, 5]);
     for (const entry of await entries()) {
-      if (!folders.includes(entry)) await rm(join(dir, 'cache', entry));
+      if (!counts.has(entry)) await rm(join(dir, 'cache', entry));
     }
     const second = await cachedRun();
-    expect(second.cached.cache).toMatchObject({ hits: 5, folderHits: 2, misses: 0, rejected: 0 });
+    expect(second.cached.cache).toMatchObject({ hits: 5, folderHits: 1, misses: 0, rejected: 0 });
     await second.same();
+    // Without the month's entry, the days' serve their files, and the month's is written again.
+    for (const [entry, count] of counts) if (count === 5) await rm(join(dir, 'cache', entry));
+    const third = await cachedRun();
+    expect(third.cached.cache).toMatchObject({ hits: 5, folderHits: 2, misses: 0, rejected: 0 });
+    await third.same();
+    expect([...(await folderCounts()).values()].sort()).toEqual([2, 3, 5]);
   });
 
   it('reads only the new files of a grown folder and of a new folder, then serves both from their entries', async () => {
@@ -259,13 +294,13 @@ describe('--cache folder entries', () => {
     await writeFiles(2, { 'a.json': ['customers'], 'b.json': ['payments'], 'c.json': ['refunds'] });
     await writeFiles(3, { 'a.json': ['ledger'], 'b.json': ['orders'] });
     const grown = await cachedRun();
-    // Day 1 whole, day 2's first two files from its old entry; day 2's new file and day 3 read.
-    expect(grown.cached.cache).toMatchObject({ hits: 4, folderHits: 2, misses: 3 });
+    // Day 1 and day 2's first two files from the month's old entry; day 2's new file and day 3 read.
+    expect(grown.cached.cache).toMatchObject({ hits: 4, folderHits: 1, misses: 3 });
     expect(grown.cached.policy).toContain('table/refunds');
     expect(grown.cached.policy).toContain('table/ledger');
     await grown.same();
     const again = await cachedRun();
-    expect(again.cached.cache).toMatchObject({ hits: 7, folderHits: 3, misses: 0 });
+    expect(again.cached.cache).toMatchObject({ hits: 7, folderHits: 1, misses: 0 });
     await again.same();
   });
 
@@ -300,8 +335,9 @@ describe('--cache folder entries', () => {
     expect(edge.cached.policy).not.toContain('table/customers');
     expect(edge.cached.policy).toContain('table/payments');
     await edge.same();
+    // Days 2 and 3 make the month now (day 1 lies before the window): the entry the last run wrote for them.
     const inside = await cachedRun('--since', '2024-05-02T00:00:00Z', '--until', '2024-05-04T00:00:00Z');
-    expect(inside.cached.cache).toMatchObject({ hits: 4, folderHits: 2, windowEdgeRereads: 0 });
+    expect(inside.cached.cache).toMatchObject({ hits: 4, folderHits: 1, windowEdgeRereads: 0 });
     await inside.same();
   });
 
@@ -390,11 +426,11 @@ describe('--cache folder entries', () => {
       }),
     ],
     [
-      'its list of files shortened',
-      "the folder entry's files cut to the first one (its analysis still holds both), the digest left as it was",
+      'its count of files lowered',
+      "the folder entry's count of files set to 1 (its analysis still holds both), the digest left as it was",
       edited((body, kind) => {
         if (kind === 'file') return false;
-        body.files = (body.files as unknown[]).slice(0, 1);
+        body.files = { ...(body.files as object), count: 1 };
         return true;
       }),
     ],
@@ -422,7 +458,7 @@ describe('--cache folder entries', () => {
    */
   const forged: [string, (body: Body, kind: 'file' | 'folder') => void][] = [
     [
-      'a state of null and files that are not a list',
+      'a state of null and files that are not a count and a digest',
       (body, kind) => {
         body.state = null;
         if (kind === 'folder') body.files = 'a.json';
