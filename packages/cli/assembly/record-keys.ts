@@ -169,8 +169,8 @@ function fieldClosedAt(p: usize, start: usize): i32 {
 }
 
 /**
- * Cuts the field closed at `p` (see `fieldClosedAt`) unless one of its name was cut already. Returns false when
- * its value is not plain and it is not a field kept then.
+ * Cuts the field closed at `p` (see `fieldClosedAt`) unless one of its name was found already, and returns the
+ * fields found: all ones when its value is not plain and it is not a field kept then.
  */
 function cutField(p: usize, start: usize, end: usize, found: u32): u32 {
   const field = fieldClosedAt(p, start);
