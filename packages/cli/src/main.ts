@@ -32,8 +32,8 @@ const eventsOption = {
 } as const;
 
 const concurrencyOption = {
-  type: 'number',
-  default: 4,
+  type: 'string',
+  default: '4',
   describe: 'files fetched and held at once (at least 2 per worker)',
 } as const;
 
@@ -60,7 +60,7 @@ async function maxFileBytesOf(value: unknown): Promise<number | undefined> {
 }
 
 const workersOption = {
-  type: 'number',
+  type: 'string',
   defaultDescription: 'one per core, once the input passes a few megabytes',
   describe: 'worker threads that decompress, filter, parse and map log files (0: main thread only)',
 } as const;
@@ -182,13 +182,33 @@ function connectionOf(argv: Record<string, unknown>, io: CliIo): AwsConnection {
   };
 }
 
+/** Threads a run may start: far more than any machine has cores, far fewer than would exhaust its memory. */
+const maxWorkers = 256;
+
+/** `--workers`: a whole number of threads (0: the main thread only), or `auto`. */
+function workersOf(value: unknown): number | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  if (typeof value === 'string' && /^\d+$/.test(value) && Number(value) <= maxWorkers) return Number(value);
+  throw new UsageError(
+    `--workers ${String(value)}: give a whole number of threads from 0 (the main thread only) to ${maxWorkers}, or auto`,
+  );
+}
+
+/** `--concurrency`: a whole number of files, at least one. */
+function concurrencyOf(value: unknown): number {
+  if (typeof value === 'string' && /^\d+$/.test(value) && Number.isSafeInteger(Number(value)) && Number(value) >= 1) {
+    return Number(value);
+  }
+  throw new UsageError(`--concurrency ${String(value)}: give a whole number of files held at once, 1 or more`);
+}
+
 /** Where `from-trail` and `roles` read events: files, trail buckets, LookupEvents regions. */
 async function sourceOf(argv: Record<string, unknown>, io: CliIo): Promise<SourceOptions> {
   return {
     events: argv.events as string[],
     lookupRegions: (argv.lookupEvents as string[] | undefined)?.flatMap((r) => r.split(',')) ?? [],
-    concurrency: argv.concurrency as number,
-    workers: (argv.workers as number | undefined) ?? 'auto',
+    concurrency: concurrencyOf(argv.concurrency),
+    workers: workersOf(argv.workers),
     maxFileBytes: await maxFileBytesOf(argv.maxFileBytes),
     cache: argv.cache as string | undefined,
     athena: athenaTableOf(argv),

@@ -249,6 +249,15 @@ describe('from-trail on bad input', () => {
     [['from-trail', '--role', 'a', '--events', ''], /^iamgen: --events needs a value/],
     [['roles', '--events', '.', '--cache', ''], /^iamgen: --cache needs a value/],
     [['frm-trail'], /Unknown argument|Did you mean/],
+    [
+      ['from-trail', '--role', 'a', '--events', '.', '--workers', '1.5'],
+      /^iamgen: --workers 1\.5: give a whole number/,
+    ],
+    [['from-trail', '--role', 'a', '--events', '.', '--workers', 'all'], /^iamgen: --workers all: give a whole number/],
+    [['roles', '--events', '.', '--workers', '-1'], /^iamgen: --workers -1: give a whole number/],
+    [['from-trail', '--role', 'a', '--events', '.', '--workers', '257'], /^iamgen: --workers 257: .* to 256, or auto/],
+    [['from-trail', '--role', 'a', '--events', '.', '--concurrency', '0'], /^iamgen: --concurrency 0: give a whole/],
+    [['roles', '--events', '.', '--concurrency', 'many'], /^iamgen: --concurrency many: give a whole/],
   ])('rejects usage error %j with exit 2', async (argv, message) => {
     const result = await runCliCaptured(argv, dir);
     expect(result.code).toBe(2);
