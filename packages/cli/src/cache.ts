@@ -24,6 +24,7 @@ export interface CacheStats {
   hits: number;
   /** Folder entries used: each served the files of a folder (or the ones it already had) in one read. */
   folderHits: number;
+  /** Files read because their entry was missing or could not be trusted. */
   misses: number;
   /** Entries that existed but could not be trusted (corrupt, altered, foreign, malformed): ignored and rebuilt. */
   rejected: number;
@@ -47,11 +48,14 @@ export async function checkCacheFolder(path: string, display: string): Promise<v
 /** Raised whenever what an entry holds, or how a file's analysis is made, changes within one iamgen version. */
 const formatVersion = 4;
 
-/** What makes an entry valid besides its file: this iamgen, this catalog, this selection. */
-function runFingerprint(selection: PrincipalSelection): string {
+/**
+ * What makes an entry valid besides its file: this iamgen, this catalog, this selection, and the size cap (a file
+ * over it is unreadable, and a result made under a higher cap must not serve it).
+ */
+function runFingerprint(selection: PrincipalSelection, maxFileBytes: number): string {
   const manifest = new URL('../package.json', import.meta.url);
   const iamgen = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-  return JSON.stringify({ format: formatVersion, iamgen, catalog: catalogVersion(), selection });
+  return JSON.stringify({ format: formatVersion, iamgen, catalog: catalogVersion(), selection, maxFileBytes });
 }
 
 /**
@@ -74,9 +78,9 @@ export class AnalysisCache {
   readonly #dir: string;
   readonly #fingerprint: string;
 
-  constructor(dir: string, selection: PrincipalSelection) {
+  constructor(dir: string, selection: PrincipalSelection, maxFileBytes: number) {
     this.#dir = dir;
-    this.#fingerprint = runFingerprint(selection);
+    this.#fingerprint = runFingerprint(selection, maxFileBytes);
   }
 
   #keyOf(subject: { file: FileIdentity } | { folder: string; first: string }): { key: string; path: string } {
@@ -116,18 +120,15 @@ export class AnalysisCache {
     }
   }
 
+  /** The file's entry, counted as a hit; or undefined, counted as a miss (the file is read), even when rejected. */
   async get(file: FileIdentity): Promise<TrailAnalysisState | undefined> {
     const { key, path } = this.#keyOf({ file });
     const entry = await this.#read(key, path);
-    if (entry === undefined) this.stats.misses += 1;
-    if (entry === undefined || entry === null) return undefined;
-    const state = analysisStateOf(entry.state);
-    if (state !== undefined) {
-      this.stats.hits += 1;
-      return state;
-    }
-    this.stats.rejected += 1;
-    return undefined;
+    const state = entry === undefined || entry === null ? undefined : analysisStateOf(entry.state);
+    if (entry !== undefined && entry !== null && state === undefined) this.stats.rejected += 1;
+    if (state === undefined) this.stats.misses += 1;
+    else this.stats.hits += 1;
+    return state;
   }
 
   async put(file: FileIdentity, state: TrailAnalysisState): Promise<void> {

@@ -105,7 +105,11 @@ export async function feedAnalysis(
   const cache =
     source.cache === undefined
       ? undefined
-      : new AnalysisCache(resolve(io.cwd, source.cache), options.selection ?? emptySelection);
+      : new AnalysisCache(
+          resolve(io.cwd, source.cache),
+          options.selection ?? emptySelection,
+          source.maxFileBytes ?? defaultMaxFileBytes,
+        );
   const pool = analysisPool(source.workers, cache !== undefined);
   let files = 0;
   let workerThreads = 0;
@@ -228,6 +232,7 @@ function runTask(
     const pending: PendingTask = given.kind === 'file' ? given : { ...given, load: () => (loaded ??= given.load()) };
     // Entries are made without the window, so the nightly run's sliding window still finds them.
     let state = await cache.get(pending.identity);
+    const cached = state !== undefined;
     if (state === undefined) {
       state = await analyze(pending, true);
       if (state.counts.unreadableFiles > 0) return { state };
@@ -235,8 +240,11 @@ function runTask(
     }
     // A file at the edge of the window is read again with it; the others are the same either way.
     if (spanInsideWindow(state, window)) return { state, unbounded: state };
-    cache.stats.windowEdgeRereads += 1;
-    cache.stats.hits -= 1;
+    // Found in the cache but read after all: a reread, not a hit. A file just read was a miss, and stays one.
+    if (cached) {
+      cache.stats.windowEdgeRereads += 1;
+      cache.stats.hits -= 1;
+    }
     return { state: await analyze(pending, false), unbounded: state };
   };
 }
@@ -420,14 +428,16 @@ async function* readSteps(
   };
   /**
    * A month's files its entry does not serve, by day. A day it serves in part is read file by file, and so is a
-   * month of one day, whose entry would be the month's.
+   * month of one day, whose entry would be the month's, and files lying in the month's folder itself, whose entry
+   * would have the month's key.
    */
-  const daySteps = (run: readonly PendingTask[]) =>
+  const daySteps = (month: string, run: readonly PendingTask[]) =>
     async function* (files: readonly PendingTask[], covered: number): AsyncGenerator<ReadStep> {
       const servedDay = covered > 0 ? folderOf(run[covered - 1] as PendingTask) : undefined;
       for (const day of runsOf(files, folderOf)) {
         const folder = folderOf(day[0] as PendingTask);
-        yield* folder === servedDay || day.length === run.length ? fileSteps(day) : entrySteps(folder, day, fileSteps);
+        const wholeFiles = folder === servedDay || folder === month || day.length === run.length;
+        yield* wholeFiles ? fileSteps(day) : entrySteps(folder, day, fileSteps);
       }
     };
   let group: string | undefined;
@@ -436,7 +446,8 @@ async function* readSteps(
     entrySteps(
       folder,
       files,
-      monthFolderOf(files[0]?.identity.location ?? '') === folder ? daySteps(files) : fileSteps,
+      // A month's folder may hold loose files besides its day folders (they sort first): a month all the same.
+      files.some((f) => monthFolderOf(f.identity.location) === folder) ? daySteps(folder, files) : fileSteps,
     );
   for await (const pending of tasks) {
     const next = monthFolderOf(pending.identity.location) ?? folderOf(pending);

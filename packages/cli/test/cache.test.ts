@@ -126,12 +126,35 @@ describe('--cache', () => {
     const [entry] = await entries();
     await writeFile(join(dir, 'cache', entry ?? ''), content);
     const second = await run('--cache', 'cache');
-    expect(second.cache).toMatchObject({ hits: 0, rejected: 1 });
+    // The file was read: a miss, as well as a rejected entry.
+    expect(second.cache).toMatchObject({ hits: 0, misses: 1, rejected: 1 });
     expect(second.stderr).toContain(
       'warning: cache cache: 1 entries could not be trusted (corrupt or foreign) and were rebuilt',
     );
     expect(second.policy).toBe(first.policy);
     expect((await run('--cache', 'cache')).cache).toMatchObject({ hits: 1, rejected: 0 });
+  });
+
+  it('counts a file read for the first time at the edge of the window as a miss, and only then as a reread', async () => {
+    await writeDay(1, ['orders', 'inventory']);
+    const since = ['--since', '2024-05-01T00:30:00Z'];
+    const first = await run('--cache', 'cache', ...since);
+    expect(first.cache).toMatchObject({ hits: 0, misses: 1, windowEdgeRereads: 0 });
+    expect(first.policy).toBe((await run(...since)).policy);
+    const second = await run('--cache', 'cache', ...since);
+    expect(second.cache).toMatchObject({ hits: 0, misses: 0, windowEdgeRereads: 1 });
+    expect(second.policy).toBe(first.policy);
+  });
+
+  it('serves no result made under another --max-file-bytes: a file over the cap is skipped as without cache', async () => {
+    await writeDay(1, ['orders']);
+    await writeDay(2, ['inventory']);
+    await run('--cache', 'cache');
+    const argv = ['from-trail', '--role', 'app', '--events', 'AWSLogs', '--max-file-bytes', '100'];
+    const capped = await runCliCaptured([...argv, '--cache', 'cache'], dir);
+    const uncached = await runCliCaptured(argv, dir);
+    expect(uncached.stderr).toContain('larger than --max-file-bytes');
+    expect(capped).toEqual(uncached);
   });
 
   it('never trusts an entry of a file that changed', async () => {
@@ -285,6 +308,33 @@ describe('--cache folder entries', () => {
     expect(third.cached.cache).toMatchObject({ hits: 5, folderHits: 2, misses: 0, rejected: 0 });
     await third.same();
     expect([...(await folderCounts()).values()].sort()).toEqual([2, 3, 5]);
+  });
+
+  it('takes files lying loose in a month folder as the month, with no entry of their own folder', async () => {
+    await writeFiles(1, { 'a.json': ['orders'], 'b.json': ['inventory'] });
+    await writeFiles(2, { 'a.json': ['customers'], 'b.json': ['payments'] });
+    for (const [name, tableName] of [
+      ['a.json', 'ledger'],
+      ['b.json', 'refunds'],
+    ] as const) {
+      const event = trailEvent({
+        role: 'app',
+        source: 'dynamodb',
+        name: 'GetItem',
+        time: '2024-05-03T00:00:00Z',
+        params: { tableName },
+      });
+      await writeFile(join(day(1), '..', name), JSON.stringify({ Records: [event] }));
+    }
+    const first = await cachedRun();
+    await first.same();
+    // The month's entry and each day's; none for the loose files, whose folder is the month's.
+    const counts = await folderCounts();
+    expect([...counts.values()].sort()).toEqual([2, 2, 6]);
+    for (const [entry, count] of counts) if (count === 6) await rm(join(dir, 'cache', entry));
+    const second = await cachedRun();
+    expect(second.cached.cache).toMatchObject({ hits: 6, folderHits: 2, misses: 0, rejected: 0 });
+    await second.same();
   });
 
   it('reads only the new files of a grown folder and of a new folder, then serves both from their entries', async () => {
