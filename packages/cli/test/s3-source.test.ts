@@ -157,7 +157,9 @@ describe.skipIf(!motoAvailable())('reading a trail bucket (moto S3)', () => {
         dir,
       );
       const report = JSON.parse(await readFile(join(dir, 'edge.json'), 'utf8'));
-      expect(report.cache).toMatchObject({ misses: 3, windowEdgeRereads: 1 });
+      // The straddling object is read twice (without the window for its entry, then with it), fetched once, and
+      // counted once: a miss, as it was not in the cache.
+      expect(report.cache).toMatchObject({ hits: 0, misses: 3, windowEdgeRereads: 0 });
       const fetches = proxy.seen.filter((r) => r.method === 'GET' && r.url.includes('.json.gz')).map((r) => r.url);
       expect(fetches).toHaveLength(3);
       expect(new Set(fetches).size).toBe(3);
