@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { RecordOrIssue } from '@iamgen/core';
 import { isIssue } from '@iamgen/core';
@@ -95,11 +96,26 @@ async function* walk(paths: readonly string[], options: LocalWalkOptions): Async
   }
 }
 
+function statOrError(path: string): Stats | NodeJS.ErrnoException {
+  try {
+    return statSync(path);
+  } catch (error) {
+    return error as NodeJS.ErrnoException;
+  }
+}
+
+/**
+ * Synchronous like the walk's stat of each file: a folder's stat and listing through the thread pool cost more than
+ * the calls themselves (a cached re-run of thousands of files is mostly this walk).
+ */
 async function* walkFolder(folder: string, options: LocalWalkOptions, visited: Set<string>): AsyncGenerator<Found> {
-  const identity = await stat(folder).then(
-    (info) => `${info.dev}:${info.ino}`,
-    () => folder,
-  );
+  let identity = folder;
+  try {
+    const info = statSync(folder);
+    identity = `${info.dev}:${info.ino}`;
+  } catch {
+    // Listing it will say why.
+  }
   if (visited.has(identity)) {
     yield { path: folder, problem: 'symbolic link loop or second link to a folder already read; not read again' };
     return;
@@ -107,7 +123,7 @@ async function* walkFolder(folder: string, options: LocalWalkOptions, visited: S
   visited.add(identity);
   const entries: { name: string; isDirectory: boolean; isFile: boolean; isLink: boolean }[] = [];
   try {
-    for (const entry of await readdir(folder, { withFileTypes: true })) {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
       entries.push({
         name: entry.name,
         isDirectory: entry.isDirectory(),
@@ -125,7 +141,7 @@ async function* walkFolder(folder: string, options: LocalWalkOptions, visited: S
     let isDirectory = entry.isDirectory;
     let isFile = entry.isFile;
     if (entry.isLink) {
-      const target = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+      const target = statOrError(path);
       if (target instanceof Error) {
         if (target.code === 'ELOOP') yield { path, problem: 'symbolic link loop' };
         else if (isLogFile(path)) {
