@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { PrincipalSelection, TrailAnalysisState } from '@iamgen/core';
-import { writeFileAtomic } from './atomic-write.js';
 import { analysisStateOf, filesDigest, folderFilesOf, sealEntry, unsealEntry } from './cache-entry.js';
 import { catalogVersion } from './catalog.js';
 import { UsageError } from './cli-io.js';
@@ -77,6 +76,8 @@ export class AnalysisCache {
   };
   readonly #dir: string;
   readonly #fingerprint: string;
+  /** Shard folders made by this run. */
+  readonly #folders = new Set<string>();
 
   constructor(dir: string, selection: PrincipalSelection, maxFileBytes: number) {
     this.#dir = dir;
@@ -111,11 +112,23 @@ export class AnalysisCache {
     return null;
   }
 
-  async #write(path: string, entry: object): Promise<void> {
+  /**
+   * Writes an entry beside its place, then renames it there. Synchronous, like reading one: a first run writes an
+   * entry per file, and six round trips each through the thread pool kept the worker threads waiting on the main one.
+   * Done within one turn of the event loop, a write is never cut short by an interrupt's handler.
+   */
+  #write(path: string, entry: object): void {
+    const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await mkdir(join(path, '..'), { recursive: true });
-      await writeFileAtomic(path, sealEntry(entry));
+      const folder = dirname(path);
+      if (!this.#folders.has(folder)) {
+        mkdirSync(folder, { recursive: true });
+        this.#folders.add(folder);
+      }
+      writeFileSync(temporary, sealEntry(entry));
+      renameSync(temporary, path);
     } catch {
+      rmSync(temporary, { force: true });
       this.stats.unwritable += 1;
     }
   }
@@ -133,7 +146,7 @@ export class AnalysisCache {
 
   async put(file: FileIdentity, state: TrailAnalysisState): Promise<void> {
     const { key, path } = this.#keyOf({ file });
-    await this.#write(path, { key, state });
+    this.#write(path, { key, state });
   }
 
   /**
@@ -166,7 +179,7 @@ export class AnalysisCache {
     const first = files[0];
     if (first === undefined) return;
     const { key, path } = this.#keyOf({ folder, first: first.location });
-    await this.#write(path, { key, files: { count: files.length, digest: filesDigest(files) }, state });
+    this.#write(path, { key, files: { count: files.length, digest: filesDigest(files) }, state });
   }
 }
 
