@@ -128,8 +128,12 @@ export class AnalysisCache {
       writeFileSync(temporary, sealEntry(entry));
       renameSync(temporary, path);
     } catch {
-      rmSync(temporary, { force: true });
       this.stats.unwritable += 1;
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // A temporary file left behind is harmless: the folder is safe to delete.
+      }
     }
   }
 
