@@ -97,6 +97,11 @@ export async function writeFilesAtomic(files: readonly FileToWrite[]): Promise<v
   await writeStaged(files);
 }
 
+/** A hidden name, unique to this write, in the folder of `path`: where its new content waits to be renamed over it. */
+export function temporaryBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /**
  * Writes each file beside its target, then renames them all: a write that fails, or an interrupt before the
  * renames, removes every temporary file and leaves the targets as they were.
@@ -105,7 +110,7 @@ async function writeStaged(files: readonly FileToWrite[]): Promise<void> {
   if (stopped) throw new WriteInterrupted(files[0]?.display ?? 'output');
   const staged = files.map((file) => ({
     ...file,
-    temporary: join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString('hex')}.tmp`),
+    temporary: temporaryBeside(file.path),
   }));
   const removeStaged = () => Promise.all(staged.map((file) => rm(file.temporary, { force: true })));
   const writes = staged.map((file) => {

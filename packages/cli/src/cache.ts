@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { PrincipalSelection, TrailAnalysisState } from '@iamgen/core';
+import { temporaryBeside } from './atomic-write.js';
 import { analysisStateOf, filesDigest, folderFilesOf, sealEntry, unsealEntry } from './cache-entry.js';
 import { catalogVersion } from './catalog.js';
 import { UsageError } from './cli-io.js';
@@ -118,7 +119,7 @@ export class AnalysisCache {
    * Done within one turn of the event loop, a write is never cut short by an interrupt's handler.
    */
   #write(path: string, entry: object): void {
-    const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    const temporary = temporaryBeside(path);
     try {
       const folder = dirname(path);
       if (!this.#folders.has(folder)) {
