@@ -182,13 +182,24 @@ function connectionOf(argv: Record<string, unknown>, io: CliIo): AwsConnection {
   };
 }
 
+/** What `athena query` says of from-trail's flags it takes only to check them. */
+const checkedForQuery = 'query: checked as from-trail checks it; no effect on the query';
+
 /** Threads a run may start: far more than any machine has cores, far fewer than would exhaust its memory. */
 const maxWorkers = 256;
+
+/** A flag's value written as a whole number (digits only), or undefined. */
+function wholeNumberOf(value: unknown): number | undefined {
+  return typeof value === 'string' && /^\d+$/.test(value) && Number.isSafeInteger(Number(value))
+    ? Number(value)
+    : undefined;
+}
 
 /** `--workers`: a whole number of threads (0: the main thread only), or `auto`. */
 function workersOf(value: unknown): number | 'auto' {
   if (value === undefined || value === 'auto') return 'auto';
-  if (typeof value === 'string' && /^\d+$/.test(value) && Number(value) <= maxWorkers) return Number(value);
+  const workers = wholeNumberOf(value);
+  if (workers !== undefined && workers <= maxWorkers) return workers;
   throw new UsageError(
     `--workers ${String(value)}: give a whole number of threads from 0 (the main thread only) to ${maxWorkers}, or auto`,
   );
@@ -196,9 +207,8 @@ function workersOf(value: unknown): number | 'auto' {
 
 /** `--concurrency`: a whole number of files, at least one. */
 function concurrencyOf(value: unknown): number {
-  if (typeof value === 'string' && /^\d+$/.test(value) && Number.isSafeInteger(Number(value)) && Number(value) >= 1) {
-    return Number(value);
-  }
+  const concurrency = wholeNumberOf(value);
+  if (concurrency !== undefined && concurrency >= 1) return concurrency;
   throw new UsageError(`--concurrency ${String(value)}: give a whole number of files held at once, 1 or more`);
 }
 
@@ -425,28 +435,13 @@ const athenaCommand: CommandDefinition = {
       .option('all', { type: 'boolean', default: false, describe: 'query: every principal' })
       .option('regions', { ...athenaRegionsOption, alias: 'athena-regions', describe: 'query: regions to read' })
       // from-trail's other Athena flags, so its arguments can be pasted here; where a query runs is not in its text.
-      .option('athena-workgroup', {
-        type: 'string',
-        describe: 'query: checked as from-trail checks it; no effect on the query',
-      })
-      .option('athena-output', {
-        type: 'string',
-        describe: 'query: checked as from-trail checks it; no effect on the query',
-      })
-      .option('athena-catalog', {
-        type: 'string',
-        describe: 'query: checked as from-trail checks it; no effect on the query',
-      })
-      .option('athena-timeout', {
-        type: 'number',
-        describe: 'query: checked as from-trail checks it; no effect on the query',
-      })
-      .option('profile', { type: 'string', describe: 'query: checked as from-trail checks it; no effect on the query' })
-      .option('region', { type: 'string', describe: 'query: checked as from-trail checks it; no effect on the query' })
-      .option('endpoint-url', {
-        type: 'string',
-        describe: 'query: checked as from-trail checks it; no effect on the query',
-      })
+      .option('athena-workgroup', { type: 'string', describe: checkedForQuery })
+      .option('athena-output', { type: 'string', describe: checkedForQuery })
+      .option('athena-catalog', { type: 'string', describe: checkedForQuery })
+      .option('athena-timeout', { type: 'number', describe: checkedForQuery })
+      .option('profile', { type: 'string', describe: checkedForQuery })
+      .option('region', { type: 'string', describe: checkedForQuery })
+      .option('endpoint-url', { type: 'string', describe: checkedForQuery })
       .option('since', { type: 'string', describe: 'query: window start (default 90d; 2024-06-01, ISO time)' })
       .option('until', { type: 'string', describe: 'query: window end (default now)' })
       .option('format', {
